@@ -1,0 +1,205 @@
+"""Synthetic in-context classification data (paper section 2, Fig 2a), batched over an ensemble.
+
+Conventions (as in the authors' code, see `official-code.md`):
+
+* ``N`` counts the target: a sequence holds ``N - 1`` context tokens followed by the target.
+* Items are ``x ~ N(0, 1/D)`` in ``D`` dimensions; each item has a label in {-1, +1}.
+* A dataset of ``K`` pairs has exactly ``K/2`` items of each label (a balanced random split).
+  ``K = None`` means ``K -> infinity``: fresh items and labels for every sequence.
+* All members of an ensemble share one bank of items (the authors reuse the same items across runs,
+  only labels, initialisation and sampling vary); member ``e`` uses the first ``K_e`` items with its own
+  labels.
+
+Every sampler returns ``(x, labels)`` with ``x: (E, B, N, D)`` and ``labels: (E, B, N)`` in {-1, +1};
+position ``N - 1`` is the target, whose label is the training target (models must not read it).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+INF = None  # K = None stands for K -> infinity
+
+
+def _check_k(Ks, N: int):
+    for K in Ks:
+        if K is None:
+            continue
+        if not isinstance(K, int) or K < 2 or K % 2:
+            raise ValueError(f"K must be an even integer >= 2 or None (infinity); got K={K!r}")
+
+
+@dataclass
+class ItemBank:
+    """Items shared by an ensemble and per-member labels.
+
+    items:  (K_max, D) float, x ~ N(0, 1/D)
+    labels: (E, K_max) float in {-1, +1}; member e's first K_e items are split K_e/2 : K_e/2
+    """
+
+    items: torch.Tensor
+    labels: torch.Tensor
+    Ks: tuple  # per member, int or None
+
+    @classmethod
+    def create(cls, Ks, D: int, member_seeds, data_seed: int = 10, device="cpu") -> "ItemBank":
+        Ks = tuple(Ks)
+        _check_k(Ks, 2)
+        if len(member_seeds) != len(Ks):
+            raise ValueError("member_seeds and Ks must have one entry per ensemble member")
+        finite = [K for K in Ks if K is not None]
+        k_max = max(finite) if finite else 2
+        g = torch.Generator().manual_seed(data_seed)
+        items = torch.randn(k_max, D, generator=g) / math.sqrt(D)
+        labels = torch.zeros(len(Ks), k_max)
+        for e, (K, seed) in enumerate(zip(Ks, member_seeds)):
+            k = k_max if K is None else K
+            perm = torch.randperm(k, generator=torch.Generator().manual_seed(10_000 + int(seed)))
+            lab = torch.ones(k)
+            lab[perm[: k // 2]] = -1.0
+            labels[e, :k] = lab
+        return cls(items.to(device), labels.to(device), Ks)
+
+    @property
+    def E(self) -> int:
+        return len(self.Ks)
+
+    @property
+    def D(self) -> int:
+        return self.items.shape[1]
+
+    def k_tensor(self) -> torch.Tensor:
+        """(E,) long: K per member; members with K = infinity get K_max (their bank entries are unused)."""
+        k_max = self.items.shape[0]
+        return torch.tensor([k_max if K is None else K for K in self.Ks], device=self.items.device)
+
+    def infinite_mask(self) -> torch.Tensor:
+        return torch.tensor([K is None for K in self.Ks], device=self.items.device)
+
+    def gather(self, idx: torch.Tensor):
+        """idx: (E, B, N) long -> x (E, B, N, D), labels (E, B, N)."""
+        x = self.items[idx]
+        lab = torch.gather(self.labels, 1, idx.flatten(1)).view_as(idx)
+        return x, lab
+
+
+def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool):
+    """Items never seen in training; labels uniform (or exactly balanced); target copies a context item."""
+    x = torch.randn(E, B, N, D, generator=g, device=device) / math.sqrt(D)
+    if balanced:
+        lab = _balanced_labels(E, B, N, g, device)
+        src = _same_label_source(lab, g)
+    else:
+        lab = torch.randint(0, 2, (E, B, N), generator=g, device=device).float() * 2 - 1
+        src = torch.randint(0, N - 1, (E, B), generator=g, device=device)
+    x[:, :, -1] = torch.gather(x, 2, src[..., None, None].expand(E, B, 1, D)).squeeze(2)
+    lab[:, :, -1] = torch.gather(lab, 2, src[..., None]).squeeze(2)
+    return x, lab
+
+
+def _balanced_labels(E, B, N, g, device):
+    """(E, B, N) labels whose first N-1 entries hold N/2 of one label and N/2 - 1 of the other.
+
+    With the target copying a context item of the minority label, the N tokens hold exactly N/2 of each.
+    The minority label is the target's label, chosen uniformly; it is placed so that a copy exists.
+    """
+    target = torch.randint(0, 2, (E, B), generator=g, device=device).float() * 2 - 1  # (E, B)
+    ctx = torch.ones(E, B, N - 1, device=device)
+    ctx[..., : N // 2] = -1.0  # N/2 of -1, N/2 - 1 of +1
+    ctx = ctx * target[..., None]  # flip so that the target's label is the minority
+    perm = torch.rand(E, B, N - 1, generator=g, device=device).argsort(-1)
+    ctx = torch.gather(ctx, 2, perm)
+    return torch.cat([ctx, target[..., None]], dim=2)
+
+
+def _same_label_source(labels, g):
+    """(E, B): a uniformly chosen context position whose label equals the target's (labels: (E, B, N))."""
+    same = labels[..., :-1] == labels[..., -1:]  # (E, B, N-1)
+    score = (torch.rand(same.shape, generator=g, device=labels.device) + 1e-6) * same
+    return score.argmax(-1)
+
+
+def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: bool = False):
+    """Training sequences exactly as in the authors' code.
+
+    N items are drawn uniformly with replacement from each member's K items; the last one is the target;
+    if it does not occur among the first N-1 it is replaced by a copy of a random context item.
+    ``balanced``: every sequence holds exactly N/2 items of each label (Fig 6e, A.8).
+    Members with K = infinity get fresh items every sequence.
+    """
+    E, device = bank.E, bank.items.device
+    if N < 2:
+        raise ValueError(f"N must be >= 2 (N counts the target); got N={N}")
+    Kt = bank.k_tensor()[:, None, None]  # (E, 1, 1)
+    if balanced:
+        if N % 2:
+            raise ValueError(f"balanced contexts need an even N; got N={N}")
+        idx = _balanced_indices(bank, B, N, g)
+    else:
+        u = torch.rand(E, B, N, generator=g, device=device)
+        idx = (u * Kt).long().clamp_max(Kt - 1)  # (E, B, N)
+        present = (idx[..., :-1] == idx[..., -1:]).any(-1)  # (E, B)
+        src = torch.randint(0, N - 1, (E, B), generator=g, device=device)
+        copy = torch.gather(idx, 2, src[..., None]).squeeze(-1)
+        idx[..., -1] = torch.where(present, idx[..., -1], copy)
+    x, lab = bank.gather(idx)
+    inf = bank.infinite_mask()
+    if inf.any():
+        xf, lf = _fresh(E, B, N, bank.D, g, device, balanced)
+        m = inf[:, None, None]
+        x = torch.where(m[..., None], xf, x)
+        lab = torch.where(m, lf, lab)
+    return x, lab
+
+
+def _balanced_indices(bank: ItemBank, B: int, N: int, g):
+    """(E, B, N) item indices with N/2 tokens of each label; the target copies a same-label context item."""
+    E, device = bank.E, bank.items.device
+    k_max = bank.items.shape[0]
+    labels = _balanced_labels(E, B, N, g, device)  # (E, B, N) desired labels
+    # Positions of each label within the member's first K items: sort labels so that -1 come first.
+    Kt = bank.k_tensor()  # (E,)
+    valid = torch.arange(k_max, device=device)[None] < Kt[:, None]  # (E, K_max)
+    key = torch.where(valid, bank.labels, torch.full_like(bank.labels, 3.0))
+    order = key.argsort(dim=1, stable=True)  # (E, K_max): K/2 negatives, then K/2 positives, then unused
+    half = (Kt // 2)[:, None, None]  # (E, 1, 1)
+    u = torch.rand(E, B, N, generator=g, device=device)
+    rank = (u * half).long().clamp_max(half - 1) + torch.where(labels > 0, half, torch.zeros_like(half))
+    idx = torch.gather(order, 1, rank.flatten(1)).view(E, B, N)
+    src = _same_label_source(labels, g)
+    idx[..., -1] = torch.gather(idx, 2, src[..., None]).squeeze(-1)
+    return idx
+
+
+def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", balanced: bool = False):
+    """ICL evaluation: sequences of novel items (never seen in training) built like training sequences."""
+    return _fresh(E, B, N, D, g, device, balanced)
+
+
+def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
+    """IWL evaluation: N distinct training items per sequence, so the target has no copy in the context.
+
+    Only the weights can answer. Requires K >= N for every member; K = infinity members get no IWL.
+    """
+    E, device = bank.E, bank.items.device
+    for K in bank.Ks:
+        if K is not None and K < N:
+            raise ValueError(f"IWL evaluation needs K >= N distinct items; got K={K} < N={N}")
+    Kt = bank.k_tensor()[:, None, None]
+    idx = (torch.rand(E, B, N, generator=g, device=device) * Kt).long().clamp_max(Kt - 1)
+    # Resample duplicated entries until all N items of each sequence are distinct (rejection sampling).
+    for _ in range(1000):
+        s, _ = idx.sort(-1)
+        dup_sorted = torch.zeros_like(s, dtype=torch.bool)
+        dup_sorted[..., 1:] = s[..., 1:] == s[..., :-1]
+        if not dup_sorted.any():
+            break
+        # mark positions in idx whose value already appeared earlier in the row
+        eq = idx[..., :, None] == idx[..., None, :]  # (E, B, N, N)
+        earlier = torch.tril(torch.ones(N, N, dtype=torch.bool, device=device), diagonal=-1)
+        dup = (eq & earlier).any(-1)
+        fresh = (torch.rand(E, B, N, generator=g, device=device) * Kt).long().clamp_max(Kt - 1)
+        idx = torch.where(dup, fresh, idx)
+    return bank.gather(idx)

@@ -1,0 +1,253 @@
+"""Named experiments, compute profiles and the results store.
+
+An experiment maps a profile to one or more named :class:`~icl_kinetics.train.RunConfig` (N is shared
+within a run, so a sweep over N is several runs). Profiles:
+
+* ``smoke`` -- seconds; used by CI and nbmake. Shows nothing scientific.
+* ``cpu``   -- the default and what the book shows; each chapter regenerable on 2 CPU cores well under an hour.
+* ``paper`` -- the paper's exact settings; needs a GPU.
+
+The profile comes from the argument or the ``ICL_PROFILE`` environment variable (default ``cpu``).
+Results live in ``results/<experiment>/<profile>.npz`` with ``<profile>.json`` beside it (full configs,
+package version, git commit, device, torch version, wall time, date, checksum of the npz).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import __version__
+from .train import RunConfig, pick_device, train
+
+PROFILES = ("smoke", "cpu", "paper")
+DEFAULT_PROFILE = "cpu"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS_DIR = Path(os.environ.get("ICL_RESULTS", REPO_ROOT / "results"))
+
+
+class ResultsError(RuntimeError):
+    """Stored results are missing, corrupt or were produced by a different configuration."""
+
+
+@dataclass
+class Experiment:
+    name: str
+    description: str
+    chapter: str
+    build: Callable[[str], dict]  # profile -> {run name: RunConfig}
+
+    def runs(self, profile: str) -> dict:
+        return self.build(resolve_profile(profile))
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def register(name: str, description: str, chapter: str):
+    def deco(fn):
+        REGISTRY[name] = Experiment(name, description, chapter, fn)
+        return fn
+    return deco
+
+
+def get(name: str) -> Experiment:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown experiment {name!r}; known experiments: {', '.join(sorted(REGISTRY))} "
+                       "(python -m icl_kinetics list)")
+    return REGISTRY[name]
+
+
+def resolve_profile(profile: str | None = None) -> str:
+    p = profile or os.environ.get("ICL_PROFILE") or DEFAULT_PROFILE
+    if p not in PROFILES:
+        raise ValueError(f"unknown profile {p!r}; choose one of {', '.join(PROFILES)} "
+                         "(argument --profile or environment variable ICL_PROFILE)")
+    return p
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class Result:
+    experiment: str
+    profile: str
+    meta: dict
+    runs: dict = field(default_factory=dict)  # run name -> {key: np.ndarray}
+
+    def configs(self) -> dict:
+        return {k: RunConfig.from_dict(v) for k, v in self.meta["runs"].items()}
+
+    def __getitem__(self, run: str) -> dict:
+        return self.runs[run]
+
+
+def _paths(name, profile, out):
+    d = Path(out) / name
+    return d, d / f"{profile}.npz", d / f"{profile}.json"
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save(result: Result, out=None) -> Path:
+    """Write npz then json atomically (temporary files renamed into place); returns the json path."""
+    d, npz, js = _paths(result.experiment, result.profile, out or RESULTS_DIR)
+    d.mkdir(parents=True, exist_ok=True)
+    arrays = {f"{run}/{k}": np.asarray(v) for run, vals in result.runs.items() for k, v in vals.items()}
+    with tempfile.NamedTemporaryFile(dir=d, suffix=".npz.tmp", delete=False) as f:
+        np.savez_compressed(f, **arrays)
+        tmp_npz = Path(f.name)
+    meta = dict(result.meta, npz_sha256=_sha256(tmp_npz))
+    with tempfile.NamedTemporaryFile("w", dir=d, suffix=".json.tmp", delete=False) as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+        tmp_js = Path(f.name)
+    os.replace(tmp_npz, npz)
+    os.replace(tmp_js, js)
+    return js
+
+
+def load(name: str, profile: str | None = None, out=None) -> Result:
+    """Load stored results, checking they exist, are intact and match the experiment's current config."""
+    exp = get(name)
+    profile = resolve_profile(profile)
+    d, npz, js = _paths(name, profile, out or RESULTS_DIR)
+    regen = f"regenerate with: python -m icl_kinetics run {name} --profile {profile}"
+    if not js.exists() or not npz.exists():
+        raise ResultsError(f"no stored results for {name!r} at profile {profile!r} ({npz}); {regen}")
+    try:
+        meta = json.loads(js.read_text())
+    except json.JSONDecodeError as e:
+        raise ResultsError(f"corrupt results metadata {js}: {e}; {regen}") from e
+    if meta.get("npz_sha256") != _sha256(npz):
+        raise ResultsError(f"corrupt results: {npz} does not match the checksum in {js}; {regen}")
+    expected = {k: v.to_dict() for k, v in exp.runs(profile).items()}
+    if meta.get("runs") != expected:
+        diffs = _config_diff(meta.get("runs", {}), expected)
+        raise ResultsError(f"stored results for {name!r}/{profile!r} were made with a different configuration "
+                           f"({'; '.join(diffs[:5])}); {regen}")
+    runs: dict = {}
+    with np.load(npz) as z:
+        for key in z.files:
+            run, k = key.split("/", 1)
+            runs.setdefault(run, {})[k] = z[key]
+    return Result(name, profile, meta, runs)
+
+
+def _config_diff(stored: dict, expected: dict) -> list:
+    diffs = []
+    for run in sorted(set(stored) | set(expected)):
+        if run not in stored or run not in expected:
+            diffs.append(f"run {run!r} only in {'stored' if run in stored else 'current'} config")
+            continue
+        for k in sorted(set(stored[run]) | set(expected[run])):
+            if stored[run].get(k) != expected[run].get(k):
+                diffs.append(f"{run}.{k}: stored {stored[run].get(k)!r} != current {expected[run].get(k)!r}")
+    return diffs
+
+
+def run(name: str, profile: str | None = None, device: str | None = None, out=None,
+        progress: bool = True) -> Result:
+    """Train every run of an experiment at a profile and store the results."""
+    exp = get(name)
+    profile = resolve_profile(profile)
+    configs = exp.runs(profile)  # validated on construction: an impossible config fails before any training
+    dev = pick_device(device)
+    if profile == "paper" and dev.type == "cpu":
+        print(f"warning: the paper profile of {name!r} is sized for a GPU; on this CPU it will take very long")
+    t0 = time.time()
+    runs, walls = {}, {}
+    for i, (run_name, cfg) in enumerate(configs.items()):
+        runs[run_name] = train(cfg, device=dev, progress=progress,
+                               desc=f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+        walls[run_name] = float(runs[run_name].pop("wall_s"))
+    meta = {
+        "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
+        "runs": {k: v.to_dict() for k, v in configs.items()},
+        "package_version": __version__, "git_commit": _git_commit(),
+        "device": str(dev) if dev.type == "cpu" else f"{dev} ({torch.cuda.get_device_name(dev)})",
+        "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__, "wall_time_s": time.time() - t0, "run_wall_time_s": walls,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    result = Result(name, profile, meta, runs)
+    save(result, out)
+    return result
+
+
+def load_or_run(name: str, profile: str | None = None, out=None, device=None) -> Result:
+    """What notebooks call: the stored results when they exist and match, else train and store them.
+
+    A mismatching or corrupt store is never silently retrained at the cpu or paper profile: the error says
+    how to regenerate. Missing results are trained (seconds at the smoke profile).
+    """
+    profile = resolve_profile(profile)
+    d, npz, js = _paths(name, profile, out or RESULTS_DIR)
+    if js.exists() or npz.exists():
+        try:
+            return load(name, profile, out)
+        except ResultsError:
+            if profile != "smoke":
+                raise
+    return run(name, profile, device=device, out=out, progress=profile != "smoke")
+
+
+# ----------------------------------------------------------------------------- helpers for definitions
+def grid(Ks, n_seeds: int, wd: float = 0.0, seed0: int = 0):
+    """Per-member (Ks, seeds, wd_attn) for every K x seed combination."""
+    Ks_, seeds, wds = [], [], []
+    for i, K in enumerate(Ks):
+        for s in range(n_seeds):
+            Ks_.append(K)
+            seeds.append(seed0 + 1000 * i + s)
+            wds.append(wd)
+    return dict(Ks=tuple(Ks_), seeds=tuple(seeds), wd_attn=tuple(wds))
+
+
+def even(x) -> int:
+    """Round to an even integer (datasets hold K/2 items of each label)."""
+    return int(2 * round(float(x) / 2))
+
+
+# ----------------------------------------------------------------------------- the experiments
+# Shared cpu-profile scale. Measured on 2 cores: the one-layer transformer at N = 20 acquires ICL (K = inf) after
+# ~7,000-10,000 steps at the paper's lr = 0.01 and ~2,000 steps at lr = 0.05, so the cpu profile uses lr = 0.05
+# (gradient-flow time t = lr x steps is what the theory predicts; a 5x larger lr is 5x fewer steps).
+CPU = dict(D=31, N=20, width=128, lr=0.05, batch=128)
+PAPER = dict(D=63, N=100, width=512, lr=0.01, batch=128)
+SMOKE = dict(D=8, N=6, width=16, lr=0.05, batch=32)
+EPOCH = 469  # the authors' epoch: 60,000 sequences / batch 128
+
+
+@register("phenomenology", "one-layer transformer: ICL/IWL accuracy vs K and ICL curves (Fig 2b-d)",
+          "01_phenomenology")
+def _phenomenology(profile):
+    if profile == "smoke":
+        return {"sweep": RunConfig(model="transformer1", **SMOKE, **grid((8, 64), 2), steps=40, eval_every=20,
+                                   n_eval=64, early_stop=0.99)}
+    if profile == "cpu":
+        Ks = tuple(even(k) for k in np.geomspace(32, 8192, 10))
+        return {"sweep": RunConfig(model="transformer1", **CPU, **grid(Ks, 4), steps=20_000, eval_every=250,
+                                   n_eval=1000, early_stop=0.99)}
+    Ks = tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))  # the authors' grid, doubled to stay even
+    return {"sweep": RunConfig(model="transformer1", **PAPER, **grid(Ks, 5), steps=1000 * EPOCH,
+                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}

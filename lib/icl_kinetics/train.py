@@ -1,0 +1,275 @@
+"""Ensembled training: E members trained at once with plain SGD, periodic ICL/IWL evaluation.
+
+Members share N, the architecture and the optimiser settings; they may differ in seed (initialisation and
+labels), in K and in the attention weight decay. Time is measured in iterations (SGD steps).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from . import data, models
+
+ICL_THRESHOLD = 0.95  # t_ICL: first evaluation with ICL accuracy above this (paper section 4)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One ensembled training run. Per-member fields (`Ks`, `seeds`, `wd_attn`) have one entry per member."""
+
+    model: str
+    D: int
+    N: int
+    width: int
+    Ks: tuple  # int (even, >= 2) or None for K = infinity
+    seeds: tuple
+    wd_attn: tuple
+    steps: int
+    eval_every: int
+    wd_mlp: float = 1e-10
+    lr: float = 0.01
+    batch: int = 128
+    n_eval: int = 2000
+    evals: tuple = ("icl", "iwl")  # subset of {"icl", "iwl"}
+    probes: tuple = ()  # subset of {"wbeta", "mlp_stats"}
+    balanced: bool = False
+    early_stop: float | None = None  # stop a member once ICL accuracy exceeds this
+    beta0: float = 0.0  # minimal model only
+    data_seed: int = 10
+
+    def __post_init__(self):
+        errors = validate(self)
+        if errors:
+            raise ValueError("impossible run configuration:\n  " + "\n  ".join(errors))
+
+    @property
+    def E(self) -> int:
+        return len(self.seeds)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**d)
+
+
+def validate(c: RunConfig) -> list[str]:
+    """Human-readable problems with a configuration (empty when it is valid)."""
+    err = []
+    if c.model not in models.MODELS:
+        err.append(f"model={c.model!r}: must be one of {sorted(models.MODELS)}")
+    for name in ("D", "width", "steps", "eval_every", "batch", "n_eval"):
+        v = getattr(c, name)
+        if not isinstance(v, int) or v < 1:
+            err.append(f"{name}={v!r}: must be a positive integer")
+    if not isinstance(c.N, int) or c.N < 2:
+        err.append(f"N={c.N!r}: must be an integer >= 2 (N counts the target; N - 1 context tokens)")
+    if not (isinstance(c.lr, (int, float)) and c.lr > 0 and math.isfinite(c.lr)):
+        err.append(f"lr={c.lr!r}: must be a finite number > 0")
+    if not (len(c.Ks) == len(c.seeds) == len(c.wd_attn) >= 1):
+        err.append(f"Ks, seeds and wd_attn need one entry per member; got {len(c.Ks)}, {len(c.seeds)}, "
+                   f"{len(c.wd_attn)}")
+    for K in c.Ks:
+        if K is not None and (not isinstance(K, int) or K < 2 or K % 2):
+            err.append(f"K={K!r}: must be an even integer >= 2, or None for K = infinity")
+        elif K is not None and "iwl" in c.evals and isinstance(c.N, int) and K < c.N:
+            err.append(f"K={K} < N={c.N}: IWL evaluation needs N distinct training items; "
+                       "raise K or drop 'iwl' from evals")
+    for wd in tuple(c.wd_attn) + (c.wd_mlp,):
+        if not (isinstance(wd, (int, float)) and wd >= 0):
+            err.append(f"weight decay {wd!r}: must be >= 0")
+    bad = set(c.evals) - {"icl", "iwl"}
+    if bad:
+        err.append(f"evals={c.evals!r}: allowed values are 'icl', 'iwl'")
+    bad = set(c.probes) - set(PROBES)
+    if bad:
+        err.append(f"probes={c.probes!r}: allowed values are {sorted(PROBES)}")
+    if "wbeta" in c.probes and c.model != "minimal":
+        err.append("probe 'wbeta' needs model='minimal'")
+    if "mlp_stats" in c.probes and c.model not in ("minimal", "mlp"):
+        err.append("probe 'mlp_stats' needs model 'minimal' or 'mlp' (an MLP that reads the item alone)")
+    if c.balanced and isinstance(c.N, int) and (c.N % 2 or c.N < 4):
+        err.append(f"balanced=True needs an even N >= 4; got N={c.N}")
+    if c.early_stop is not None and not (0 < c.early_stop <= 1):
+        err.append(f"early_stop={c.early_stop!r}: must be in (0, 1] or None")
+    return err
+
+
+# ----------------------------------------------------------------------------- probes
+def _mlp_stats(model, bank):
+    """c1, c2, c3 (eqs 29, 30 and c3 = <e^-phi+>) over each member's K training items.
+
+    phi+ = l_i * phi(x_i): by the label symmetry P+(phi) = P-(-phi), items of label -1 enter with flipped sign.
+    """
+    phi = model.mlp(bank.items.expand(bank.E, *bank.items.shape)).squeeze(-1)  # (E, K_max)
+    phi_plus = phi * bank.labels
+    mask = (torch.arange(bank.items.shape[0], device=phi.device)[None] < bank.k_tensor()[:, None]).float()
+    n = mask.sum(1)
+    s = torch.sigmoid(-phi_plus)
+    c1 = (s * mask).sum(1) / n
+    c2 = 1 - (s**2 * mask).sum(1) / n / c1
+    c3 = (torch.exp(-phi_plus.clamp_min(-50)) * mask).sum(1) / n
+    acc = ((phi_plus > 0).float() * mask).sum(1) / n
+    return {"c1": c1, "c2": c2, "c3": c3, "train_acc": acc}
+
+
+def _wbeta(model, bank):
+    return {"w": model.w[:, 0], "beta": model.beta[:, 0]}
+
+
+PROBES = {"mlp_stats": _mlp_stats, "wbeta": _wbeta}
+
+
+# ----------------------------------------------------------------------------- training
+def pick_device(device: str | None = None) -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _loss(z, labels):
+    """Logistic loss -log sigmoid(l_c z) per sequence: z, labels (E, B) -> (E, B)."""
+    return F.softplus(-labels * z)
+
+
+@torch.no_grad()
+def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500) -> dict:
+    """ICL and IWL accuracy and loss on a fixed evaluation set (regenerated from the same seed each time)."""
+    g = torch.Generator(device=device).manual_seed(cfg.data_seed * 7 + 12345)
+    out = {}
+    for kind in cfg.evals:
+        acc = torch.zeros(cfg.E, device=device)
+        loss = torch.zeros(cfg.E, device=device)
+        done = 0
+        while done < cfg.n_eval:
+            b = min(chunk, cfg.n_eval - done)
+            if kind == "icl":
+                x, lab = data.sample_icl_eval(cfg.E, b, cfg.N, cfg.D, g, device, cfg.balanced)
+            else:
+                x, lab = data.sample_iwl_eval(bank, b, cfg.N, g)
+            z = model(x, lab)
+            target = lab[:, :, -1]
+            acc += ((z * target) > 0).float().sum(1)
+            loss += _loss(z, target).sum(1)
+            done += b
+        out[f"{kind}_acc"] = acc / cfg.n_eval
+        out[f"{kind}_loss"] = loss / cfg.n_eval
+    if "iwl" in cfg.evals:  # members with K = infinity have no training set to memorise
+        inf = bank.infinite_mask()
+        for k in ("iwl_acc", "iwl_loss"):
+            out[k] = torch.where(inf, torch.full_like(out[k], float("nan")), out[k])
+    return out
+
+
+def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None = None) -> dict:
+    """Train the ensemble described by `cfg`; return numpy arrays.
+
+    Returned keys: ``steps (T,)``; ``icl_acc, icl_loss, iwl_acc, iwl_loss, train_loss`` and every probe
+    quantity as ``(E, T)`` (NaN after a member stopped); ``t_icl (E,)`` first evaluated step with ICL
+    accuracy > 0.95 (NaN if never); ``final_*`` (E,) the last evaluated values; ``stopped_at (E,)``;
+    ``nonfinite (E,)`` True where the loss became non-finite (that member is then frozen and reported).
+    """
+    device = pick_device(device)
+    E = cfg.E
+    model = models.build(cfg.model, E, cfg.D, cfg.width, cfg.seeds,
+                         **({"beta0": cfg.beta0} if cfg.model == "minimal" else {})).to(device)
+    bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device)
+    g = torch.Generator(device=device).manual_seed(int(np.sum(np.asarray(cfg.seeds) * 1_000_003)) % 2**62 + E)
+
+    groups = model.param_groups()
+    wd_attn = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
+    params = [(p, wd_attn) for p in groups["attn"]] + \
+             [(p, torch.full((E,), cfg.wd_mlp, device=device)) for p in groups["mlp"]]
+
+    eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
+    if eval_steps[-1] != cfg.steps:
+        eval_steps.append(cfg.steps)
+    T = len(eval_steps)
+    rec: dict[str, np.ndarray] = {}
+    active = torch.ones(E, dtype=torch.bool, device=device)
+    nonfinite = torch.zeros(E, dtype=torch.bool, device=device)
+    stopped_at = np.full(E, cfg.steps, dtype=np.int64)
+    loss_sum = torch.zeros(E, device=device)
+    loss_n = 0
+
+    def record(i, step):
+        nonlocal loss_sum, loss_n
+        vals = evaluate(model, bank, cfg, device)
+        for name in cfg.probes:
+            vals.update(PROBES[name](model, bank))
+        vals["train_loss"] = loss_sum / max(loss_n, 1) if loss_n else torch.full((E,), float("nan"), device=device)
+        loss_sum, loss_n = torch.zeros(E, device=device), 0
+        for k, v in vals.items():
+            arr = rec.setdefault(k, np.full((E, T), np.nan))
+            arr[:, i] = np.where(active.cpu().numpy(), v.detach().float().cpu().numpy(), np.nan)
+        if cfg.early_stop is not None and "icl_acc" in vals:
+            done = active & (vals["icl_acc"] > cfg.early_stop)
+            stopped_at[done.cpu().numpy()] = step
+            active.logical_and_(~done)
+
+    t0 = time.time()
+    record(0, 0)
+    bar = tqdm(total=cfg.steps, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
+    next_eval = 1
+    for step in range(1, cfg.steps + 1):
+        x, lab = data.sample_train(bank, cfg.batch, cfg.N, g, cfg.balanced)
+        z = model(x, lab)
+        per_member = _loss(z, lab[:, :, -1]).mean(1)  # (E,)
+        bad = ~torch.isfinite(per_member)
+        if bad.any():
+            newly = bad & active
+            nonfinite |= newly
+            stopped_at[newly.cpu().numpy()] = step
+            active &= ~bad
+        model.zero_grad(set_to_none=True)
+        torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
+        with torch.no_grad():
+            for p, wd in params:
+                shape = (E,) + (1,) * (p.dim() - 1)
+                upd = p.grad + wd.view(shape) * p
+                p.sub_(torch.where(active.view(shape), cfg.lr * upd, torch.zeros_like(p)))
+        loss_sum += torch.where(active, per_member.detach(), torch.zeros_like(per_member))
+        loss_n += 1
+        if step == eval_steps[next_eval]:
+            record(next_eval, step)
+            next_eval += 1
+            bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}" if "icl_acc" in rec else "")
+            if not active.any():
+                bar.update(step - bar.n)
+                break
+        bar.update(1)
+    bar.close()
+    out = {"steps": np.asarray(eval_steps, dtype=np.int64)}
+    out.update(rec)
+    if "icl_acc" in rec:
+        out["t_icl"] = first_crossing(out["steps"], rec["icl_acc"], ICL_THRESHOLD)
+    for k, v in rec.items():
+        out[f"final_{k}"] = last_finite(v)
+    out["stopped_at"] = stopped_at
+    out["nonfinite"] = nonfinite.cpu().numpy()
+    out["wall_s"] = np.asarray(time.time() - t0)
+    return out
+
+
+def first_crossing(steps: np.ndarray, curve: np.ndarray, threshold: float) -> np.ndarray:
+    """Per row of curve (E, T): the first step where curve > threshold; NaN when never."""
+    above = np.nan_to_num(curve, nan=-np.inf) > threshold
+    idx = above.argmax(1)
+    return np.where(above.any(1), steps[idx].astype(float), np.nan)
+
+
+def last_finite(curve: np.ndarray) -> np.ndarray:
+    """Per row of curve (E, T): the last non-NaN value."""
+    ok = ~np.isnan(curve)
+    idx = curve.shape[1] - 1 - ok[:, ::-1].argmax(1)
+    return np.where(ok.any(1), curve[np.arange(curve.shape[0]), idx], np.nan)
