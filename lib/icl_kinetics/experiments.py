@@ -251,3 +251,109 @@ def _phenomenology(profile):
     Ks = tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))  # the authors' grid, doubled to stay even
     return {"sweep": RunConfig(model="transformer1", **PAPER, **grid(Ks, 5), steps=1000 * EPOCH,
                                eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
+
+
+CPU_KS = tuple(even(k) for k in np.geomspace(32, 8192, 10))  # the cpu-profile K grid (N = 20)
+
+
+@register("minimal_model", "minimal model (eq 3): ICL vs K, abrupt acquisition, w, beta, c1, c2 over training "
+          "(Fig 3a,b)", "02_minimal_model")
+def _minimal_model(profile):
+    probes = ("wbeta", "mlp_stats")
+    if profile == "smoke":
+        return {"sweep": RunConfig(model="minimal", **SMOKE, **grid((8, 64), 2), steps=40, eval_every=20,
+                                   n_eval=64, probes=probes)}
+    if profile == "cpu":
+        return {"sweep": RunConfig(model="minimal", **CPU, **grid(CPU_KS, 4), steps=20_000, eval_every=250,
+                                   n_eval=1000, probes=probes)}
+    Ks = tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))
+    return {"sweep": RunConfig(model="minimal", **PAPER, **grid(Ks, 5), steps=1000 * EPOCH, eval_every=EPOCH,
+                               n_eval=2000, probes=probes)}
+
+
+def _with_wd(g: dict, wds) -> dict:
+    """Cross a K x seed grid with attention weight decays."""
+    out = dict(Ks=(), seeds=(), wd_attn=())
+    for wd in wds:
+        out["Ks"] += g["Ks"]
+        out["seeds"] += g["seeds"]
+        out["wd_attn"] += (float(wd),) * len(g["Ks"])
+    return out
+
+
+@register("minimal_transience", "minimal model with weight decay on w and beta only: transient ICL, "
+          "w against the Lambert-W prediction of eq 15 (Fig 3c)", "06_transience")
+def _minimal_transience(profile):
+    probes = ("wbeta", "mlp_stats")
+    if profile == "smoke":
+        return {"wd": RunConfig(model="minimal", **SMOKE, **_with_wd(grid((64,), 2), (1e-2,)), steps=40,
+                                eval_every=20, n_eval=64, probes=probes)}
+    if profile == "cpu":
+        return {"wd": RunConfig(model="minimal", **CPU, **_with_wd(grid((512, 1024, 2048), 2), (1e-3, 1e-2)),
+                                steps=100_000, eval_every=500, n_eval=1000, probes=probes)}
+    return {"wd": RunConfig(model="minimal", **PAPER, **_with_wd(grid((10_000, 20_000), 3), (1e-3,)),
+                            steps=5000 * EPOCH, eval_every=5 * EPOCH, n_eval=2000, probes=probes)}
+
+
+@register("transformer_transience", "one-layer transformer with attention-only weight decay: transient ICL, "
+          "L_IWL vs L_ICL, transience time vs weight decay (Fig 2e, 6d, A.6)", "06_transience")
+def _transformer_transience(profile):
+    if profile == "smoke":
+        return {"wd": RunConfig(model="transformer1", **SMOKE, **_with_wd(grid((64,), 2), (1e-2,)), steps=40,
+                                eval_every=20, n_eval=64)}
+    if profile == "cpu":
+        return {"wd": RunConfig(model="transformer1", **CPU,
+                                **_with_wd(grid((1024,), 2), np.geomspace(1e-3, 3e-2, 6)),
+                                steps=100_000, eval_every=500, n_eval=1000)}
+    return {"wd": RunConfig(model="transformer1", **PAPER, **_with_wd(grid((15_000,), 1), np.geomspace(1e-3, 1e-2, 20)),
+                            steps=50_000 * EPOCH, eval_every=50 * EPOCH, n_eval=2000)}
+
+
+@register("memorization", "MLP alone memorising K item-label pairs: c1, c2, c3 over training and I_K "
+          "(Fig 5, A.2, A.3)", "05_memorization_scaling_law")
+def _memorization(profile):
+    common = dict(model="mlp", N=2, evals=(), probes=("mlp_stats",), n_eval=8)  # the MLP sees the target alone
+    if profile == "smoke":
+        return {"mlp": RunConfig(**common, D=8, width=16, lr=0.05, batch=32, **grid((16, 64), 2), steps=60,
+                                 eval_every=10)}
+    if profile == "cpu":
+        Ks = tuple(even(k) for k in np.geomspace(64, 8192, 8))
+        return {"mlp": RunConfig(**common, D=CPU["D"], width=CPU["width"], lr=CPU["lr"], batch=CPU["batch"],
+                                 **grid(Ks, 3), steps=60_000, eval_every=200)}
+    Ks = tuple(even(k) for k in np.geomspace(500, 50_000, 8))
+    return {"mlp": RunConfig(**common, D=PAPER["D"], width=PAPER["width"], lr=PAPER["lr"], batch=PAPER["batch"],
+                             **grid(Ks, 3), steps=1000 * EPOCH, eval_every=EPOCH // 4)}
+
+
+def _at_n(base: dict, N: int) -> dict:
+    return dict(base, N=N)
+
+
+@register("ticl_vs_n", "one-layer transformer at K = infinity: t_ICL vs N, its long-tailed distribution "
+          "(Fig 6b, A.4)", "08_ticl_vs_n")
+def _ticl_vs_n(profile):
+    if profile == "smoke":
+        return {f"N{N}": RunConfig(model="transformer1", **_at_n(SMOKE, N), **grid((None,), 3), steps=40,
+                                   eval_every=10, n_eval=64, evals=("icl",), early_stop=0.99) for N in (4, 6)}
+    if profile == "cpu":
+        return {f"N{N}": RunConfig(model="transformer1", **_at_n(CPU, N), **grid((None,), 12), steps=800 * N,
+                                   eval_every=10 * N, n_eval=500, evals=("icl",), early_stop=0.99)
+                for N in (10, 20, 30, 40)}
+    return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER, N), **grid((None,), 100), steps=400 * EPOCH,
+                               eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)
+            for N in (50, 100, 150, 200, 250)}
+
+
+@register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
+          "07_kstar_vs_n")
+def _kstar_vs_n(profile):
+    if profile == "smoke":
+        return {f"N{N}": RunConfig(model="transformer1", **_at_n(SMOKE, N), **grid((8, 64), 1), steps=40,
+                                   eval_every=20, n_eval=64, early_stop=0.99) for N in (4, 6)}
+    if profile == "cpu":
+        Ks = tuple(even(k) for k in np.geomspace(40, 8192, 9))
+        return {f"N{N}": RunConfig(model="transformer1", **_at_n(CPU, N), **grid(Ks, 2), steps=750 * N,
+                                   eval_every=10 * N, n_eval=1000, early_stop=0.99) for N in (10, 20, 40)}
+    Ks = tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30))
+    return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER, N), **grid(Ks, 1), steps=2000 * EPOCH,
+                               eval_every=EPOCH, n_eval=2000, early_stop=0.99) for N in (50, 100, 150, 200, 250)}
