@@ -20,7 +20,7 @@ sample ``phi_plus`` is taken inside.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
@@ -34,8 +34,6 @@ __all__ = [
     "icl_loss_from_iwl_loss", "k_star_prediction", "GDResult", "simulate_gd_exact",
     "mc_minimal_model_loss",
 ]
-
-ArrayLike = "float | np.ndarray"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -244,13 +242,14 @@ def integrate_icl_ode(N: int, beta0: float = 0.0, w0: float = 0.0, c1=0.5, c2=0.
     target's copy, e^beta/(e^beta + N - 1), is about 1/2). The time spent between beta = log N and the
     blow-up is O(1) (dbeta/dt ~ c1 w ~ 1 there), negligible against t_ICL ~ N, so t_ICL barely depends on
     the threshold (N = 100, beta0 = 0: 273.0 at log N, 273.6 at log N + 3).
-    ``t_max`` defaults to 100 x (the larger of the eq 11 and eq 37 estimates).
+    ``t_max`` defaults to 100 x (the larger of the eq 11 and eq 37 estimates), divided by 2 c1 for a constant c1.
     """
     f1, f2 = _as_function(c1), _as_function(c2)
     if beta_threshold is None:
         beta_threshold = float(np.log(N))
     if t_max is None:
-        t_max = 100.0 * max(t_icl_eq11(N, beta0), t_icl_eq37(N, beta0), 1.0)
+        scale = 1.0 / (2.0 * float(c1)) if np.ndim(c1) == 0 and not callable(c1) and float(c1) > 0 else 1.0
+        t_max = 100.0 * scale * max(t_icl_eq11(N, beta0), t_icl_eq37(N, beta0), 1.0)
 
     def rhs(t, y):
         return ode_rhs(t, y, N, f1, f2)
