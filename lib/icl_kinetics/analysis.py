@@ -1,0 +1,28 @@
+"""From stored results to the numbers the chapters report (per-member tables, thresholds, times).
+
+Functions here take the arrays of one run (``Result[run]``, a dict of numpy arrays) and its
+:class:`~icl_kinetics.train.RunConfig`; they do no training and no plotting.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import fits
+from .train import RunConfig
+
+
+def members(cfg: RunConfig) -> dict:
+    """Per-member K (inf for K = infinity), seed and attention weight decay as numpy arrays."""
+    return {"K": np.array([np.inf if k is None else k for k in cfg.Ks], float),
+            "seed": np.asarray(cfg.seeds), "wd_attn": np.asarray(cfg.wd_attn, float)}
+
+
+def sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500) -> fits.Threshold:
+    """K* from the sigmoid fit of final ICL accuracy against log10 K (the authors' analysis)."""
+    K = members(cfg)["K"]
+    return fits.fit_threshold(K, run["final_icl_acc"], n_boot=n_boot)
+
+
+def acquired(run: dict, threshold: float = 0.95) -> np.ndarray:
+    """(E,) bool: the member's ICL accuracy exceeded `threshold` at some evaluation."""
+    return np.nanmax(run["icl_acc"], axis=1) > threshold
