@@ -34,6 +34,40 @@ def iqr_band(ax, x, curves, color=PAPER_BLUE, label=None):
     ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
 
 
+# --- chapter 01: phenomenology ---
+def accuracy_vs_k(ax, K, acc, threshold=None, color=PAPER_BLUE, label="runs (one dot per seed)", jitter=0.03,
+                  seed=0):
+    """Final accuracy of every run against K (log axis, small horizontal jitter), with an optional sigmoid fit."""
+    from .fits import sigmoid
+
+    K = np.asarray(K, float)
+    rng = np.random.default_rng(seed)
+    ax.scatter(K * 10 ** (jitter * rng.standard_normal(len(K))), acc, s=14, color=color, alpha=0.7, label=label)
+    if threshold is not None and np.isfinite(threshold.k_star):
+        xs = np.geomspace(K.min(), K.max(), 200)
+        ax.plot(xs, sigmoid(np.log10(xs), *threshold.params), color="k", lw=1.2, label="sigmoid fit")
+        ax.axvline(threshold.k_star, color="k", ls="--", lw=0.8)
+        if np.all(np.isfinite(threshold.ci)):
+            ax.axvspan(*threshold.ci, color="k", alpha=0.08, lw=0, label=r"$K^*$ 95% CI")
+    ax.set_xscale("log")
+    ax.set_xlabel("number of item-label pairs K")
+    ax.set_ylim(0.4, 1.02)
+    ax.axhline(0.5, color=GREY, lw=0.6, ls=":")
+
+
+def accuracy_curves(ax, steps, curves, values, cmap="viridis", label_fmt="K = {:g}", ylabel="ICL accuracy"):
+    """One line per run (rows of curves (M, T)), coloured by `values` (e.g. K), one legend entry per value."""
+    values = np.asarray(values, float)
+    uniq = np.unique(values)
+    colors = plt.get_cmap(cmap)(np.linspace(0.1, 0.9, len(uniq)))
+    for u, c in zip(uniq, colors):
+        for i, row in enumerate(np.flatnonzero(values == u)):
+            ax.plot(steps, curves[row], color=c, lw=1, alpha=0.8, label=label_fmt.format(u) if i == 0 else None)
+    ax.set_xlabel("training iteration")
+    ax.set_ylabel(ylabel)
+    ax.axhline(0.5, color=GREY, lw=0.6, ls=":")
+
+
 # --- theory figures (chapters 3-4) ---
 # Figures of the minimal-model theory (lib/icl_kinetics/theory.py). Data are computed in the chapters;
 # these functions only draw. Time axes are gradient-flow time t = lr x iterations.
