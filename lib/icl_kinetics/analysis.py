@@ -57,3 +57,447 @@ def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
                 vals.append(f"{getattr(cfg, r):g}" if isinstance(getattr(cfg, r), float) else str(getattr(cfg, r)))
         body += f"| {r} | " + " | ".join(vals) + " |\n"
     return head + body
+
+
+# --- chapter 05 ---
+# Memorisation scaling law (section 3.6, Fig 5, A.2, A.3): I_K(inf) from MLP-only runs, its power law in K,
+# and the K* it predicts through eq 12 (t_ICL(N) = I_K*(inf)). Time is gradient-flow time t = lr x iterations.
+import dataclasses as _dc  # noqa: E402
+import datetime as _dt  # noqa: E402
+import json as _json  # noqa: E402
+import os as _os  # noqa: E402
+import tempfile as _tempfile  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+
+@_dc.dataclass
+class IKInfinity:
+    """Estimate of I_K(inf) = 2 int_0^inf c1 dt from a c1(t) sampled on [0, T].
+
+    ``value = observed + tail``: ``observed`` is I_K(T) (trapezoid over the run), ``tail`` the extrapolated
+    2 int_T^inf c1 under a power law c1 ~ a t^-p fitted to the end of the run (``inf`` if p <= 1: the fitted
+    tail does not integrate). ``tail_frac = tail / value``; ``last10_frac`` the fraction of I_K(T) added over the
+    last 10% of the run time (a model-free check). ``converged``: p > 1 and tail_frac <= tol and last10_frac
+    <= last10_tol; ``reason`` says which test failed.
+    """
+    value: float
+    observed: float
+    tail: float
+    tail_frac: float
+    tail_exponent: float
+    last10_frac: float
+    c1_end: float
+    t_end: float
+    converged: bool
+    reason: str
+
+
+def ik_infinity(t, c1, tol: float = 0.05, last10_tol: float = 0.05, fit_from: float = 0.5,
+                min_points: int = 4) -> IKInfinity:
+    """I_K(inf) from a sampled c1(t) (t in lr x iterations, t[0] = 0), with a convergence verdict.
+
+    The tail beyond the last sample T is extrapolated with a power law c1 = a t^-p, fitted by least squares
+    to log c1 against log t over t in [fit_from * T, T] (a heavy tail: an exponential decay shows up as a large
+    p and a negligible tail, a plateau or 1/t decay as p <= 1, i.e. a divergent integral). Then
+    tail = 2 a T^(1-p) / (p - 1). The estimate counts as converged when the tail is finite and at most ``tol``
+    of the total, and the run's last 10% of time added at most ``last10_tol`` of I_K(T). NaN samples (stopped
+    members) are dropped. Needs at least ``min_points`` positive samples in the fit window, else not converged.
+    """
+    from .theory import i_k
+    t, c1 = np.asarray(t, float), np.asarray(c1, float)
+    ok = np.isfinite(t) & np.isfinite(c1)
+    t, c1 = t[ok], c1[ok]
+    if len(t) < 2:
+        return IKInfinity(np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, False, "too few samples")
+    ik = i_k(t, c1)
+    T, observed = float(t[-1]), float(ik[-1])
+    before = float(np.interp(t[0] + 0.9 * (T - t[0]), t, ik))
+    last10 = (observed - before) / observed if observed > 0 else np.nan
+    win = (t >= fit_from * T) & (t > 0) & (c1 > 0)
+    p, tail = np.nan, np.inf
+    c1_end = float(c1[-1])
+    if win.sum() >= min_points:
+        slope, icpt = np.polyfit(np.log(t[win]), np.log(c1[win]), 1)
+        p = -float(slope)
+        c1_end = float(np.exp(icpt + slope * np.log(T)))  # fitted c1(T): robust to SGD noise in the last sample
+        if p > 1:
+            tail = 2.0 * c1_end * T / (p - 1.0)
+    value = observed + tail
+    tail_frac = tail / value if np.isfinite(value) and value > 0 else 1.0
+    reasons = []
+    if not np.isfinite(p):
+        reasons.append(f"fewer than {min_points} positive samples to fit the tail")
+    elif p <= 1:
+        reasons.append(f"c1 decays as t^-{p:.2f} at the end of the run (p <= 1: the integral diverges)")
+    elif tail_frac > tol:
+        reasons.append(f"extrapolated tail is {100 * tail_frac:.0f}% of the total (> {100 * tol:.0f}%)")
+    if not (np.isfinite(last10) and last10 <= last10_tol):
+        reasons.append(f"the last 10% of the run added {100 * last10:.1f}% of I_K (> {100 * last10_tol:.0f}%)")
+    converged = not reasons
+    return IKInfinity(value=float(value) if np.isfinite(value) else np.inf, observed=observed,
+                      tail=float(tail), tail_frac=float(tail_frac), tail_exponent=p, last10_frac=float(last10),
+                      c1_end=c1_end, t_end=T, converged=bool(converged),
+                      reason="converged" if converged else "; ".join(reasons))
+
+
+def memorization_table(run: dict, cfg: RunConfig, **kw) -> dict:
+    """Per-member I_K(inf) estimates of an MLP-only run (``memorization`` experiment).
+
+    Returns dict of (E,) arrays: K, seed, value, observed, tail, tail_frac, tail_exponent, last10_frac,
+    c1_end, final_train_acc, converged (bool), and ``reason`` (list of str). ``kw`` go to :func:`ik_infinity`.
+    Time t = lr x steps.
+    """
+    m = members(cfg)
+    t = cfg.lr * np.asarray(run["steps"], float)
+    ests = [ik_infinity(t, c, **kw) for c in run["c1"]]
+    out = {"K": m["K"], "seed": m["seed"]}
+    for f in ("value", "observed", "tail", "tail_frac", "tail_exponent", "last10_frac", "c1_end"):
+        out[f] = np.array([getattr(e, f) for e in ests], float)
+    out["converged"] = np.array([e.converged for e in ests], bool)
+    out["reason"] = [e.reason for e in ests]
+    acc = run.get("train_acc")
+    out["final_train_acc"] = (np.array([r[np.isfinite(r)][-1] if np.isfinite(r).any() else np.nan for r in acc])
+                              if acc is not None else np.full(len(ests), np.nan))
+    return out
+
+
+@_dc.dataclass
+class ScalingFit:
+    """I_K(inf) = A K^nu fitted on members whose estimate converged (all seeds of a K must converge).
+
+    ``nu_ci``/``A_ci``: 95% percentile bootstrap that resamples seeds within each K; ``nu_ci_ols``: t interval
+    of the least-squares slope on all included members (captures departures from a straight line that the
+    seed bootstrap does not). ``boot``: (n_boot_ok, 2) bootstrap (nu, log10 A) pairs, for propagation.
+    """
+    nu: float
+    A: float
+    nu_ci: tuple
+    A_ci: tuple
+    nu_ci_ols: tuple
+    r2: float
+    Ks_used: np.ndarray
+    Ks_excluded: dict  # K -> reason
+    boot: np.ndarray
+    ok: bool
+    message: str = ""
+
+
+def fit_memorization_scaling(table: dict, n_boot: int = 2000, seed: int = 0) -> ScalingFit:
+    """Power-law fit log10 I_K(inf) = log10 A + nu log10 K over the K whose every seed converged.
+
+    Degenerate data (fewer than 2 distinct usable K) give ``ok=False`` and NaNs instead of an exception.
+    """
+    K, val, conv = np.asarray(table["K"], float), np.asarray(table["value"], float), np.asarray(table["converged"])
+    excluded, used = {}, []
+    for k in np.unique(K):
+        g = K == k
+        if not conv[g].all():
+            bad = [r for r, c in zip(np.asarray(table["reason"], object)[g], conv[g]) if not c]
+            excluded[float(k)] = f"{(~conv[g]).sum()}/{g.sum()} seeds not converged: {bad[0]}"
+        elif not (np.isfinite(val[g]).all() and (val[g] > 0).all()):
+            excluded[float(k)] = "non-finite or non-positive estimate"
+        else:
+            used.append(k)
+    used = np.array(used, float)
+    nan2 = (np.nan, np.nan)
+    if len(used) < 2:
+        return ScalingFit(np.nan, np.nan, nan2, nan2, nan2, np.nan, used, excluded, np.empty((0, 2)), False,
+                          f"only {len(used)} K value(s) with converged I_K(inf): no power-law fit")
+    sel = np.isin(K, used)
+    x, y = np.log10(K[sel]), np.log10(val[sel])
+    lf = fits.linear_fit(x, y)
+    groups = [np.flatnonzero(K[sel] == k) for k in used]
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(n_boot):
+        idx = np.concatenate([rng.choice(g, size=len(g)) for g in groups])
+        s, b = np.polyfit(x[idx], y[idx], 1)
+        boot.append((s, b))
+    boot = np.asarray(boot)
+    nu_ci = tuple(np.percentile(boot[:, 0], [2.5, 97.5]))
+    A_ci = tuple(10 ** np.percentile(boot[:, 1], [2.5, 97.5]))
+    return ScalingFit(float(lf.slope), float(10 ** lf.intercept), nu_ci, A_ci, tuple(lf.slope_ci),
+                      float(lf.r2), used, excluded, boot, True)
+
+
+def kstar_from_scaling(N, A: float, nu: float, beta0: float = 0.0):
+    """K* solving I_K*(inf) = t_ICL(N) (eq 12) with I_K(inf) = A K^nu and t_ICL = N sqrt(2 pi) e^-beta0 (eq 11):
+    K* = (t_ICL / A)^(1/nu), i.e. eq 13 with the prefactor (sqrt(2 pi)/A)^(1/nu) fixed by the fit."""
+    from .theory import k_star_prediction
+    return k_star_prediction(N, beta0, nu=nu, prefactor=(np.sqrt(2 * np.pi) / A) ** (1.0 / nu))
+
+
+def kstar_table(fit: ScalingFit, Ns, beta0: float = 0.0) -> list:
+    """Predicted K* per N with a 95% interval propagated from the seed bootstrap of (nu, A); each row says
+    whether K* lies inside the K range the fit used (else it is an extrapolation of the power law)."""
+    from .theory import t_icl_eq11
+    rows = []
+    for N in Ns:
+        t_icl = float(t_icl_eq11(N, beta0))
+        if not fit.ok:
+            rows.append(dict(N=int(N), t_icl=t_icl, k_star=np.nan, ci=[np.nan, np.nan], within_fitted_range=False))
+            continue
+        ks = float(kstar_from_scaling(N, fit.A, fit.nu, beta0))
+        kb = kstar_from_scaling(N, 10 ** fit.boot[:, 1], fit.boot[:, 0], beta0)
+        kb = kb[np.isfinite(kb)]
+        ci = [float(v) for v in np.percentile(kb, [2.5, 97.5])] if len(kb) else [np.nan, np.nan]
+        rows.append(dict(N=int(N), t_icl=t_icl, k_star=ks, ci=ci,
+                         within_fitted_range=bool(fit.Ks_used.min() <= ks <= fit.Ks_used.max())))
+    return rows
+
+
+def kstar_prediction_path(profile: str, out=None) -> _Path:
+    from .experiments import RESULTS_DIR
+    return _Path(out or RESULTS_DIR) / "memorization" / f"{profile}_kstar_prediction.json"
+
+
+def save_kstar_prediction(profile: str, fit: ScalingFit, table: list, source_meta: dict | None = None,
+                          criterion: dict | None = None, beta0: float = 0.0, out=None) -> _Path:
+    """Write results/memorization/<profile>_kstar_prediction.json atomically (temporary file + os.replace):
+    nu with its bootstrap and OLS intervals, the prefactor A, the K used / excluded, the K* table, and the
+    provenance of the memorisation result it came from. Returns the path."""
+    def _f(x):
+        return None if x is None or not np.isfinite(x) else float(x)
+    meta = source_meta or {}
+    payload = {
+        "profile": profile,
+        "definition": "I_K(inf) = A K^nu, I_K(t) = 2 int_0^t c1 dt' with t = lr x iterations; "
+                      "K* solves A K*^nu = t_ICL(N) = N sqrt(2 pi) e^-beta0 (eqs 11-13)",
+        "beta0": beta0,
+        "nu": _f(fit.nu), "nu_ci95_bootstrap_seeds": [_f(v) for v in fit.nu_ci],
+        "nu_ci95_ols": [_f(v) for v in fit.nu_ci_ols],
+        "A": _f(fit.A), "A_ci95_bootstrap_seeds": [_f(v) for v in fit.A_ci], "r2": _f(fit.r2),
+        "fit_ok": bool(fit.ok), "message": fit.message,
+        "Ks_used": [float(k) for k in fit.Ks_used],
+        "Ks_excluded": {str(int(k)) if float(k).is_integer() else str(k): r for k, r in fit.Ks_excluded.items()},
+        "convergence_criterion": criterion or {},
+        "kstar_table": [dict(r, k_star=_f(r["k_star"]), ci=[_f(v) for v in r["ci"]]) for r in table],
+        "source": {k: meta.get(k) for k in ("git_commit", "npz_sha256", "date", "device", "package_version")},
+        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    path = kstar_prediction_path(profile, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".json.tmp", delete=False) as f:
+        _json.dump(payload, f, indent=1, sort_keys=True)
+        tmp = f.name
+    _os.replace(tmp, path)
+    return path
+
+
+def load_kstar_prediction(profile: str, out=None) -> dict:
+    """Read what :func:`save_kstar_prediction` wrote (chapter 05 must have run at this profile)."""
+    path = kstar_prediction_path(profile, out)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run book/05_memorization_scaling_law.ipynb at profile "
+                                f"{profile!r} first (ICL_PROFILE={profile})")
+    return _json.loads(path.read_text())
+
+
+# --- chapters 02 and 06 ---
+# Minimal model (Fig 3) and transience (section 3.7, appendix A.4-A.5, Fig 2e, 6d, A.6). Time in the ODEs is
+# gradient-flow time t = lr x iterations; curves are (E, T) arrays sampled at run["steps"].
+TRANSIENCE_CLASSES = ("never", "persistent", "transient")
+ACQUIRE_ACC, FADE_ACC = 0.99, 0.90  # the paper's Fig A.6 definition
+
+
+def safe_sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500):
+    """:func:`sweep_threshold` that never raises: returns (Threshold, note).
+
+    On degenerate data (e.g. every run at chance, too few K values) the sigmoid fit can fail; the Threshold then
+    holds NaNs and ``note`` says why. A fit whose K* sits on the edge of its allowed range (the sampled K range
+    +- 0.5 decades) is returned with a note, because such a K* only bounds the threshold.
+    """
+    K = members(cfg)["K"]
+    acc = np.asarray(run["final_icl_acc"], float)
+    ok = np.isfinite(K) & np.isfinite(acc)
+    nan = fits.Threshold(np.nan, (np.nan, np.nan), np.full(4, np.nan), 0)
+    if len(np.unique(K[ok])) < 3:
+        return nan, f"only {len(np.unique(K[ok]))} distinct finite K: no sigmoid fit"
+    if np.ptp(acc[ok]) < 0.05:
+        return nan, f"final ICL accuracy is flat across K ({acc[ok].min():.2f} to {acc[ok].max():.2f}): no transition"
+    try:
+        thr = fits.fit_threshold(K[ok], acc[ok], n_boot=n_boot)
+    except (RuntimeError, ValueError) as e:
+        return nan, f"sigmoid fit failed ({type(e).__name__}: {e})"
+    x = np.log10(K[ok])
+    lo, hi = x.min() - 0.5, x.max() + 0.5
+    b = thr.params[1]
+    if min(b - lo, hi - b) < 1e-3:
+        return thr, "K* lies on the edge of the fitted range: it only bounds the threshold"
+    return thr, "ok"
+
+
+def first_index(mask: np.ndarray) -> np.ndarray:
+    """Per row of a boolean (E, T) array, the first True column; -1 when the row has none."""
+    mask = np.asarray(mask, bool)
+    return np.where(mask.any(1), mask.argmax(1), -1)
+
+
+def acquisition_index(icl_acc, acquire: float = ACQUIRE_ACC) -> np.ndarray:
+    """(E,) index of the first evaluation with ICL accuracy >= `acquire`; -1 if never (NaNs count as not)."""
+    return first_index(np.nan_to_num(np.asarray(icl_acc, float), nan=-np.inf) >= acquire)
+
+
+def transience_index(icl_acc, acquire: float = ACQUIRE_ACC, fade: float = FADE_ACC) -> np.ndarray:
+    """(E,) index of the first evaluation *after* the first one with ICL accuracy >= `acquire` at which ICL
+    accuracy has fallen below `fade` (the paper's transience time, Fig A.6); -1 if never acquired or never
+    fades. NaN evaluations (a member stopped) never count as fallen."""
+    acc = np.asarray(icl_acc, float)
+    acq = acquisition_index(acc, acquire)
+    T = acc.shape[1]
+    after = np.arange(T)[None, :] > acq[:, None]
+    fell = after & (np.nan_to_num(acc, nan=np.inf) < fade) & (acq[:, None] >= 0)
+    return first_index(fell)
+
+
+def transience_time(steps, icl_acc, acquire: float = ACQUIRE_ACC, fade: float = FADE_ACC) -> np.ndarray:
+    """(E,) transience time in iterations (see :func:`transience_index`); NaN where there is none."""
+    idx = transience_index(icl_acc, acquire, fade)
+    steps = np.asarray(steps, float)
+    return np.where(idx >= 0, steps[np.clip(idx, 0, None)], np.nan)
+
+
+def classify_transience(icl_acc, acquire: float = ACQUIRE_ACC, fade: float = FADE_ACC) -> np.ndarray:
+    """(E,) labels from :data:`TRANSIENCE_CLASSES`: ``never`` (never reached `acquire`; Fig A.6 red plus),
+    ``persistent`` (acquired, no fall below `fade` before the end; yellow cross), ``transient`` (blue dot)."""
+    acq = acquisition_index(icl_acc, acquire)
+    tr = transience_index(icl_acc, acquire, fade)
+    return np.where(acq < 0, "never", np.where(tr < 0, "persistent", "transient"))
+
+
+def branch_mask(icl_acc, branch: str = "icl", acquire: float = ACQUIRE_ACC, fade: float = FADE_ACC) -> np.ndarray:
+    """(E, T) bool selecting evaluations of a phase of training.
+
+    ``branch="icl"``: from the first evaluation with ICL accuracy >= `acquire` up to (excluding) the transience
+    index -- ICL is in place, the branch where eq 16's first relation (L_ICL << 1) applies.
+    ``branch="faded"``: from the transience index on (eq 16's second relation, L_IWL << 1).
+    Members that never acquire ICL select nothing; NaN evaluations are never selected.
+    """
+    acc = np.asarray(icl_acc, float)
+    E, T = acc.shape
+    acq = acquisition_index(acc, acquire)
+    tr = transience_index(acc, acquire, fade)
+    j = np.arange(T)[None, :]
+    end = np.where(tr >= 0, tr, T)[:, None]
+    if branch == "icl":
+        m = (acq[:, None] >= 0) & (j >= acq[:, None]) & (j < end)
+    elif branch == "faded":
+        m = (tr[:, None] >= 0) & (j >= tr[:, None])
+    else:
+        raise ValueError(f"branch={branch!r}: use 'icl' or 'faded'")
+    return m & np.isfinite(acc)
+
+
+def loss_relation_fit(icl_loss, iwl_loss, mask, max_loss: float = 0.1, n_boot: int = 2000, seed: int = 0,
+                      swap: bool = False) -> dict:
+    """Fit eq 16 on the selected evaluations: L_IWL = slope * log(L_ICL) + intercept (prediction: slope -1/2,
+    intercept 0), using the points of `mask` (E, T) with L_ICL < `max_loss` (the L_ICL << 1 condition).
+    ``swap=True`` fits the second relation instead, L_ICL = slope * log(L_IWL) + intercept with L_IWL < max_loss.
+
+    Points of one member are serially correlated, so the 95% interval ``slope_ci`` is a cluster bootstrap that
+    resamples whole members; ``slope_ci_ols`` is the naive least-squares interval treating points as
+    independent. With fewer than 2 members or 3 points the result holds NaNs and ``note`` says why.
+    Returns dict(slope, intercept, slope_ci, slope_ci_ols, intercept_ci, n_points, n_members, note, x, y, member).
+    """
+    a, b = (np.asarray(iwl_loss, float), np.asarray(icl_loss, float)) if swap else \
+        (np.asarray(icl_loss, float), np.asarray(iwl_loss, float))
+    sel = np.asarray(mask, bool) & np.isfinite(a) & np.isfinite(b) & (a > 0) & (a < max_loss)
+    member = np.nonzero(sel)[0]
+    x, y = np.log(a[sel]), b[sel]
+    out = dict(slope=np.nan, intercept=np.nan, slope_ci=(np.nan, np.nan), slope_ci_ols=(np.nan, np.nan),
+               intercept_ci=(np.nan, np.nan), n_points=int(sel.sum()), n_members=int(len(np.unique(member))),
+               note="ok", x=x, y=y, member=member)
+    if out["n_points"] < 3 or np.ptp(x) == 0:
+        out["note"] = f"only {out['n_points']} usable points: no fit"
+        return out
+    lf = fits.linear_fit(x, y)
+    out.update(slope=float(lf.slope), intercept=float(lf.intercept), slope_ci_ols=tuple(lf.slope_ci))
+    ids = np.unique(member)
+    if len(ids) < 2:
+        out["note"] = "a single member: only the naive least-squares interval"
+        return out
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(member == i) for i in ids]
+    boot_s, boot_b = [], []
+    for _ in range(n_boot):
+        idx = np.concatenate([groups[i] for i in rng.integers(0, len(groups), len(groups))])
+        if np.ptp(x[idx]) == 0:
+            continue
+        s, c = np.polyfit(x[idx], y[idx], 1)
+        boot_s.append(s)
+        boot_b.append(c)
+    if boot_s:
+        out["slope_ci"] = tuple(np.percentile(boot_s, [2.5, 97.5]))
+        out["intercept_ci"] = tuple(np.percentile(boot_b, [2.5, 97.5]))
+    return out
+
+
+def crossing_time(steps, curves, level: float) -> np.ndarray:
+    """(E,) first time each row of `curves` (E, T) reaches `level`, linearly interpolated between the two
+    evaluations around the crossing; NaN if never."""
+    steps = np.asarray(steps, float)
+    curves = np.atleast_2d(np.asarray(curves, float))
+    idx = first_index(np.nan_to_num(curves, nan=-np.inf) >= level)
+    out = np.full(len(curves), np.nan)
+    for e, j in enumerate(idx):
+        if j == 0:
+            out[e] = steps[0]
+        elif j > 0:
+            y0, y1 = curves[e, j - 1], curves[e, j]
+            out[e] = steps[j - 1] + (level - y0) / (y1 - y0) * (steps[j] - steps[j - 1])
+    return out
+
+
+def n_context(cfg: RunConfig) -> int:
+    """The theory's N (number of context items, eqs 5-8): the config's N counts the target, so N - 1."""
+    return cfg.N - 1
+
+
+def member_icl_ode(run: dict, cfg: RunConfig, e: int, beta_threshold: float | None = None):
+    """Eqs 7-8 for member `e` of a minimal-model run, integrated with the c1(t), c2(t) measured on its own MLP
+    (probes ``c1``, ``c2``; linear interpolation between evaluations), from w0 = 0, beta0 = cfg.beta0, with
+    N = :func:`n_context`. Returns (theory.ODEResult, steps): ``steps = ode.t / lr`` converts the ODE's
+    gradient-flow time back to iterations."""
+    from .theory import integrate_icl_ode
+    t = cfg.lr * np.asarray(run["steps"], float)
+    c1, c2 = np.asarray(run["c1"][e], float), np.asarray(run["c2"][e], float)
+    ok = np.isfinite(c1) & np.isfinite(c2)
+    ode = integrate_icl_ode(n_context(cfg), beta0=cfg.beta0, w0=0.0, c1=(t[ok], c1[ok]), c2=(t[ok], c2[ok]),
+                            t_max=float(t[ok][-1]), beta_threshold=beta_threshold)
+    return ode, ode.t / cfg.lr
+
+
+def lambert_w_prediction(run: dict, cfg: RunConfig) -> np.ndarray:
+    """(E, T) w_tr(t) = W(c3(t) / lambda_w) (eqs 15, 45) per member, with lambda_w = the member's attention weight
+    decay: plain SGD with weight decay, p <- p - lr (grad + wd p), is gradient descent on
+    L + wd |p|^2 / 2 in time t = lr x iterations, so lambda_w = wd. Members without weight decay get NaN."""
+    from .theory import w_transient
+    wd = members(cfg)["wd_attn"][:, None]
+    c3 = np.asarray(run["c3"], float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(wd > 0, w_transient(c3, np.where(wd > 0, wd, 1.0)), np.nan)
+
+
+def member_transience_ode(run: dict, cfg: RunConfig, e: int, start: int):
+    """Eq 44, dw/dt = c3(t) e^-w - lambda_w w, for member `e` from evaluation index `start` (e.g. its ICL
+    acquisition) with the measured w there as initial value and its measured c3(t) (lambda_w = its attention
+    weight decay). Returns (steps, w) on the run's evaluation grid from `start` on."""
+    from .theory import integrate_transience
+    steps = np.asarray(run["steps"], float)
+    t = cfg.lr * (steps[start:] - steps[start])
+    c3 = np.asarray(run["c3"][e, start:], float)
+    ok = np.isfinite(c3)
+    lam = float(members(cfg)["wd_attn"][e])
+    tt, w = integrate_transience(float(run["w"][e, start]), float(t[ok][-1]), c3=(t[ok], c3[ok]), lambda_w=lam,
+                                 t_eval=t[ok])
+    return steps[start] + tt / cfg.lr, w
+
+
+def glue(name: str, value, display: bool = False):
+    """myst_nb.glue for a number: numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats."""
+    from myst_nb import glue as _glue
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    _glue(name, value, display=display)
+    return value
