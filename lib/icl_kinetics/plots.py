@@ -249,3 +249,166 @@ def fig_tau_k(t, c1_curves, ik_curves, target, taus, t_odes):
         a.legend(fontsize=7)
     ax[1].set_title(r"o: $\tau_K$ from eq 10; dotted: ODE $t_{\rm ICL}$", fontsize=9)
     return title(fig, "Eqs 10 & 12 - ICL is acquired iff I_K(inf) exceeds N sqrt(2 pi) e^-beta0")
+
+
+# --- chapters 02 and 06 ---
+# Minimal model (Fig 3a-c) and transience (Fig 2e, 6d, A.6). Time axes are training iterations.
+TRANSIENCE_STYLE = {  # Fig A.6 markers
+    "never": dict(marker="+", color=PAPER_RED, s=60, label="never reaches 99% ICL accuracy"),
+    "persistent": dict(marker="x", color="#e6b800", s=45, label="acquires ICL, no transience seen"),
+    "transient": dict(marker="o", color=PAPER_BLUE, s=30, label="transient"),
+}
+
+
+def fig_icl_vs_k_pair(panels: dict, fig_title: str):
+    """Final ICL accuracy vs K with the sigmoid fit, one panel per model: {panel title: (K, acc, threshold)}."""
+    fig, axes = figure(len(panels), 1, width=4.4, height=3.3)
+    axes = np.atleast_1d(axes)
+    for ax, (name, (K, acc, thr)) in zip(axes, panels.items()):
+        accuracy_vs_k(ax, K, acc, thr if thr is not None and np.isfinite(thr.k_star) else None)
+        ax.set_ylabel("final ICL accuracy (novel items)")
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=7, loc="lower right")
+    return title(fig, fig_title)
+
+
+def fig_icl_curves_pair(panels: dict, fig_title: str, thresholds=None):
+    """ICL accuracy over training, one line per run coloured by K, one panel per model:
+    {panel title: (steps, icl_acc (M, T), K (M,))}. ``thresholds``: optional {panel title: t_ICL level} lines."""
+    fig, axes = figure(len(panels), 1, width=4.6, height=3.4)
+    axes = np.atleast_1d(axes)
+    for ax, (name, (steps, curves, K)) in zip(axes, panels.items()):
+        accuracy_curves(ax, steps, curves, K)
+        ax.set_xlabel("training iteration")
+        ax.set_title(name, fontsize=10)
+        ax.set_ylim(0.35, 1.02)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+        ax.legend(fontsize=6, ncol=2, loc="lower right")
+    return title(fig, fig_title)
+
+
+def fig_ode_overlay(members: list, beta_threshold: float, fig_title: str, max_steps=None):
+    """Learned w and beta (markers) against eqs 7-8 integrated with the member's own c1(t), c2(t) (lines).
+    ``members``: list of dicts with steps, w, beta, ode_steps, ode_w, ode_beta, label."""
+    fig, ax = figure(2, 1, width=4.6, height=3.4)
+    colors = plt.cm.viridis(np.linspace(0, 0.85, max(len(members), 1)))
+    for c, m in zip(colors, members):
+        for a, key in ((ax[0], "w"), (ax[1], "beta")):
+            a.plot(m["steps"], m[key], "o", ms=3.5, color=c, alpha=0.8, label=m["label"])
+            a.plot(m["ode_steps"], m[f"ode_{key}"], "-", color=c, lw=1.2)
+    ax[1].axhline(beta_threshold, color=GREY, lw=0.8, ls=":", label=r"$\beta = \log N$ (ODE stops)")
+    ax[0].plot([], [], "k-", lw=1.2, label="ODE eqs 7-8, measured $c_1(t), c_2(t)$")
+    ax[0].set_ylabel(r"$w$ (value strength)")
+    ax[1].set_ylabel(r"$\beta$ (key-query strength)")
+    for a in ax:
+        a.set_xlabel("training iteration")
+        if max_steps is not None:
+            a.set_xlim(0, max_steps)
+    ax[0].legend(fontsize=6, loc="upper left")
+    ax[1].legend(fontsize=6, loc="upper left")
+    return title(fig, fig_title)
+
+
+def fig_minimal_transience(steps, icl_acc, w, w_tr, labels, fig_title: str, w_ode=None):
+    """Fig 3c: (a) ICL accuracy over training; (b) learned w (solid) against w_tr = W(c3/lambda_w) (dashed) and,
+    optionally, eq 44 integrated with the measured c3 (dotted; ``w_ode``: list of (steps, w) or None per run)."""
+    fig, ax = figure(2, 1, width=4.8, height=3.5)
+    colors = plt.cm.plasma(np.linspace(0, 0.85, max(len(labels), 1)))
+    for i, (c, lab) in enumerate(zip(colors, labels)):
+        ax[0].plot(steps, icl_acc[i], color=c, lw=1.2, label=lab)
+        ax[1].plot(steps, w[i], color=c, lw=1.4, label=lab)
+        ax[1].plot(steps, w_tr[i], "--", color=c, lw=1.0)
+        if w_ode is not None and w_ode[i] is not None:
+            ax[1].plot(*w_ode[i], ":", color=c, lw=1.4)
+    ax[1].plot([], [], "k--", lw=1.0, label=r"$w_{\rm tr} = W(c_3/\lambda_w)$ (eq 15)")
+    if w_ode is not None:
+        ax[1].plot([], [], "k:", lw=1.4, label=r"eq 44 with measured $c_3(t)$")
+    ax[0].axhline(0.5, color=GREY, lw=0.6, ls=":")
+    ax[0].set_ylabel("ICL accuracy (novel items)")
+    ax[1].set_ylabel(r"$w$")
+    ax[1].set_ylim(bottom=min(0.0, float(np.nanmin(w)) if np.isfinite(w).any() else 0.0))
+    for a in ax:
+        a.set_xlabel("training iteration")
+        a.xaxis.set_major_locator(plt.MaxNLocator(5))
+        a.legend(fontsize=6)
+    return title(fig, fig_title)
+
+
+def fig_transformer_transience(steps, icl_acc, iwl_acc, wd, fig_title: str):
+    """Fig 2e: ICL (solid) and IWL (dashed) accuracy over training, one colour per attention weight decay."""
+    fig, ax = figure(1, 1, width=6.6, height=3.8)
+    wd = np.asarray(wd, float)
+    uniq = np.unique(wd)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(uniq)))
+    for u, c in zip(uniq, colors):
+        for i, row in enumerate(np.flatnonzero(wd == u)):
+            ax.plot(steps, icl_acc[row], color=c, lw=1.2, label=f"wd = {u:.2g}" if i == 0 else None)
+            ax.plot(steps, iwl_acc[row], "--", color=c, lw=0.9)
+    ax.plot([], [], "k-", label="ICL accuracy")
+    ax.plot([], [], "k--", label="IWL accuracy")
+    ax.axhline(0.5, color=GREY, lw=0.6, ls=":")
+    ax.set_xlabel("training iteration")
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return title(fig, fig_title)
+
+
+def fig_loss_relation(panels: dict, fig_title: str, fit=None):
+    """Fig 6d: L_IWL against L_ICL after ICL acquisition (log x axis), with eq 16's two asymptotic relations.
+    ``panels``: {panel title: dict(icl=[(L_ICL, L_IWL) per run on the ICL branch], faded=[... after fading])}.
+    ``fit``: optional loss_relation_fit result drawn on the first panel."""
+    from .theory import icl_loss_from_iwl_loss, iwl_loss_from_icl_loss
+    fig, axes = figure(len(panels), 1, width=4.6, height=3.6)
+    axes = np.atleast_1d(axes)
+    for k, (ax, (name, br)) in enumerate(zip(axes, panels.items())):
+        allx = []
+        for j, (x, y) in enumerate(br.get("icl", [])):
+            ax.plot(x, y, "o-", ms=2.5, lw=0.5, color=PAPER_BLUE, alpha=0.6,
+                    label="after acquisition, before fading" if j == 0 else None)
+            allx.append(x)
+        for j, (x, y) in enumerate(br.get("faded", [])):
+            ax.plot(x, y, "s-", ms=2.5, lw=0.5, color=PAPER_RED, alpha=0.5,
+                    label="after ICL faded" if j == 0 else None)
+            allx.append(x)
+        allx = np.concatenate(allx) if allx else np.array([1e-3, 1.0])
+        allx = allx[np.isfinite(allx) & (allx > 0)]
+        lo = max(float(allx.min()) / 2, 1e-8) if len(allx) else 1e-3
+        xs = np.geomspace(lo, 1.0, 200)
+        ax.plot(xs, iwl_loss_from_icl_loss(xs), "k-", lw=1.5, label=r"$L_{\rm IWL} = -\frac{1}{2}\log L_{\rm ICL}$")
+        ys = np.geomspace(1e-4, 1.0, 200)
+        ax.plot(icl_loss_from_iwl_loss(ys), ys, "k--", lw=1.2, label=r"$L_{\rm ICL} = -\frac{1}{2}\log L_{\rm IWL}$")
+        if k == 0 and fit is not None and np.isfinite(fit["slope"]):
+            xf = np.exp(np.linspace(fit["x"].min(), fit["x"].max(), 50))
+            ax.plot(xf, fit["slope"] * np.log(xf) + fit["intercept"], color="orange", lw=3, alpha=0.6,
+                    label=f"fit: slope {fit['slope']:.2f}")
+        ax.set_xscale("log")
+        ax.set_xlim(lo, 5.0)
+        ax.set_ylim(0, None)
+        ax.set_xlabel(r"ICL loss $L_{\rm ICL}$ (nats)")
+        ax.set_ylabel(r"IWL loss $L_{\rm IWL}$ (nats)")
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=6)
+    return title(fig, fig_title)
+
+
+def fig_transience_time(wd, t_tr, classes, steps_max, fig_title: str):
+    """Fig A.6: transience time against attention weight decay. Runs without a transience time are drawn at the
+    end of training (``steps_max``) with the paper's markers (red plus: never acquired; yellow cross: no
+    transience seen)."""
+    fig, ax = figure(1, 1, width=6.6, height=3.8)
+    wd, t_tr, classes = np.asarray(wd, float), np.asarray(t_tr, float), np.asarray(classes)
+    rng = np.random.default_rng(0)
+    jit = 10 ** (0.02 * rng.standard_normal(len(wd)))
+    for cls, st in TRANSIENCE_STYLE.items():
+        m = classes == cls
+        if not m.any():
+            continue
+        y = t_tr[m] if cls == "transient" else np.full(m.sum(), float(steps_max))
+        ax.scatter(wd[m] * jit[m], y, **st)
+    ax.axhline(steps_max, color=GREY, lw=0.6, ls=":", label="end of training")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"attention weight decay $\lambda_w$")
+    ax.set_ylabel("transience time (iterations)")
+    ax.legend(fontsize=7)
+    return title(fig, fig_title)
