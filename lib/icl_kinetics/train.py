@@ -243,7 +243,8 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
         if step == eval_steps[next_eval]:
             record(next_eval, step)
             next_eval += 1
-            bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}" if "icl_acc" in rec else "")
+            if "icl_acc" in rec and active.any():
+                bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}")
             if not active.any():
                 bar.update(step - bar.n)
                 break
