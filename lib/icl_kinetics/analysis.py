@@ -501,3 +501,256 @@ def glue(name: str, value, display: bool = False):
         value = value.item()
     _glue(name, value, display=display)
     return value
+
+
+# --- chapters 07, 08, 10 ---
+# Empirical validations (section 4): K* against N (Fig 6a, A.7), t_ICL against N (Fig 6b, A.5) and the long tail
+# of t_ICL (Fig A.4). Times are training iterations. Runs that never acquired ICL within their step budget are
+# right-censored: they enter as t_ICL = +inf (never dropped), so medians and order statistics stay valid.
+from types import SimpleNamespace as _NS  # noqa: E402
+
+from scipy import stats as _stats  # noqa: E402
+
+
+def censored_t_icl(run: dict) -> np.ndarray:
+    """(E,) t_ICL in iterations (first evaluation with ICL accuracy > 0.95), +inf for members that never got there
+    within the step budget (``run["t_icl"]`` is NaN for them): right-censored, not missing."""
+    t = np.asarray(run["t_icl"], float)
+    return np.where(np.isfinite(t), t, np.inf)
+
+
+def _order_quantile(x, q):
+    """Quantiles by order statistics (no interpolation), so +inf values never turn into NaN."""
+    return np.quantile(np.asarray(x, float), q, method="inverted_cdf")
+
+
+@_dc.dataclass
+class CensoredMedian:
+    """Median of right-censored times (censored = +inf) with a percentile bootstrap interval.
+
+    ``median`` is +inf when half or more of the runs are censored (the median is then only bounded below by the
+    step budget); ``ci`` may have an infinite upper end for the same reason. ``boot``: the bootstrap medians.
+    """
+    median: float
+    ci: tuple
+    n: int
+    n_censored: int
+    boot: np.ndarray
+
+
+def censored_median(t, n_boot: int = 2000, seed: int = 0, conf: float = 0.95) -> CensoredMedian:
+    """Median of times `t` where NaN or +inf mean "never happened within the budget" (sorted last).
+
+    The interval resamples runs with replacement (percentile bootstrap, order-statistic quantiles so infinite
+    bootstrap medians are handled). An empty sample gives NaNs.
+    """
+    t = np.asarray(t, float)
+    t = np.where(np.isnan(t), np.inf, t)
+    n, n_cens = len(t), int(np.isinf(t).sum())
+    if n == 0:
+        return CensoredMedian(np.nan, (np.nan, np.nan), 0, 0, np.empty(0))
+    rng = np.random.default_rng(seed)
+    boot = np.median(t[rng.integers(0, n, (n_boot, n))], axis=1) if n_boot else np.empty(0)
+    q = (1 - conf) / 2
+    ci = tuple(float(v) for v in _order_quantile(boot, [q, 1 - q])) if n_boot else (np.nan, np.nan)
+    return CensoredMedian(float(np.median(t)), ci, n, n_cens, boot)
+
+
+@_dc.dataclass
+class MedianVsN:
+    """Median t_ICL against N: OLS line, log-log slope and a fit through the origin, with bootstrap intervals.
+
+    ``line``: fits.LineFit of median = slope N + intercept (its t intervals treat the medians as exact points
+    scattered about a line). ``*_boot`` intervals resample runs within each N and refit (they carry the seed noise
+    of each median). ``loglog``: fits.LineFit of log10 median against log10 N (slope 1 = linear scaling).
+    ``prop``: least-squares constant c of median = c N (through the origin). ``medians``: per-N
+    :class:`CensoredMedian` with their own bootstrap intervals. ``n_boot_ok``: bootstrap replicates
+    whose medians were all finite. ``ok`` False (and NaNs) when fewer than 3 N have a finite median.
+    """
+    N: np.ndarray
+    medians: list  # CensoredMedian per N
+    line: object
+    loglog: object
+    prop: float
+    slope_ci_boot: tuple
+    intercept_ci_boot: tuple
+    loglog_ci_boot: tuple
+    prop_ci_boot: tuple
+    n_boot_ok: int
+    ok: bool
+    message: str = ""
+
+
+def median_vs_n_fit(times: dict, n_boot: int = 2000, seed: int = 0) -> MedianVsN:
+    """Fit median t_ICL against N from ``times = {N: (E,) t_ICL, censored = inf or NaN}``.
+
+    N with an infinite median (half or more of the runs censored) are left out of the fits (listed in
+    ``message``); the bootstrap skips replicates in which a used N's median is infinite.
+    """
+    Ns = np.array(sorted(times), float)
+    meds = [censored_median(times[n], n_boot=n_boot, seed=seed) for n in sorted(times)]
+    m = np.array([c.median for c in meds])
+    use = np.isfinite(m) & (m > 0)
+    nan2 = (np.nan, np.nan)
+    dropped = [int(n) for n in Ns[~use]]
+    msg = f"N = {dropped} left out: median not finite (half or more runs censored)" if dropped else ""
+    if use.sum() < 3:
+        return MedianVsN(Ns, meds, None, None, np.nan, nan2, nan2, nan2, nan2, 0, False,
+                         (msg + "; " if msg else "") + f"only {use.sum()} N with a finite median: no fit")
+    x, y = Ns[use], m[use]
+    line, loglog = fits.linear_fit(x, y), fits.power_law_fit(x, y)
+    prop = float((x * y).sum() / (x * x).sum())
+    rng = np.random.default_rng(seed)
+    samples = [np.where(np.isnan(np.asarray(times[n], float)), np.inf, np.asarray(times[n], float))
+               for n in np.array(sorted(times))[use]]
+    boot = []
+    for _ in range(n_boot):
+        mb = np.array([np.median(s[rng.integers(0, len(s), len(s))]) for s in samples])
+        if not np.all(np.isfinite(mb)) or np.any(mb <= 0):
+            continue
+        s, b = np.polyfit(x, mb, 1)
+        boot.append((s, b, np.polyfit(np.log10(x), np.log10(mb), 1)[0], (x * mb).sum() / (x * x).sum()))
+    boot = np.asarray(boot).reshape(-1, 4)
+    ci = [tuple(float(v) for v in np.percentile(boot[:, j], [2.5, 97.5])) if len(boot) else nan2 for j in range(4)]
+    return MedianVsN(Ns, meds, line, loglog, prop, ci[0], ci[1], ci[2], ci[3], len(boot), True, msg)
+
+
+@_dc.dataclass
+class KStarVsN:
+    """K* per N and the power law K* = C N^exponent fitted in log10-log10.
+
+    ``k_star``/``notes``: the sigmoid fit of :func:`safe_sweep_threshold` per N (NaN where it failed);
+    ``used``: N entering the power law (note "ok", i.e. a fitted K* inside the sampled K range).
+    ``ci`` (nN, 2): per-N 95% interval from the joint bootstrap; ``exponent_ci_boot``: 95% interval of the
+    exponent from the same bootstrap (every replicate resamples seeds within each K at every N, refits every K*,
+    refits the line), so the K* uncertainty is propagated. ``line``: fits.LineFit of log10 K* vs log10 N, whose
+    ``slope_ci`` treats the K* as exact. ``boot``: (n_boot_ok, nN) bootstrap K*.
+    """
+    N: np.ndarray
+    k_star: np.ndarray
+    ci: np.ndarray
+    notes: list
+    used: np.ndarray
+    line: object
+    exponent: float
+    exponent_ci_boot: tuple
+    boot: np.ndarray
+    n_boot_ok: int
+    ok: bool
+    message: str = ""
+
+
+def _kstar_point(K, acc):
+    """K* and note of :func:`safe_sweep_threshold` for plain arrays (no bootstrap of its own)."""
+    K = np.asarray(K, float)
+    cfg = _NS(Ks=tuple(K), seeds=tuple(range(len(K))), wd_attn=(0.0,) * len(K))  # what members() reads
+    thr, note = safe_sweep_threshold({"final_icl_acc": np.asarray(acc, float)}, cfg, n_boot=0)
+    return thr, note
+
+
+def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
+    """K*(N) and the exponent of K* ~ N^exponent from ``sweeps = {N: (K (E,), final ICL accuracy (E,))}``.
+
+    Each K* is the authors' sigmoid fit (:func:`safe_sweep_threshold`). The exponent is an OLS line of log10 K*
+    on log10 N over the N whose fit is "ok". Its bootstrap interval resamples seeds within each (N, K), refits
+    the sigmoid at every N and the line; replicates in which a used N's fit fails are skipped (counted in
+    ``n_boot_ok``). Fewer than 2 usable N give ``ok=False`` and NaNs.
+    """
+    Ns = np.array(sorted(sweeps), float)
+    data = [(np.asarray(sweeps[n][0], float), np.asarray(sweeps[n][1], float)) for n in sorted(sweeps)]
+    pts = [_kstar_point(K, a) for K, a in data]
+    ks = np.array([t.k_star for t, _ in pts], float)
+    notes = [note for _, note in pts]
+    used = np.array([note == "ok" and np.isfinite(k) for k, note in zip(ks, notes)])
+    rng = np.random.default_rng(seed)
+    groups = [[np.flatnonzero(K == k) for k in np.unique(K)] for K, _ in data]
+    boot = np.full((n_boot, len(Ns)), np.nan)
+    for b in range(n_boot):
+        for i, ((K, a), g) in enumerate(zip(data, groups)):
+            if not used[i]:
+                continue
+            idx = np.concatenate([rng.choice(gg, size=len(gg)) for gg in g])
+            order = np.concatenate(g)  # resampled accuracies placed on the same K positions
+            a_b = np.empty_like(a)
+            a_b[order] = a[idx]
+            boot[b, i] = _kstar_point(K, a_b)[0].k_star
+    ok_rows = np.all(np.isfinite(boot[:, used]), axis=1) if used.any() else np.zeros(n_boot, bool)
+    boot = boot[ok_rows]
+    ci = np.full((len(Ns), 2), np.nan)
+    for i in np.flatnonzero(used):
+        if len(boot):
+            ci[i] = np.percentile(boot[:, i], [2.5, 97.5])
+    nan2 = (np.nan, np.nan)
+    if used.sum() < 2:
+        return KStarVsN(Ns, ks, ci, notes, used, None, np.nan, nan2, boot, len(boot), False,
+                        f"only {used.sum()} N with a usable K*: no power-law fit")
+    x = np.log10(Ns[used])
+    line = fits.power_law_fit(Ns[used], ks[used])
+    slopes = np.array([np.polyfit(x, np.log10(r[used]), 1)[0] for r in boot])
+    eci = tuple(float(v) for v in np.percentile(slopes, [2.5, 97.5])) if len(slopes) else nan2
+    msg = "" if used.all() else f"N = {[int(n) for n in Ns[~used]]} left out of the power law"
+    return KStarVsN(Ns, ks, ci, notes, used, line, float(line.slope), eci, boot, len(boot), True, msg)
+
+
+def skewness_ci(x, n_boot: int = 2000, seed: int = 0, conf: float = 0.95):
+    """Sample skewness (adjusted Fisher-Pearson, scipy ``skew(bias=False)``) of the finite values of `x` with a
+    percentile bootstrap interval. Returns (skew, (low, high), n_finite); NaNs when n < 3 or all values equal."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if len(x) < 3 or np.ptp(x) == 0:
+        return np.nan, (np.nan, np.nan), len(x)
+
+    def sk(s):
+        return float(_stats.skew(s, bias=False)) if np.ptp(s) > 0 else np.nan
+
+    est, ci = fits.bootstrap(sk, x, n_boot=n_boot, seed=seed, conf=conf)
+    return est, ci, len(x)
+
+
+def lognormal_skewness(sd):
+    """Skewness of a log-normal variable whose log has standard deviation `sd`: (e^s^2 + 2) sqrt(e^s^2 - 1)."""
+    v = np.exp(np.asarray(sd, float) ** 2)
+    return (v + 2) * np.sqrt(v - 1)
+
+
+def log_normality(x, conf: float = 0.95) -> dict:
+    """Is log x normal? For the finite, positive values of `x`: mean ``mu`` and sd ``sd`` of ln x, the chi-square
+    interval of the sd (exact if ln x is normal), the Shapiro-Wilk p-value of ln x (n >= 3), the skewness of ln x,
+    and ``skew_pred``: the skewness of x that a log-normal with this sd would have. NaNs with fewer than 3 values.
+
+    If t_ICL ~ e^-beta0 (eq 11) and beta0 is normal, ln t_ICL is normal with sd(ln t_ICL) = sd(beta0).
+    """
+    x = np.asarray(x, float)
+    y = np.log(x[np.isfinite(x) & (x > 0)])
+    n = len(y)
+    out = dict(n=n, mu=np.nan, sd=np.nan, sd_ci=(np.nan, np.nan), shapiro_p=np.nan, skew_log=np.nan,
+               skew_pred=np.nan)
+    if n < 3 or np.ptp(y) == 0:
+        return out
+    sd = float(np.std(y, ddof=1))
+    a = (1 - conf) / 2
+    lo, hi = (np.sqrt((n - 1) * sd**2 / _stats.chi2.ppf([1 - a, a], n - 1)))
+    out.update(mu=float(np.mean(y)), sd=sd, sd_ci=(float(lo), float(hi)),
+               shapiro_p=float(_stats.shapiro(y).pvalue), skew_log=float(_stats.skew(y, bias=False)),
+               skew_pred=float(lognormal_skewness(sd)))
+    return out
+
+
+def pooled_relative_times(times: dict) -> tuple:
+    """Pool t_ICL over N after dividing each N's times by its (censored) median. Returns (ratios of the
+    acquired runs, number of censored runs left out). N whose median is not finite contribute nothing."""
+    out, n_cens = [], 0
+    for n in sorted(times):
+        t = np.asarray(times[n], float)
+        t = np.where(np.isnan(t), np.inf, t)
+        med = float(np.median(t))
+        n_cens += int(np.isinf(t).sum())
+        if np.isfinite(med) and med > 0:
+            out.append(t[np.isfinite(t)] / med)
+    return (np.concatenate(out) if out else np.empty(0)), n_cens
+
+
+def ticl_times(result) -> dict:
+    """{N: censored t_ICL (E,)} for a ``ticl_vs_n``-like result (runs named by N, e.g. ``N20``)."""
+    cfgs = result.configs()
+    return {cfgs[r].N: censored_t_icl(result[r]) for r in cfgs}

@@ -1,0 +1,153 @@
+"""Tests of the validation analysis (lib/icl_kinetics/analysis.py, chapters 07, 08, 10) on synthetic data whose
+answers are known by construction."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from icl_kinetics import analysis as A
+from icl_kinetics.fits import sigmoid
+
+
+# ----------------------------------------------------------------------------- censoring and medians
+def test_censored_t_icl_marks_never_acquired_as_inf():
+    t = A.censored_t_icl({"t_icl": np.array([100.0, np.nan, 300.0])})
+    assert t[0] == 100 and t[2] == 300 and np.isposinf(t[1])
+
+
+def test_censored_median_counts_censored_runs_as_largest():
+    t = np.array([1.0, 2.0, 3.0, np.inf, np.inf])
+    cm = A.censored_median(t, n_boot=500)
+    assert cm.median == 3.0  # dropping the censored runs would give 2
+    assert cm.n == 5 and cm.n_censored == 2
+    assert cm.ci[0] <= cm.median <= cm.ci[1]
+    assert np.isposinf(cm.ci[1])  # resamples with >= 3 censored runs have an infinite median
+    # NaN means censored too
+    assert A.censored_median([1.0, 2.0, 3.0, np.nan, np.nan], n_boot=0).median == 3.0
+
+
+def test_censored_median_infinite_when_most_runs_censored():
+    assert np.isposinf(A.censored_median([5.0, np.inf, np.inf], n_boot=10).median)
+    assert np.isnan(A.censored_median([], n_boot=10).median)
+
+
+def test_censored_median_interval_covers_true_median():
+    rng = np.random.default_rng(1)
+    x = rng.lognormal(np.log(100), 0.5, 400)
+    cm = A.censored_median(x, n_boot=500)
+    assert cm.ci[0] < 100 < cm.ci[1]
+    assert cm.ci[1] - cm.ci[0] < 30
+
+
+# ----------------------------------------------------------------------------- median t_ICL vs N
+def synthetic_times(slope, intercept=0.0, sd=0.3, n=60, Ns=(10, 20, 30, 40), seed=0, censor_at=None):
+    rng = np.random.default_rng(seed)
+    out = {}
+    for N in Ns:
+        t = (slope * N + intercept) * rng.lognormal(0, sd, n)
+        if censor_at is not None:
+            t = np.where(t > censor_at * N, np.inf, t)
+        out[N] = t
+    return out
+
+
+def test_median_vs_n_recovers_linear_scaling():
+    f = A.median_vs_n_fit(synthetic_times(50.0, n=200), n_boot=400)
+    assert f.ok
+    assert f.line.slope == pytest.approx(50, rel=0.15)
+    assert f.slope_ci_boot[0] < 50 < f.slope_ci_boot[1]
+    assert f.loglog_ci_boot[0] < 1 < f.loglog_ci_boot[1]
+    assert f.prop == pytest.approx(50, rel=0.15)
+    assert f.intercept_ci_boot[0] < 0 < f.intercept_ci_boot[1]
+
+
+def test_median_vs_n_detects_superlinear_scaling():
+    times = {N: 2.0 * N**2 * np.random.default_rng(N).lognormal(0, 0.2, 60) for N in (10, 20, 30, 40)}
+    f = A.median_vs_n_fit(times, n_boot=400)
+    assert f.loglog.slope == pytest.approx(2, abs=0.1)
+    assert f.loglog_ci_boot[0] > 1.5
+
+
+def test_median_vs_n_drops_n_with_infinite_median_and_degenerates_gracefully():
+    times = synthetic_times(50.0, n=11)
+    times[40] = np.array([np.inf] * 8 + [1.0, 2.0, 3.0])
+    f = A.median_vs_n_fit(times, n_boot=50)
+    assert f.ok and "40" in f.message and np.isposinf(f.medians[-1].median)
+    bad = A.median_vs_n_fit({10: [np.inf, np.inf], 20: [1.0, np.inf, np.inf]}, n_boot=50)
+    assert not bad.ok and np.isnan(bad.prop) and "no fit" in bad.message
+
+
+# ----------------------------------------------------------------------------- K* vs N
+def synthetic_sweeps(exponent, Ns=(10, 20, 40), C=20.0, seeds=3, noise=0.02, seed=0):
+    rng = np.random.default_rng(seed)
+    Ks = np.geomspace(10, 1e5, 13)
+    out = {}
+    for N in Ns:
+        kstar = C * N**exponent
+        K = np.repeat(Ks, seeds)
+        acc = sigmoid(np.log10(K), 8.0, np.log10(kstar), 0.5, 0.5) + noise * rng.standard_normal(len(K))
+        out[N] = (K, np.clip(acc, 0, 1))
+    return out
+
+
+@pytest.mark.parametrize("exponent", [1.0, 1.43])
+def test_kstar_vs_n_recovers_exponent(exponent):
+    f = A.kstar_vs_n_fit(synthetic_sweeps(exponent), n_boot=60)
+    assert f.ok and f.used.all()
+    assert f.k_star == pytest.approx(20.0 * np.array([10, 20, 40]) ** exponent, rel=0.1)
+    assert f.exponent == pytest.approx(exponent, abs=0.05)
+    assert f.exponent_ci_boot[0] - 0.01 < exponent < f.exponent_ci_boot[1] + 0.01
+    assert np.all(f.ci[:, 0] <= f.k_star * 1.0001) and np.all(f.ci[:, 1] >= f.k_star * 0.9999)
+    assert f.n_boot_ok > 40
+
+
+def test_kstar_bootstrap_interval_widens_with_noise():
+    quiet = A.kstar_vs_n_fit(synthetic_sweeps(1.2, noise=0.01), n_boot=60)
+    noisy = A.kstar_vs_n_fit(synthetic_sweeps(1.2, noise=0.15), n_boot=60)
+    w = lambda f: f.exponent_ci_boot[1] - f.exponent_ci_boot[0]  # noqa: E731
+    assert w(noisy) > 2 * w(quiet)
+
+
+def test_kstar_vs_n_flat_sweep_is_left_out_and_degenerate_data_give_nan():
+    sw = synthetic_sweeps(1.0)
+    K = sw[40][0]
+    sw[40] = (K, np.full(len(K), 0.5))  # never acquires ICL: no transition
+    f = A.kstar_vs_n_fit(sw, n_boot=20)
+    assert f.ok and not f.used[2] and np.isnan(f.k_star[2]) and "40" in f.message
+    sw[20] = (K, np.full(len(K), 0.5))
+    g = A.kstar_vs_n_fit(sw, n_boot=20)
+    assert not g.ok and np.isnan(g.exponent) and np.isnan(g.exponent_ci_boot[0])
+
+
+# ----------------------------------------------------------------------------- tails
+def test_skewness_ci():
+    rng = np.random.default_rng(0)
+    sym = rng.standard_normal(300)
+    s, ci, n = A.skewness_ci(sym, n_boot=400)
+    assert n == 300 and ci[0] < 0 < ci[1]
+    sk, ci2, _ = A.skewness_ci(rng.exponential(1.0, 300), n_boot=400)  # true skewness 2
+    assert ci2[0] > 1 and sk == pytest.approx(2, abs=0.6)
+    s3, ci3, n3 = A.skewness_ci(np.array([1.0, np.inf, np.nan, 2.0]))  # two finite values
+    assert n3 == 2 and np.isnan(s3) and np.isnan(ci3[0])
+
+
+def test_lognormal_skewness_matches_scipy():
+    for sd in (0.2, 0.5, 1.0):
+        assert A.lognormal_skewness(sd) == pytest.approx(float(stats.lognorm(sd).stats(moments="s")), rel=1e-9)
+
+
+def test_log_normality():
+    rng = np.random.default_rng(3)
+    r = A.log_normality(rng.lognormal(2.0, 0.4, 500))
+    assert r["sd"] == pytest.approx(0.4, rel=0.1) and r["sd_ci"][0] < 0.4 < r["sd_ci"][1]
+    assert r["mu"] == pytest.approx(2.0, abs=0.06)
+    assert r["shapiro_p"] > 0.01
+    # log of a uniform is far from normal
+    assert A.log_normality(np.exp(rng.uniform(0, 1, 500)))["shapiro_p"] < 1e-3
+    assert np.isnan(A.log_normality([1.0, np.inf])["sd"])
+
+
+def test_pooled_relative_times():
+    times = {10: np.array([1.0, 2.0, 3.0]), 20: np.array([10.0, 20.0, np.inf, 40.0, 50.0])}
+    r, nc = A.pooled_relative_times(times)
+    assert nc == 1
+    np.testing.assert_allclose(np.sort(r), np.sort([0.5, 1, 1.5, 0.25, 0.5, 1.0, 1.25]))
