@@ -182,16 +182,21 @@ class ScalingFit:
     message: str = ""
 
 
-def fit_memorization_scaling(table: dict, n_boot: int = 2000, seed: int = 0) -> ScalingFit:
+def fit_memorization_scaling(table: dict, n_boot: int = 2000, seed: int = 0, K_range=None) -> ScalingFit:
     """Power-law fit log10 I_K(inf) = log10 A + nu log10 K over the K whose every seed converged.
 
-    Degenerate data (fewer than 2 distinct usable K) give ``ok=False`` and NaNs instead of an exception.
+    ``K_range``: optional (K_min, K_max) to fit a sub-range only (a sensitivity check for curvature); K outside
+    it are listed as excluded. Degenerate data (fewer than 2 distinct usable K) give ``ok=False`` and NaNs
+    instead of an exception.
     """
     K, val, conv = np.asarray(table["K"], float), np.asarray(table["value"], float), np.asarray(table["converged"])
+    lo, hi = K_range if K_range is not None else (-np.inf, np.inf)
     excluded, used = {}, []
     for k in np.unique(K):
         g = K == k
-        if not conv[g].all():
+        if not lo <= k <= hi:
+            excluded[float(k)] = f"outside the fitted range [{lo:g}, {hi:g}]"
+        elif not conv[g].all():
             bad = [r for r, c in zip(np.asarray(table["reason"], object)[g], conv[g]) if not c]
             excluded[float(k)] = f"{(~conv[g]).sum()}/{g.sum()} seeds not converged: {bad[0]}"
         elif not (np.isfinite(val[g]).all() and (val[g] > 0).all()):
@@ -246,16 +251,33 @@ def kstar_table(fit: ScalingFit, Ns, beta0: float = 0.0) -> list:
     return rows
 
 
+def _jsonable(x):
+    """Nested dicts/lists/numpy scalars and arrays -> plain JSON types, non-finite floats -> None."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if np.isfinite(x) else None
+    return x
+
+
 def kstar_prediction_path(profile: str, out=None) -> _Path:
     from .experiments import RESULTS_DIR
     return _Path(out or RESULTS_DIR) / "memorization" / f"{profile}_kstar_prediction.json"
 
 
 def save_kstar_prediction(profile: str, fit: ScalingFit, table: list, source_meta: dict | None = None,
-                          criterion: dict | None = None, beta0: float = 0.0, out=None) -> _Path:
+                          criterion: dict | None = None, beta0: float = 0.0, out=None,
+                          extra: dict | None = None) -> _Path:
     """Write results/memorization/<profile>_kstar_prediction.json atomically (temporary file + os.replace):
     nu with its bootstrap and OLS intervals, the prefactor A, the K used / excluded, the K* table, and the
-    provenance of the memorisation result it came from. Returns the path."""
+    provenance of the memorisation result it came from; ``extra`` (JSON-serialisable, e.g. sensitivity fits)
+    is stored under "extra". Returns the path."""
     def _f(x):
         return None if x is None or not np.isfinite(x) else float(x)
     meta = source_meta or {}
@@ -273,6 +295,7 @@ def save_kstar_prediction(profile: str, fit: ScalingFit, table: list, source_met
         "convergence_criterion": criterion or {},
         "kstar_table": [dict(r, k_star=_f(r["k_star"]), ci=[_f(v) for v in r["ci"]]) for r in table],
         "source": {k: meta.get(k) for k in ("git_commit", "npz_sha256", "date", "device", "package_version")},
+        "extra": _jsonable(extra or {}),
         "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     path = kstar_prediction_path(profile, out)
