@@ -357,3 +357,50 @@ def _kstar_vs_n(profile):
     Ks = tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30))
     return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER, N), **grid(Ks, 1), steps=2000 * EPOCH,
                                eval_every=EPOCH, n_eval=2000, early_stop=0.99) for N in (50, 100, 150, 200, 250)}
+
+
+# K* of the cpu-profile transformer at N = 20, measured by `phenomenology` (sigmoid fit: 510, 95% CI 407-664).
+CPU_KSTAR = 510
+
+
+@register("bimodality", "one-layer transformer, many seeds at K close to the measured K*: bimodal outcomes "
+          "(Fig 6c)", "09_bimodality")
+def _bimodality(profile):
+    if profile == "smoke":
+        return {"kstar": RunConfig(model="transformer1", **SMOKE, **grid((32,), 4), steps=40, eval_every=10,
+                                   n_eval=64, early_stop=0.99)}
+    if profile == "cpu":
+        return {"kstar": RunConfig(model="transformer1", **CPU, **grid((CPU_KSTAR,), 48), steps=20_000,
+                                   eval_every=250, n_eval=1000, early_stop=0.99)}
+    return {"kstar": RunConfig(model="transformer1", **PAPER, **grid((9666,), 250), steps=1000 * EPOCH,
+                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
+
+
+@register("balanced", "one-layer transformer on standard vs balanced contexts (exactly N/2 labels of each "
+          "kind): probability of acquiring ICL vs K, sub-optimal plateaus (Fig 6e, A.8)", "12_balanced")
+def _balanced(profile):
+    if profile == "smoke":
+        return {kind: RunConfig(model="transformer1", **SMOKE, **grid((16, 64), 2), steps=40, eval_every=20,
+                                n_eval=64, balanced=kind == "balanced") for kind in ("standard", "balanced")}
+    if profile == "cpu":
+        Ks = tuple(even(k) for k in np.geomspace(200, 6400, 6))
+        return {kind: RunConfig(model="transformer1", **CPU, **grid(Ks, 5), steps=20_000, eval_every=250,
+                                n_eval=1000, balanced=kind == "balanced") for kind in ("standard", "balanced")}
+    Ks = tuple(even(k) for k in np.geomspace(5000, 80_000, 6)) + (31336,)
+    return {kind: RunConfig(model="transformer1", **PAPER, **grid(Ks, 20), steps=1000 * EPOCH, eval_every=EPOCH,
+                            n_eval=2000, balanced=kind == "balanced") for kind in ("standard", "balanced")}
+
+
+@register("ticl_vs_n_two_layer", "two-layer transformer at K = infinity: t_ICL vs N (Fig A.5)", "08_ticl_vs_n")
+def _ticl_vs_n_two_layer(profile):
+    if profile == "smoke":
+        return {f"N{N}": RunConfig(model="transformer2", **_at_n(SMOKE, N), **grid((None,), 2), steps=30,
+                                   eval_every=10, n_eval=32, evals=("icl",), early_stop=0.99) for N in (4, 6)}
+    if profile == "cpu":  # full causal attention over every position: ~20x the one-layer cost, so smaller
+        small = dict(CPU, D=15, width=64)
+        return {f"N{N}": RunConfig(model="transformer2", **_at_n(small, N), **grid((None,), 6), steps=1000 * N,
+                                   eval_every=10 * N, n_eval=500, evals=("icl",), early_stop=0.99)
+                for N in (8, 16)}
+    return {f"N{N}": RunConfig(model="transformer2", **_at_n(PAPER, N), **grid((None,), 30), steps=400 * EPOCH,
+                               eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)
+            for N in (50, 100, 150, 200)}
