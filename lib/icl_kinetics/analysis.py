@@ -517,11 +517,18 @@ def member_transience_ode(run: dict, cfg: RunConfig, e: int, start: int):
 
 
 def glue(name: str, value, display: bool = False):
-    """myst_nb.glue for a number: numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats."""
+    """myst_nb.glue for a number or a sentence.
+
+    Numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats; strings are glued as Markdown,
+    to be pasted with {glue:md}`name` (no quotes).
+    """
+    from IPython.display import Markdown
     from myst_nb import glue as _glue
 
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, str):
+        value = Markdown(value)
     _glue(name, value, display=display)
     return value
 

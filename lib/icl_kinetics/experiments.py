@@ -98,9 +98,13 @@ def _paths(name, profile, out):
 
 
 def _git_commit() -> str:
+    """HEAD of the repository, with '+dirty' when library files differ from it."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout
+
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "unknown"
+        head = git("rev-parse", "HEAD").strip() or "unknown"
+        return head + ("+dirty" if git("status", "--porcelain", "--", "lib").strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
@@ -172,6 +176,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     profile = resolve_profile(profile)
     configs = exp.runs(profile)  # validated on construction: an impossible config fails before any training
     dev = pick_device(device)
+    commit = _git_commit()  # the code that trains, not whatever HEAD is when training ends
     if profile == "paper" and dev.type == "cpu":
         print(f"warning: the paper profile of {name!r} is sized for a GPU; on this CPU it will take very long")
     t0 = time.time()
@@ -183,7 +188,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     meta = {
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
         "runs": {k: v.to_dict() for k, v in configs.items()},
-        "package_version": __version__, "git_commit": _git_commit(),
+        "package_version": __version__, "git_commit": commit,
         "device": str(dev) if dev.type == "cpu" else f"{dev} ({torch.cuda.get_device_name(dev)})",
         "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "wall_time_s": time.time() - t0, "run_wall_time_s": walls,
