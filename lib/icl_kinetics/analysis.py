@@ -784,3 +784,275 @@ def ticl_times(result) -> dict:
     """{N: censored t_ICL (E,)} for a ``ticl_vs_n``-like result (runs named by N, e.g. ``N20``)."""
     cfgs = result.configs()
     return {cfgs[r].N: censored_t_icl(result[r]) for r in cfgs}
+
+
+# --- chapters 09, 11, 12 ---
+# Empirical validations (section 4): bimodal outcomes near K* (Fig 6c), the ICL/IWL loss relation of eq 16
+# (Fig 6d) and balanced contexts (Fig 6e, A.8). Times are training iterations unless a name says otherwise.
+BC_UNIFORM = 5.0 / 9.0  # Sarle's bimodality coefficient of a uniform distribution: > 5/9 suggests bimodality
+
+
+def proportion_ci(k, n, conf: float = 0.95) -> tuple:
+    """(k/n, low, high) with the Wilson score interval; NaNs when n = 0."""
+    k, n = int(k), int(n)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    lo, hi = fits.wilson_interval(k, n, conf)
+    return k / n, float(lo), float(hi)
+
+
+def bimodality_stats(final_acc, mid=(0.6, 0.9), n_boot: int = 2000, seed: int = 0, conf: float = 0.95) -> dict:
+    """Bimodality of final ICL accuracy across seeds (Fig 6c).
+
+    ``bc``: Sarle's bimodality coefficient (> 5/9 suggests bimodality; a two-point distribution gives ~1) with a
+    percentile bootstrap interval ``bc_ci`` over seeds (resamples in which every value is equal are skipped).
+    ``frac_mid``: fraction of runs with an intermediate final accuracy in (mid[0], mid[1]), Wilson interval
+    ``frac_mid_ci``; ``n_low`` / ``n_mid`` / ``n_high``: runs at or below mid[0], inside, at or above mid[1].
+    NaN values are ignored. Fewer than 4 values (or all equal) give NaN for ``bc``.
+    """
+    x = np.asarray(final_acc, float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    n_mid = int(((x > mid[0]) & (x < mid[1])).sum())
+    p, lo, hi = proportion_ci(n_mid, n, conf)
+    out = dict(n=n, n_low=int((x <= mid[0]).sum()), n_mid=n_mid, n_high=int((x >= mid[1]).sum()),
+               frac_mid=p, frac_mid_ci=(lo, hi), bc=np.nan, bc_ci=(np.nan, np.nan))
+    if n < 4 or np.ptp(x) == 0:
+        return out
+
+    def bc(s):
+        return fits.bimodality_coefficient(s) if np.ptp(s) > 0 else np.nan
+
+    est, ci = fits.bootstrap(bc, x, n_boot=n_boot, seed=seed, conf=conf)
+    out.update(bc=est, bc_ci=ci)
+    return out
+
+
+def compare_acquisition_times(t_k, t_inf, n_boot: int = 2000, seed: int = 0) -> dict:
+    """t_ICL of the runs that acquired ICL at finite K (``t_k``) against the K = infinity distribution (``t_inf``).
+
+    NaN or inf mark runs that never acquired; they are left out of the finite-K sample (they are the "never"
+    bar of Fig 6c) and counted as censored (+inf) in the K = infinity median. Returns medians with bootstrap
+    intervals (:func:`censored_median`), the ratio of medians with a percentile bootstrap interval (resampling
+    both samples; replicates with an infinite median skipped), the two-sided Mann-Whitney U and two-sample
+    Kolmogorov-Smirnov p-values on the finite times, and ``frac_beyond_inf_q90``: the fraction of finite-K
+    acquirers slower than the 90th percentile of the K = infinity times (late acquirers). NaNs when a sample
+    has no finite time.
+    """
+    a = np.asarray(t_k, float)
+    a = a[np.isfinite(a)]
+    b = np.where(np.isnan(np.asarray(t_inf, float)), np.inf, np.asarray(t_inf, float))
+    bf = b[np.isfinite(b)]
+    out = dict(n_k=len(a), n_inf=len(b), n_inf_censored=int(np.isinf(b).sum()), median_k=np.nan,
+               median_k_ci=(np.nan, np.nan), median_inf=np.nan, median_inf_ci=(np.nan, np.nan), ratio=np.nan,
+               ratio_ci=(np.nan, np.nan), mannwhitney_p=np.nan, ks_p=np.nan, frac_beyond_inf_q90=np.nan)
+    if len(a) == 0 or len(bf) == 0:
+        return out
+    ma, mb = censored_median(a, n_boot, seed), censored_median(b, n_boot, seed + 1)
+    out.update(median_k=ma.median, median_k_ci=ma.ci, median_inf=mb.median, median_inf_ci=mb.ci)
+    if np.isfinite(mb.median) and mb.median > 0:
+        out["ratio"] = ma.median / mb.median
+        rng = np.random.default_rng(seed + 2)
+        r = []
+        for _ in range(n_boot):
+            x = np.median(a[rng.integers(0, len(a), len(a))])
+            y = np.median(b[rng.integers(0, len(b), len(b))])
+            if np.isfinite(y) and y > 0:
+                r.append(x / y)
+        if r:
+            out["ratio_ci"] = tuple(float(v) for v in np.percentile(r, [2.5, 97.5]))
+    if len(a) >= 2 and len(bf) >= 2:
+        out["mannwhitney_p"] = float(_stats.mannwhitneyu(a, bf, alternative="two-sided").pvalue)
+        out["ks_p"] = float(_stats.ks_2samp(a, bf).pvalue)
+    out["frac_beyond_inf_q90"] = float(np.mean(a > float(_order_quantile(b, 0.9))))  # q90 may be +inf (censored)
+    return out
+
+
+def invert_ik(t, ik, targets) -> np.ndarray:
+    """tau_K for each target: the first time at which the increasing curve I_K(t) (sampled at t) reaches the
+    target, linearly interpolated; +inf where it never does within the sampled range (eq 12: ICL is never
+    acquired). With I_K(t) = t (K = infinity) this is the identity. Times in the units of `t`."""
+    t, ik = np.asarray(t, float), np.asarray(ik, float)
+    ok = np.isfinite(t) & np.isfinite(ik)
+    t, ik = t[ok], np.maximum.accumulate(ik[ok])
+    out = np.full(np.shape(targets), np.inf)
+    for i, y in np.ndenumerate(np.asarray(targets, float)):
+        if not np.isfinite(y) or len(ik) == 0 or y > ik[-1]:
+            continue
+        j = int(np.argmax(ik >= y))
+        out[i] = t[0] if j == 0 else float(np.interp(y, ik[j - 1:j + 1], t[j - 1:j + 1]))
+    return out
+
+
+def verdict_bimodality(frac_ci: tuple, bc_ci: tuple, frac_mid_ci: tuple, max_mid: float = 0.2) -> tuple:
+    """Chapter 9's rule. (i) both outcomes occur: the Wilson interval of the fraction that acquires ICL excludes
+    0 and 1; (ii) bimodal: the lower end of the bootstrap interval of Sarle's coefficient exceeds 5/9; (iii) few
+    intermediates: the upper end of the Wilson interval of the fraction with intermediate final accuracy is below
+    `max_mid`. "reproduced": all three; "partly reproduced": (i) and one of (ii), (iii); "not reproduced":
+    otherwise ("not testable" if an interval is NaN). Returns (verdict, reason)."""
+    vals = [*frac_ci, *bc_ci, *frac_mid_ci]
+    if not np.all(np.isfinite(vals)):
+        return "not testable", "an interval is undefined (too few runs or no spread)"
+    both = frac_ci[0] > 0 and frac_ci[1] < 1
+    bimodal = bc_ci[0] > BC_UNIFORM
+    few_mid = frac_mid_ci[1] < max_mid
+    reason = (f"{'both outcomes occur' if both else 'not both outcomes occur'}; "
+              f"bimodality coefficient {'clearly above' if bimodal else 'not clearly above'} 5/9; "
+              f"intermediate final accuracies {'rare' if few_mid else 'not rare'}")
+    if both and bimodal and few_mid:
+        return "reproduced", reason
+    if both and (bimodal or few_mid):
+        return "partly reproduced", reason
+    return "not reproduced", reason
+
+
+def eq16_fits(run: dict, max_loss: float = 0.1, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Both relations of eq 16 fitted on the runs that show transience (chapter 6's selection: the paper uses
+    transient runs; if there are none, every run that reached 99% ICL accuracy).
+
+    ``icl``: :func:`loss_relation_fit` of L_IWL against log L_ICL on the ICL branch (after acquisition, before
+    fading; L_ICL < max_loss). ``faded``: L_ICL against log L_IWL after ICL faded (L_IWL < max_loss). Both slopes
+    are predicted to be -1/2. Also returns ``classes`` (:func:`classify_transience`), ``selected`` (E,) bool,
+    ``which`` (a description of the selection) and the two (E, T) branch masks.
+    """
+    acc = np.asarray(run["icl_acc"], float)
+    classes = classify_transience(acc)
+    sel = classes == "transient"
+    which = "transient runs"
+    if not sel.any():
+        sel, which = classes != "never", "runs that reached 99% ICL accuracy (none transient)"
+    icl_m, fad_m = branch_mask(acc, "icl"), branch_mask(acc, "faded")
+    f1 = loss_relation_fit(run["icl_loss"], run["iwl_loss"], icl_m & sel[:, None], max_loss=max_loss,
+                           n_boot=n_boot, seed=seed)
+    f2 = loss_relation_fit(run["icl_loss"], run["iwl_loss"], fad_m & sel[:, None], max_loss=max_loss,
+                           n_boot=n_boot, seed=seed, swap=True)
+    return dict(icl=f1, faded=f2, classes=classes, selected=sel, which=which, icl_mask=icl_m, faded_mask=fad_m)
+
+
+def slope_status(slope: float, ci: tuple, predicted: float = -0.5) -> str:
+    """How a fitted slope with 95% interval `ci` compares with a negative prediction: "consistent" (the
+    prediction lies inside the interval), "right sign" (interval entirely below 0 but excluding the prediction),
+    "inconsistent" (interval touches 0 or is positive), "untestable" (NaN)."""
+    if not (np.isfinite(slope) and np.all(np.isfinite(ci))):
+        return "untestable"
+    if ci[0] <= predicted <= ci[1]:
+        return "consistent"
+    if ci[1] < 0:
+        return "right sign"
+    return "inconsistent"
+
+
+def verdict_eq16(status_icl: str, status_faded: str) -> tuple:
+    """Chapter 11's rule, from the :func:`slope_status` of the two branches. "reproduced": the main branch of
+    Fig 6d (L_ICL << 1) is consistent with -1/2 and the faded branch is consistent or untestable; "partly
+    reproduced": some branch is consistent, or the main one has the right sign; "not reproduced": neither;
+    "not testable": both branches untestable. Returns (verdict, reason)."""
+    reason = f"L_ICL << 1 branch: {status_icl}; L_IWL << 1 branch: {status_faded}"
+    if status_icl == "untestable" and status_faded == "untestable":
+        return "not testable", reason
+    if status_icl == "consistent" and status_faded in ("consistent", "untestable"):
+        return "reproduced", reason
+    if "consistent" in (status_icl, status_faded) or status_icl == "right sign":
+        return "partly reproduced", reason
+    return "not reproduced", reason
+
+
+def acquisition_vs_k(K, final_acc, threshold: float = 0.75, conf: float = 0.95) -> dict:
+    """Probability of acquiring ICL per K (Fig 6e): the fraction of seeds whose final ICL accuracy exceeds
+    `threshold` (the paper's 75%), with Wilson intervals. Returns dict of arrays over the sorted distinct finite
+    K: K, n, k (acquirers), p, lo, hi; and ``acquired`` (E,) bool per run."""
+    K, acc = np.asarray(K, float), np.asarray(final_acc, float)
+    acquired = np.nan_to_num(acc, nan=-np.inf) > threshold
+    Ks = np.unique(K[np.isfinite(K)])
+    n = np.array([(K == k).sum() for k in Ks])
+    kk = np.array([acquired[K == k].sum() for k in Ks])
+    ci = [proportion_ci(a, b, conf) for a, b in zip(kk, n)]
+    return dict(K=Ks, n=n, k=kk, p=np.array([c[0] for c in ci]), lo=np.array([c[1] for c in ci]),
+                hi=np.array([c[2] for c in ci]), acquired=acquired)
+
+
+def k_half(table: dict) -> float:
+    """Model-free threshold: the smallest K of an :func:`acquisition_vs_k` table at which at least half of the
+    seeds acquire ICL; +inf if none does."""
+    i = np.flatnonzero(np.asarray(table["p"]) >= 0.5)
+    return float(table["K"][i[0]]) if len(i) else np.inf
+
+
+def stratified_permutation_test(strata, group, outcome, n_perm: int = 10000, seed: int = 0) -> dict:
+    """Do runs of group 1 succeed less often than group 0, allowing for strata (e.g. K)?
+
+    Statistic: successes in group 1 minus their expectation summed over strata. The null distribution permutes
+    group labels within each stratum (exact for the design). Returns dict(diff = observed statistic,
+    p_less = one-sided p-value that group 1 succeeds less, p_two = two-sided), NaN without variation.
+    """
+    strata, group, outcome = np.asarray(strata), np.asarray(group, bool), np.asarray(outcome, bool)
+    rng = np.random.default_rng(seed)
+    idx = [np.flatnonzero(strata == s) for s in np.unique(strata)]
+
+    def stat(g):
+        return sum(outcome[i][g[i]].sum() - g[i].sum() * outcome[i].mean() for i in idx)
+
+    obs = stat(group)
+    null = np.empty(n_perm)
+    for b in range(n_perm):
+        g = group.copy()
+        for i in idx:
+            g[i] = group[i][rng.permutation(len(i))]
+        null[b] = stat(g)
+    if np.ptp(null) == 0:
+        return dict(diff=float(obs), p_less=np.nan, p_two=np.nan)
+    p_less = (1 + np.sum(null <= obs + 1e-12)) / (n_perm + 1)
+    p_two = (1 + np.sum(np.abs(null) >= abs(obs) - 1e-12)) / (n_perm + 1)
+    return dict(diff=float(obs), p_less=float(p_less), p_two=float(p_two))
+
+
+def suboptimal_plateaus(steps, icl_acc, lo: float = 0.55, hi: float = 0.95, min_frac: float = 0.25,
+                        max_change: float = 0.1) -> dict:
+    """Runs stuck at a sub-optimal ICL accuracy (Fig A.8): for the last `min_frac` of training (in iterations)
+    every evaluation lies strictly between `lo` and `hi` (above chance, below ICL) and the accuracy changed by at
+    most `max_change` over that window (not still climbing). Runs stopped early (NaN at the end) never count.
+    Returns dict(mask (E,) bool, duration (E,): iterations of the final stretch inside (lo, hi), level (E,):
+    median accuracy over the window)."""
+    steps = np.asarray(steps, float)
+    acc = np.atleast_2d(np.asarray(icl_acc, float))
+    E, T = acc.shape
+    win = steps >= steps[-1] - min_frac * (steps[-1] - steps[0])
+    inside = (acc > lo) & (acc < hi)  # NaN compares False
+    duration = np.zeros(E)
+    for e in range(E):
+        out = np.flatnonzero(~inside[e])
+        start = out[-1] + 1 if len(out) else 0
+        duration[e] = steps[-1] - steps[start] if start < T else 0.0
+    w = acc[:, win]
+    change = np.abs(w[:, -1] - w[:, 0])
+    level = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in w])
+    mask = inside[:, win].all(1) & (change <= max_change) & (win.sum() >= 2)
+    return dict(mask=mask, duration=duration, level=level)
+
+
+def verdict_balanced(p_fewer: float, k_std: tuple, k_bal: tuple, khalf_std: float, khalf_bal: float,
+                     alpha: float = 0.05) -> tuple:
+    """Chapter 12's rule. (a) "many more runs fail": balanced runs acquire ICL less often than standard runs at
+    the same K (stratified permutation test, one-sided p < alpha). (b) "K* greatly increased": the balanced
+    sigmoid K* lies above the standard one with disjoint 95% intervals (``k_std``/``k_bal`` = (K*, low, high));
+    when a sigmoid K* is unavailable (NaN), the model-free K_1/2 (smallest K with P >= 1/2, inf if none) must be
+    larger for balanced contexts. "reproduced": (a) and (b); "partly reproduced": one of them; "not reproduced":
+    neither ("not testable" if p_fewer is NaN and no threshold comparison is possible). Returns (verdict, reason).
+    """
+    fewer = bool(np.isfinite(p_fewer) and p_fewer < alpha)
+    if np.all(np.isfinite(k_std)) and np.all(np.isfinite(k_bal)):
+        higher, how = bool(k_bal[1] > k_std[2]), "sigmoid K* intervals"
+    elif np.isfinite(khalf_std) or np.isfinite(khalf_bal):
+        higher, how = bool(khalf_bal > khalf_std), "model-free K_1/2"
+    else:
+        higher, how = None, "no threshold in either condition"
+    if not np.isfinite(p_fewer) and higher is None:
+        return "not testable", "no variation in outcomes and no threshold"
+    reason = (f"balanced runs {'acquire ICL significantly less often' if fewer else 'do not acquire significantly less often'}"
+              f" (p = {p_fewer:.2g}); threshold {'higher' if higher else 'not clearly higher' if higher is not None else 'undetermined'}"
+              f" ({how})")
+    if fewer and higher:
+        return "reproduced", reason
+    if fewer or higher:
+        return "partly reproduced", reason
+    return "not reproduced", reason
