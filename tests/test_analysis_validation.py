@@ -151,3 +151,36 @@ def test_pooled_relative_times():
     r, nc = A.pooled_relative_times(times)
     assert nc == 1
     np.testing.assert_allclose(np.sort(r), np.sort([0.5, 1, 1.5, 0.25, 0.5, 1.0, 1.25]))
+
+
+def test_median_vs_n_paired_bootstrap_uses_shared_seeds():
+    rng = np.random.default_rng(5)
+    b = rng.normal(0, 0.5, 30)  # one "initialisation" per seed, shared across N
+    times = {N: 50.0 * N * np.exp(b + 0.01 * rng.standard_normal(30)) for N in (10, 20, 30, 40)}
+    paired = A.median_vs_n_fit(times, n_boot=400, paired=True)
+    indep = A.median_vs_n_fit(times, n_boot=400, paired=False)
+    w = lambda ci: ci[1] - ci[0]  # noqa: E731
+    assert w(paired.loglog_ci_boot) < 0.3 * w(indep.loglog_ci_boot)
+    assert paired.loglog_ci_boot[0] < 1 < paired.loglog_ci_boot[1]
+    with pytest.raises(ValueError):
+        A.median_vs_n_fit({10: [1.0, 2.0, 3.0], 20: [1.0, 2.0], 30: [3.0, 4.0, 5.0]}, paired=True)
+    two = A.median_vs_n_fit({10: [1.0, 2.0, 3.0], 20: [2.0, 4.0, 6.0]}, n_boot=50, min_n=2)
+    assert two.ok and two.loglog.slope == pytest.approx(1.0)
+
+
+def test_seed_consistency():
+    rng = np.random.default_rng(2)
+    seeds = {N: np.arange(20) for N in (10, 20, 30)}
+    b = rng.normal(0, 0.4, 20)
+    fixed = {N: N * np.exp(b + 0.05 * rng.standard_normal(20)) for N in seeds}
+    r = A.seed_consistency(fixed, seeds, n_boot=300)
+    assert r["n_seeds"] == 20 and r["icc"] > 0.9 and r["icc_ci"][0] > 0.7 and r["r_mean"] > 0.9
+    assert r["sd_seed_effect"] == pytest.approx(0.4, rel=0.35)
+    indep = {N: N * np.exp(rng.normal(0, 0.4, 20)) for N in seeds}
+    q = A.seed_consistency(indep, seeds, n_boot=300)
+    assert q["icc_ci"][0] < 0.2 and q["icc"] < 0.5
+    # a censored run removes its seed; shuffled seed labels break the pairing
+    fixed[10][0] = np.inf
+    assert A.seed_consistency(fixed, seeds, n_boot=10)["n_seeds"] == 19
+    shuffled = {**seeds, 20: rng.permutation(20)}
+    assert A.seed_consistency(fixed, shuffled, n_boot=100)["icc"] < r["icc"] - 0.3

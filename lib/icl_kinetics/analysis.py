@@ -611,8 +611,14 @@ class MedianVsN:
     message: str = ""
 
 
-def median_vs_n_fit(times: dict, n_boot: int = 2000, seed: int = 0) -> MedianVsN:
+def median_vs_n_fit(times: dict, n_boot: int = 2000, seed: int = 0, paired: bool = False,
+                    min_n: int = 3) -> MedianVsN:
     """Fit median t_ICL against N from ``times = {N: (E,) t_ICL, censored = inf or NaN}``.
+
+    ``paired=True``: run i at every N shares its seed (same initialisation), so the bootstrap draws the same run
+    indices at every N (all N need the same number of runs); otherwise runs are resampled independently per N.
+    ``min_n``: fewest N with a finite median needed for a fit (with 2, the OLS intervals are degenerate: use the
+    bootstrap ones).
 
     N with an infinite median (half or more of the runs censored) are left out of the fits (listed in
     ``message``); the bootstrap skips replicates in which a used N's median is infinite.
@@ -624,7 +630,7 @@ def median_vs_n_fit(times: dict, n_boot: int = 2000, seed: int = 0) -> MedianVsN
     nan2 = (np.nan, np.nan)
     dropped = [int(n) for n in Ns[~use]]
     msg = f"N = {dropped} left out: median not finite (half or more runs censored)" if dropped else ""
-    if use.sum() < 3:
+    if use.sum() < max(min_n, 2):
         return MedianVsN(Ns, meds, None, None, np.nan, nan2, nan2, nan2, nan2, 0, False,
                          (msg + "; " if msg else "") + f"only {use.sum()} N with a finite median: no fit")
     x, y = Ns[use], m[use]
@@ -633,9 +639,15 @@ def median_vs_n_fit(times: dict, n_boot: int = 2000, seed: int = 0) -> MedianVsN
     rng = np.random.default_rng(seed)
     samples = [np.where(np.isnan(np.asarray(times[n], float)), np.inf, np.asarray(times[n], float))
                for n in np.array(sorted(times))[use]]
+    if paired and len({len(s) for s in samples}) != 1:
+        raise ValueError("paired=True needs the same number of runs at every N")
     boot = []
     for _ in range(n_boot):
-        mb = np.array([np.median(s[rng.integers(0, len(s), len(s))]) for s in samples])
+        if paired:
+            ii = rng.integers(0, len(samples[0]), len(samples[0]))
+            mb = np.array([np.median(s[ii]) for s in samples])
+        else:
+            mb = np.array([np.median(s[rng.integers(0, len(s), len(s))]) for s in samples])
         if not np.all(np.isfinite(mb)) or np.any(mb <= 0):
             continue
         s, b = np.polyfit(x, mb, 1)
@@ -784,6 +796,60 @@ def ticl_times(result) -> dict:
     """{N: censored t_ICL (E,)} for a ``ticl_vs_n``-like result (runs named by N, e.g. ``N20``)."""
     cfgs = result.configs()
     return {cfgs[r].N: censored_t_icl(result[r]) for r in cfgs}
+
+
+def ticl_seeds(result) -> dict:
+    """{N: (E,) seeds} for a ``ticl_vs_n``-like result, to pair runs across N."""
+    cfgs = result.configs()
+    return {cfgs[r].N: np.asarray(cfgs[r].seeds) for r in cfgs}
+
+
+def seed_consistency(times: dict, seeds: dict, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Does a seed (an initialisation) keep its place in the t_ICL distribution across N?
+
+    Uses the seeds present at every N with a finite t_ICL. ``L`` (n_seeds, nN): ln(t_ICL / median at that N).
+    ``icc``: one-way intraclass correlation ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW), the share of the variance
+    of L that is between seeds (1: t_ICL / N is fixed by the initialisation; 0: no seed effect), with a 95%
+    bootstrap over seeds ``icc_ci``; ``r_mean``: mean Pearson correlation of L between pairs of N; ``seed_effect``:
+    per-seed mean of L over N (if t_ICL = c N e^-beta0, an estimate of -beta0 + const); ``sd_seed_effect`` its sd.
+    NaNs when fewer than 3 common seeds or 2 N.
+    """
+    Ns = sorted(times)
+    common = set.intersection(*[set(np.asarray(seeds[n]).tolist()) for n in Ns]) if Ns else set()
+    rows = []
+    for sd in sorted(common):
+        r = []
+        for n in Ns:
+            t = np.asarray(times[n], float)
+            t = np.where(np.isnan(t), np.inf, t)
+            med = np.median(t)
+            v = t[np.flatnonzero(np.asarray(seeds[n]) == sd)[0]]
+            r.append(np.log(v / med) if np.isfinite(v) and np.isfinite(med) and med > 0 else np.nan)
+        rows.append(r)
+    L = np.array(rows, float).reshape(-1, len(Ns))
+    L = L[np.all(np.isfinite(L), axis=1)]
+    out = dict(N=np.array(Ns), L=L, n_seeds=len(L), icc=np.nan, icc_ci=(np.nan, np.nan), r_mean=np.nan,
+               seed_effect=np.full(len(L), np.nan), sd_seed_effect=np.nan)
+    n, k = L.shape
+    if n < 3 or k < 2:
+        return out
+
+    def icc(M):
+        m = M.mean(1)
+        msb = k * np.var(m, ddof=1)
+        msw = ((M - m[:, None]) ** 2).sum() / (len(M) * (k - 1))
+        den = msb + (k - 1) * msw
+        return (msb - msw) / den if den > 0 else np.nan
+
+    rng = np.random.default_rng(seed)
+    boot = np.array([icc(L[rng.integers(0, n, n)]) for _ in range(n_boot)])
+    boot = boot[np.isfinite(boot)]
+    cc = np.corrcoef(L.T)
+    out.update(icc=float(icc(L)),
+               icc_ci=tuple(float(v) for v in np.percentile(boot, [2.5, 97.5])) if len(boot) else (np.nan, np.nan),
+               r_mean=float(cc[np.triu_indices(k, 1)].mean()), seed_effect=L.mean(1),
+               sd_seed_effect=float(np.std(L.mean(1), ddof=1)))
+    return out
 
 
 # --- chapters 09, 11, 12 ---

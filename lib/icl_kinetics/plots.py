@@ -671,17 +671,16 @@ def fig_ticl_vs_n(times: dict, medfit, budgets: dict, eq11_const: float, fig_tit
                   label=f"never acquired within budget ({n_cens} runs; budget {min(budgets.values())}"
                         f"-{max(budgets.values())})")
     xs = np.linspace(0, Ns.max() * 1.1, 50)
+    xl = np.geomspace(Ns.min() / 1.25, Ns.max() * 1.25, 50)
     if medfit.ok:
         ax[0].plot(xs, medfit.line(xs), color=PAPER_BLUE,
                    label=f"OLS on medians: {medfit.line.slope:.0f} N {medfit.line.intercept:+.0f}")
-        ax[1].plot(xs[1:], 10 ** medfit.loglog(np.log10(xs[1:])), color=PAPER_BLUE,
+        ax[1].plot(xl, 10 ** medfit.loglog(np.log10(xl)), color=PAPER_BLUE,
                    label=f"log-log slope {medfit.loglog.slope:.2f} [{medfit.loglog_ci_boot[0]:.2f}, "
                          f"{medfit.loglog_ci_boot[1]:.2f}]")
-        ref = medfit.prop * xs[1:]
-        ax[1].plot(xs[1:], ref, ":", color=GREY, label=f"slope 1 (c N, c = {medfit.prop:.0f})")
-    for a in ax:
-        a.plot(xs[1:], eq11_const * xs[1:], "--", color=PAPER_GREEN, lw=1,
-               label=rf"eq 11, $\beta_0 = 0$: {eq11_const:.0f} N")
+        ax[1].plot(xl, medfit.prop * xl, ":", color=GREY, label=f"slope 1 (c N, c = {medfit.prop:.0f})")
+    for a, x in ((ax[0], xs[1:]), (ax[1], xl)):
+        a.plot(x, eq11_const * x, "--", color=PAPER_GREEN, lw=1, label=rf"eq 11, $\beta_0 = 0$: {eq11_const:.0f} N")
         a.set_xlabel("context length N")
         a.set_ylabel(r"$t_{\rm ICL}$ (iterations)")
         a.grid(alpha=0.3, which="both")
@@ -760,6 +759,28 @@ def fig_relative_tail(ratios_by_n: dict, lognorm: dict, fig_title: str):
     ax[1].set_title(r"QQ plot: is $\ln t_{\rm ICL}$ normal?", fontsize=10)
     for a in ax:
         a.grid(alpha=0.3, which="both")
+    return title(fig, fig_title)
+
+
+def fig_seed_consistency(sc: dict, fig_title: str):
+    """ln(t_ICL / median at that N) against N, one line per seed (the same initialisation at every N), coloured by
+    the seed's mean over N. ``sc``: analysis.seed_consistency output."""
+    fig, ax = figure(1, 1, width=5.6, height=3.8)
+    L, N = sc["L"], sc["N"]
+    if len(L):
+        eff = L.mean(1)
+        norm = plt.Normalize(eff.min(), eff.max() if np.ptp(eff) > 0 else eff.min() + 1)
+        for row, e in zip(L, eff):
+            ax.plot(N, row, "o-", ms=3.5, lw=1, color=plt.cm.coolwarm(norm(e)), alpha=0.85)
+        ax.plot([], [], "o-", color=GREY, label=f"one seed ({sc['n_seeds']} seeds), colour: its mean over N")
+        ax.legend(fontsize=7, loc="upper left")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xlabel("context length N")
+    ax.set_ylabel(r"$\ln(t_{\rm ICL}$ / median at that N)")
+    ax.set_xticks(N)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"ICC = {sc['icc']:.2f} [{sc['icc_ci'][0]:.2f}, {sc['icc_ci'][1]:.2f}], "
+                 f"mean correlation between N = {sc['r_mean']:.2f}", fontsize=9)
     return title(fig, fig_title)
 
 
