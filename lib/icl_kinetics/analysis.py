@@ -63,7 +63,6 @@ def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
 # Memorisation scaling law (section 3.6, Fig 5, A.2, A.3): I_K(inf) from MLP-only runs, its power law in K,
 # and the K* it predicts through eq 12 (t_ICL(N) = I_K*(inf)). Time is gradient-flow time t = lr x iterations.
 import dataclasses as _dc  # noqa: E402
-import datetime as _dt  # noqa: E402
 import json as _json  # noqa: E402
 import os as _os  # noqa: E402
 import tempfile as _tempfile  # noqa: E402
@@ -296,8 +295,7 @@ def save_kstar_prediction(profile: str, fit: ScalingFit, table: list, source_met
         "kstar_table": [dict(r, k_star=_f(r["k_star"]), ci=[_f(v) for v in r["ci"]]) for r in table],
         "source": {k: meta.get(k) for k in ("git_commit", "npz_sha256", "date", "device", "package_version")},
         "extra": _jsonable(extra or {}),
-        "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
+    }  # no write timestamp: the file is a pure function of its source, so rebuilding the book leaves it unchanged
     path = kstar_prediction_path(profile, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".json.tmp", delete=False) as f:
