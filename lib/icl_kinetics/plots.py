@@ -482,11 +482,31 @@ def fig_transformer_transience(steps, icl_acc, iwl_acc, wd, fig_title: str):
     return title(fig, fig_title)
 
 
+def _eq16_axes(ax, xs, fit, xlabel, ylabel, relation_label):
+    """Shared part of the eq-16 panels: y = -1/2 log x over the data's x range, an optional fitted line
+    (analysis.loss_relation_fit result, slope in ln x), log x axis and labels in nats."""
+    from .theory import iwl_loss_from_icl_loss
+    xs = np.concatenate([np.asarray(x, float) for x in xs]) if len(xs) else np.array([])
+    xs = xs[np.isfinite(xs) & (xs > 0)]
+    lo = max(float(xs.min()) / 2, 1e-8) if len(xs) else 1e-3
+    g = np.geomspace(lo, 1.0, 200)
+    ax.plot(g, iwl_loss_from_icl_loss(g), "k-", lw=1.5, label=relation_label)
+    if fit is not None and np.isfinite(fit["slope"]):
+        xf = np.exp(np.linspace(fit["x"].min(), fit["x"].max(), 50))
+        ax.plot(xf, fit["slope"] * np.log(xf) + fit["intercept"], color="orange", lw=3, alpha=0.6,
+                label=f"fit: slope {fit['slope']:.2f} ({fit['slope_ci'][0]:.2f} to {fit['slope_ci'][1]:.2f})")
+    ax.set_xscale("log")
+    ax.set_xlim(lo, 5.0)
+    ax.set_ylim(0, None)
+    ax.set_xlabel(xlabel + " (nats)")
+    ax.set_ylabel(ylabel + " (nats)")
+
+
 def fig_loss_relation(panels: dict, fig_title: str, fit=None):
     """Fig 6d: L_IWL against L_ICL after ICL acquisition (log x axis), with eq 16's two asymptotic relations.
     ``panels``: {panel title: dict(icl=[(L_ICL, L_IWL) per run on the ICL branch], faded=[... after fading])}.
     ``fit``: optional loss_relation_fit result drawn on the first panel."""
-    from .theory import icl_loss_from_iwl_loss, iwl_loss_from_icl_loss
+    from .theory import icl_loss_from_iwl_loss
     fig, axes = figure(len(panels), 1, width=4.6, height=3.6)
     axes = np.atleast_1d(axes)
     for k, (ax, (name, br)) in enumerate(zip(axes, panels.items())):
@@ -499,22 +519,10 @@ def fig_loss_relation(panels: dict, fig_title: str, fit=None):
             ax.plot(x, y, "s-", ms=2.5, lw=0.5, color=PAPER_RED, alpha=0.5,
                     label="after ICL faded" if j == 0 else None)
             allx.append(x)
-        allx = np.concatenate(allx) if allx else np.array([1e-3, 1.0])
-        allx = allx[np.isfinite(allx) & (allx > 0)]
-        lo = max(float(allx.min()) / 2, 1e-8) if len(allx) else 1e-3
-        xs = np.geomspace(lo, 1.0, 200)
-        ax.plot(xs, iwl_loss_from_icl_loss(xs), "k-", lw=1.5, label=r"$L_{\rm IWL} = -\frac{1}{2}\log L_{\rm ICL}$")
+        _eq16_axes(ax, allx, fit if k == 0 else None, r"ICL loss $L_{\rm ICL}$", r"IWL loss $L_{\rm IWL}$",
+                   r"$L_{\rm IWL} = -\frac{1}{2}\log L_{\rm ICL}$")
         ys = np.geomspace(1e-4, 1.0, 200)
         ax.plot(icl_loss_from_iwl_loss(ys), ys, "k--", lw=1.2, label=r"$L_{\rm ICL} = -\frac{1}{2}\log L_{\rm IWL}$")
-        if k == 0 and fit is not None and np.isfinite(fit["slope"]):
-            xf = np.exp(np.linspace(fit["x"].min(), fit["x"].max(), 50))
-            ax.plot(xf, fit["slope"] * np.log(xf) + fit["intercept"], color="orange", lw=3, alpha=0.6,
-                    label=f"fit: slope {fit['slope']:.2f}")
-        ax.set_xscale("log")
-        ax.set_xlim(lo, 5.0)
-        ax.set_ylim(0, None)
-        ax.set_xlabel(r"ICL loss $L_{\rm ICL}$ (nats)")
-        ax.set_ylabel(r"IWL loss $L_{\rm IWL}$ (nats)")
         ax.set_title(name, fontsize=10)
         ax.legend(fontsize=6)
     return title(fig, fig_title)
@@ -957,7 +965,6 @@ def fig_eq16_branches(panel: dict, fit_icl: dict, fit_faded: dict, fig_title: st
     L_IWL = -1/2 log L_ICL and the fit ``fit_icl``; (b) L_ICL against L_IWL (log x) after ICL faded with
     L_ICL = -1/2 log L_IWL and ``fit_faded`` (fits: analysis.loss_relation_fit results). ``panel``:
     dict(icl=[(L_ICL, L_IWL) per run], faded=[...])."""
-    from .theory import iwl_loss_from_icl_loss
     fig, ax = figure(2, 1, width=4.4, height=3.5)
     specs = ((ax[0], panel.get("icl", []), fit_icl, PAPER_BLUE, False, r"$L_{\rm ICL}$", r"$L_{\rm IWL}$",
               "after acquisition, before fading"),
@@ -969,20 +976,7 @@ def fig_eq16_branches(panel: dict, fit_icl: dict, fit_faded: dict, fig_title: st
             x, y = (lw, li) if swap else (li, lw)
             a.plot(x, y, "o-", ms=2.5, lw=0.5, color=col, alpha=0.6, label=lab if j == 0 else None)
             xs_all.append(np.asarray(x, float))
-        xs_all = np.concatenate(xs_all) if xs_all else np.array([])
-        xs_all = xs_all[np.isfinite(xs_all) & (xs_all > 0)]
-        lo = max(float(xs_all.min()) / 2, 1e-8) if len(xs_all) else 1e-3
-        g = np.geomspace(lo, 1.0, 200)
-        a.plot(g, iwl_loss_from_icl_loss(g), "k-", lw=1.5, label=yl + r" $= -\frac{1}{2}\log$ " + xl + " (eq 16)")
-        if fit is not None and np.isfinite(fit["slope"]):
-            xf = np.exp(np.linspace(fit["x"].min(), fit["x"].max(), 50))
-            a.plot(xf, fit["slope"] * np.log(xf) + fit["intercept"], color="orange", lw=3, alpha=0.7,
-                   label=f"fit: slope {fit['slope']:.2f} ({fit['slope_ci'][0]:.2f} to {fit['slope_ci'][1]:.2f})")
-        a.set_xscale("log")
-        a.set_xlim(lo, 5.0)
-        a.set_ylim(0, None)
-        a.set_xlabel(xl + " (nats)")
-        a.set_ylabel(yl + " (nats)")
+        _eq16_axes(a, xs_all, fit, xl, yl, yl + r" $= -\frac{1}{2}\log$ " + xl + " (eq 16)")
         a.legend(fontsize=6)
     ax[0].set_title(r"$L_{\rm ICL} \ll 1$ branch", fontsize=10)
     ax[1].set_title(r"$L_{\rm IWL} \ll 1$ branch", fontsize=10)
