@@ -29,8 +29,11 @@ def main(argv=None) -> int:
                     cfgs = exp.runs(prof)
                     members = sum(c.E for c in cfgs.values())
                     steps = max(c.steps for c in cfgs.values())
-                    sizes.append(f"{prof}: {len(cfgs)} run(s), {members} members, <= {steps} steps")
-                print(f"{name:<24} [{exp.chapter}] {exp.description}\n{'':<24} " + "; ".join(sizes))
+                    stored = experiments.stored_meta(name, prof)
+                    done = (f", stored: {stored['wall_time_s'] / 60:.1f} min on {stored['device']}"
+                            if stored else "")
+                    sizes.append(f"{prof}: {len(cfgs)} run(s), {members} members, <= {steps} steps{done}")
+                print(f"{name:<24} [{exp.chapter}] {exp.description}\n" + "".join(f"{'':<26}{z}\n" for z in sizes))
         elif args.cmd == "run":
             res = experiments.run(args.experiment, args.profile, device=args.device, out=args.out)
             print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "

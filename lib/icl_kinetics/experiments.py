@@ -130,6 +130,15 @@ def save(result: Result, out=None) -> Path:
     return js
 
 
+def stored_meta(name: str, profile: str, out=None) -> dict | None:
+    """The metadata of stored results (without checking them), or None when there are none or it is unreadable."""
+    js = _paths(name, profile, out or RESULTS_DIR)[2]
+    try:
+        return json.loads(js.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def load(name: str, profile: str | None = None, out=None) -> Result:
     """Load stored results, checking they exist, are intact and match the experiment's current config."""
     exp = get(name)
