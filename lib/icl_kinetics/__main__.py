@@ -18,7 +18,7 @@ def main(argv=None) -> int:
     r.add_argument("--out", default=None, help="results directory (default: results/)")
     b = sub.add_parser("bench", help="throughput of the ensembled trainer vs a naive loop and the FLOP floor")
     b.add_argument("--device", default=None)
-    b.add_argument("--steps", type=int, default=20)
+    b.add_argument("--steps", type=int, default=40)
     args = p.parse_args(argv)
 
     try:
