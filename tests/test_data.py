@@ -86,3 +86,16 @@ def test_impossible_inputs_raise():
         data.sample_train(bank(), 4, 1, torch.Generator())
     with pytest.raises(ValueError, match="K >= N"):
         data.sample_iwl_eval(bank(Ks=(20,)), 4, 30, torch.Generator())
+
+
+def test_iwl_eval_is_exact_when_K_equals_N_and_for_large_K():
+    b = data.ItemBank.create((12, 6000), 8, member_seeds=[0, 1])
+    g = torch.Generator().manual_seed(5)
+    x, lab = data.sample_iwl_eval(b, 64, 12, g)
+    # K = N: every sequence is a permutation of all 12 items; the large-K member has distinct items too
+    for e, K in enumerate((12, 6000)):
+        d = torch.cdist(x[e].reshape(-1, 8), b.items[:K], compute_mode="donot_use_mm_for_euclid_dist")
+        idx = d.argmin(1).view(64, 12)
+        assert all(len(set(row.tolist())) == 12 for row in idx)
+    first = torch.cdist(x[0, :, 0], b.items[:12], compute_mode="donot_use_mm_for_euclid_dist").argmin(1)
+    assert len(set(first.tolist())) > 6  # the first position is not always the same item

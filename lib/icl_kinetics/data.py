@@ -178,6 +178,9 @@ def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", balanced: b
     return _fresh(E, B, N, D, g, device, balanced)
 
 
+SMALL_K = 4096  # IWL evaluation draws distinct items by sorting random keys up to this K, by rejection above
+
+
 def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
     """IWL evaluation: N distinct training items per sequence, so the target has no copy in the context.
 
@@ -187,19 +190,26 @@ def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
     for K in bank.Ks:
         if K is not None and K < N:
             raise ValueError(f"IWL evaluation needs K >= N distinct items; got K={K} < N={N}")
-    Kt = bank.k_tensor()[:, None, None]
-    idx = (torch.rand(E, B, N, generator=g, device=device) * Kt).long().clamp_max(Kt - 1)
-    # Resample duplicated entries until all N items of each sequence are distinct (rejection sampling).
-    for _ in range(1000):
-        s, _ = idx.sort(-1)
-        dup_sorted = torch.zeros_like(s, dtype=torch.bool)
-        dup_sorted[..., 1:] = s[..., 1:] == s[..., :-1]
-        if not dup_sorted.any():
-            break
-        # mark positions in idx whose value already appeared earlier in the row
-        eq = idx[..., :, None] == idx[..., None, :]  # (E, B, N, N)
+    Kt = bank.k_tensor()  # (E,)
+    idx = torch.empty(E, B, N, dtype=torch.long, device=device)
+    small = Kt <= SMALL_K
+    if small.any():
+        # Exact for small K: the N smallest of K uniform keys (items beyond K get +inf) are a uniform N-subset.
+        ks = Kt[small]
+        keys = torch.rand(int(small.sum()), B, int(ks.max()), generator=g, device=device)
+        keys = keys.masked_fill(torch.arange(keys.shape[-1], device=device) >= ks[:, None, None], float("inf"))
+        sub = keys.topk(N, dim=-1, largest=False).indices  # (E_small, B, N)
+        idx[small] = torch.gather(sub, 2, torch.rand(sub.shape, generator=g, device=device).argsort(-1))
+    if (~small).any():
+        # Large K: duplicates are rare; resample the repeated entries until every row is distinct.
+        kl = Kt[~small][:, None, None]
+        sub = (torch.rand(int((~small).sum()), B, N, generator=g, device=device) * kl).long().clamp_max(kl - 1)
         earlier = torch.tril(torch.ones(N, N, dtype=torch.bool, device=device), diagonal=-1)
-        dup = (eq & earlier).any(-1)
-        fresh = (torch.rand(E, B, N, generator=g, device=device) * Kt).long().clamp_max(Kt - 1)
-        idx = torch.where(dup, fresh, idx)
+        while True:
+            dup = ((sub[..., :, None] == sub[..., None, :]) & earlier).any(-1)  # (E_large, B, N)
+            if not dup.any():
+                break
+            fresh = (torch.rand(sub.shape, generator=g, device=device) * kl).long().clamp_max(kl - 1)
+            sub = torch.where(dup, fresh, sub)
+        idx[~small] = sub
     return bank.gather(idx)
