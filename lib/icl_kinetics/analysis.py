@@ -514,19 +514,33 @@ def member_transience_ode(run: dict, cfg: RunConfig, e: int, start: int):
     return steps[start] + tt / cfg.lr, w
 
 
+class Sentence:
+    """A string that displays without quotes: text/plain for {glue:text} (also from another page, with
+    `page.ipynb::name:s`) and text/markdown for {glue:md} on its own page."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_markdown_(self):
+        return self.text
+
+
 def glue(name: str, value, display: bool = False):
     """myst_nb.glue for a number or a sentence.
 
-    Numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats; strings are glued as Markdown,
-    to be pasted with {glue:md}`name` (no quotes).
+    Numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats; strings become a
+    :class:`Sentence`, pasted with {glue:md}`name` on their page or {glue:text}`page.ipynb::name:s` elsewhere
+    (MyST-NB's {glue:md} role cannot reach another page).
     """
-    from IPython.display import Markdown
     from myst_nb import glue as _glue
 
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, str):
-        value = Markdown(value)
+        value = Sentence(value)
     _glue(name, value, display=display)
     return value
 
