@@ -99,3 +99,11 @@ def test_iwl_eval_is_exact_when_K_equals_N_and_for_large_K():
         assert all(len(set(row.tolist())) == 12 for row in idx)
     first = torch.cdist(x[0, :, 0], b.items[:12], compute_mode="donot_use_mm_for_euclid_dist").argmin(1)
     assert len(set(first.tolist())) > 6  # the first position is not always the same item
+
+
+def test_iwl_eval_with_infinite_members():
+    b = data.ItemBank.create((None, 12, None), 8, member_seeds=[0, 1, 2])
+    x, lab = data.sample_iwl_eval(b, 16, 10, torch.Generator().manual_seed(6))
+    assert x.shape == (3, 16, 10, 8)
+    d = torch.cdist(x[1].reshape(-1, 8), b.items[:12], compute_mode="donot_use_mm_for_euclid_dist").argmin(1)
+    assert all(len(set(row.tolist())) == 10 for row in d.view(16, 10))

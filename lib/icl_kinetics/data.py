@@ -191,8 +191,9 @@ def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
         if K is not None and K < N:
             raise ValueError(f"IWL evaluation needs K >= N distinct items; got K={K} < N={N}")
     Kt = bank.k_tensor()  # (E,)
-    idx = torch.empty(E, B, N, dtype=torch.long, device=device)
-    small = Kt <= SMALL_K
+    idx = torch.zeros(E, B, N, dtype=torch.long, device=device)  # K = infinity members keep item 0 (no IWL)
+    finite = ~bank.infinite_mask()
+    small = (Kt <= SMALL_K) & finite
     if small.any():
         # Exact for small K: the N smallest of K uniform keys (items beyond K get +inf) are a uniform N-subset.
         ks = Kt[small]
@@ -200,10 +201,11 @@ def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
         keys = keys.masked_fill(torch.arange(keys.shape[-1], device=device) >= ks[:, None, None], float("inf"))
         sub = keys.topk(N, dim=-1, largest=False).indices  # (E_small, B, N)
         idx[small] = torch.gather(sub, 2, torch.rand(sub.shape, generator=g, device=device).argsort(-1))
-    if (~small).any():
+    large = ~small & finite
+    if large.any():
         # Large K: duplicates are rare; resample the repeated entries until every row is distinct.
-        kl = Kt[~small][:, None, None]
-        sub = (torch.rand(int((~small).sum()), B, N, generator=g, device=device) * kl).long().clamp_max(kl - 1)
+        kl = Kt[large][:, None, None]
+        sub = (torch.rand(int(large.sum()), B, N, generator=g, device=device) * kl).long().clamp_max(kl - 1)
         earlier = torch.tril(torch.ones(N, N, dtype=torch.bool, device=device), diagonal=-1)
         while True:
             dup = ((sub[..., :, None] == sub[..., None, :]) & earlier).any(-1)  # (E_large, B, N)
@@ -211,5 +213,5 @@ def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
                 break
             fresh = (torch.rand(sub.shape, generator=g, device=device) * kl).long().clamp_max(kl - 1)
             sub = torch.where(dup, fresh, sub)
-        idx[~small] = sub
+        idx[large] = sub
     return bank.gather(idx)
