@@ -106,3 +106,10 @@ def test_cli_list_and_run(store):
     r = _cli("run", "phenomenology", "--profile", "smoke", "--out", str(store))
     assert r.returncode == 0, r.stderr
     assert (store / "phenomenology" / "smoke.npz").exists()
+
+
+def test_no_train_guard_turns_missing_results_into_an_error(store, monkeypatch):
+    monkeypatch.setenv("ICL_NO_TRAIN", "1")
+    with pytest.raises(ex.ResultsError, match="ICL_NO_TRAIN.*python -m icl_kinetics run phenomenology --profile cpu"):
+        ex.load_or_run("phenomenology", "cpu", out=store)
+    assert not (store / "phenomenology").exists()

@@ -212,10 +212,14 @@ def load_or_run(name: str, profile: str | None = None, out=None, device=None) ->
     """What notebooks call: the stored results when they exist and match, else train and store them.
 
     A mismatching or corrupt store is never silently retrained at the cpu or paper profile: the error says
-    how to regenerate. Missing results are trained (seconds at the smoke profile).
+    how to regenerate. Missing results are trained (seconds at the smoke profile), unless the environment
+    variable ``ICL_NO_TRAIN`` is set (``make book`` sets it), which turns a missing result into an error.
     """
     profile = resolve_profile(profile)
     d, npz, js = _paths(name, profile, out or RESULTS_DIR)
+    if os.environ.get("ICL_NO_TRAIN") and profile != "smoke" and not (js.exists() and npz.exists()):
+        raise ResultsError(f"no stored results for {name!r} at profile {profile!r} and ICL_NO_TRAIN is set; "
+                           f"regenerate with: python -m icl_kinetics run {name} --profile {profile}")
     if js.exists() or npz.exists():
         try:
             return load(name, profile, out)
