@@ -1,11 +1,9 @@
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 
 from icl_kinetics import data, models
-from icl_kinetics.train import RunConfig, evaluate, first_crossing, last_finite, train
+from icl_kinetics.train import RunConfig, evaluate, first_crossing, last_finite, sampling_seed, train
 
 
 def cfg(**kw):
@@ -58,7 +56,7 @@ def test_sgd_step_matches_torch_optim():
     ens = models.build("transformer1", 1, c.D, c.width, c.seeds)
     plain = models.PlainOneLayerTransformer.from_member(ens, 0)
     bank = data.ItemBank.create(c.Ks, c.D, c.seeds)
-    g = torch.Generator().manual_seed(int(np.sum(np.asarray(c.seeds) * 1_000_003)) % 2**62 + 1)
+    g = torch.Generator().manual_seed(sampling_seed(c))
     x, lab = data.sample_train(bank, c.batch, c.N, g)
     opt = torch.optim.SGD([{"params": [plain.ln.weight, plain.ln.bias, plain.qkv.weight], "weight_decay": 0.1},
                            {"params": plain.mlp.parameters(), "weight_decay": 0.0}], lr=c.lr)
@@ -67,16 +65,7 @@ def test_sgd_step_matches_torch_optim():
     opt.step()
     r = train(c, progress=False)
     # evaluate the plain model after its step on the same evaluation set as train() used
-    from icl_kinetics.train import _loss
-    ens_after = models.build("transformer1", 1, c.D, c.width, c.seeds)
-    with torch.no_grad():
-        ens_after.ln.weight[0, 0].copy_(plain.ln.weight)
-        ens_after.ln.bias[0, 0].copy_(plain.ln.bias)
-        ens_after.qkv.weight[0].copy_(plain.qkv.weight.T)
-        for pl, el in zip((plain.mlp[0], plain.mlp[2], plain.mlp[4]),
-                          (ens_after.mlp.l1, ens_after.mlp.l2, ens_after.mlp.l3)):
-            el.weight[0].copy_(pl.weight.T)
-            el.bias[0, 0].copy_(pl.bias)
+    ens_after = plain.to_member(models.build("transformer1", 1, c.D, c.width, c.seeds), 0)
     ev = evaluate(ens_after, bank, c, torch.device("cpu"))
     np.testing.assert_allclose(r["icl_loss"][0, -1], ev["icl_loss"][0].item(), rtol=1e-4)
 

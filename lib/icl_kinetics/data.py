@@ -20,10 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-INF = None  # K = None stands for K -> infinity
-
-
-def _check_k(Ks, N: int):
+def _check_k(Ks):
     for K in Ks:
         if K is None:
             continue
@@ -46,7 +43,7 @@ class ItemBank:
     @classmethod
     def create(cls, Ks, D: int, member_seeds, data_seed: int = 10, device="cpu") -> "ItemBank":
         Ks = tuple(Ks)
-        _check_k(Ks, 2)
+        _check_k(Ks)
         if len(member_seeds) != len(Ks):
             raise ValueError("member_seeds and Ks must have one entry per ensemble member")
         finite = [K for K in Ks if K is not None]
@@ -132,12 +129,12 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
     E, device = bank.E, bank.items.device
     if N < 2:
         raise ValueError(f"N must be >= 2 (N counts the target); got N={N}")
-    Kt = bank.k_tensor()[:, None, None]  # (E, 1, 1)
     if balanced:
         if N % 2:
             raise ValueError(f"balanced contexts need an even N; got N={N}")
         idx = _balanced_indices(bank, B, N, g)
     else:
+        Kt = bank.k_tensor()[:, None, None]  # (E, 1, 1)
         u = torch.rand(E, B, N, generator=g, device=device)
         idx = (u * Kt).long().clamp_max(Kt - 1)  # (E, B, N)
         present = (idx[..., :-1] == idx[..., -1:]).any(-1)  # (E, B)

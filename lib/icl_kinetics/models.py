@@ -305,3 +305,14 @@ class PlainOneLayerTransformer(nn.Module):
                 plain.weight.copy_(el.weight[e].T)
                 plain.bias.copy_(el.bias[e, 0])
         return m
+
+    def to_member(self, ens: OneLayerTransformer, e: int) -> OneLayerTransformer:
+        """Write these weights into member e of an ensemble (the inverse of :meth:`from_member`)."""
+        with torch.no_grad():
+            ens.ln.weight[e, 0].copy_(self.ln.weight)
+            ens.ln.bias[e, 0].copy_(self.ln.bias)
+            ens.qkv.weight[e].copy_(self.qkv.weight.T)
+            for plain, el in zip((self.mlp[0], self.mlp[2], self.mlp[4]), (ens.mlp.l1, ens.mlp.l2, ens.mlp.l3)):
+                el.weight[e].copy_(plain.weight.T)
+                el.bias[e, 0].copy_(plain.bias)
+        return ens

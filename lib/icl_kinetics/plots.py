@@ -26,14 +26,6 @@ def title(fig, text: str):
     return fig
 
 
-def iqr_band(ax, x, curves, color=PAPER_BLUE, label=None):
-    """Median over rows of curves (M, T) with the 25-75% band."""
-    med = np.nanmedian(curves, axis=0)
-    lo, hi = np.nanpercentile(curves, [25, 75], axis=0)
-    ax.plot(x, med, color=color, label=label)
-    ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
-
-
 # --- chapter 01: phenomenology ---
 def accuracy_vs_k(ax, K, acc, threshold=None, color=PAPER_BLUE, label="runs (one dot per seed)", jitter=0.03,
                   seed=0):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -171,6 +171,11 @@ def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500) -> dict:
     return out
 
 
+def sampling_seed(cfg: RunConfig) -> int:
+    """Seed of the generator that draws a run's training sequences (depends on every member's seed)."""
+    return int(np.sum(np.asarray(cfg.seeds) * 1_000_003)) % 2**62 + cfg.E
+
+
 def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None = None) -> dict:
     """Train the ensemble described by `cfg`; return numpy arrays.
 
@@ -184,7 +189,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     model = models.build(cfg.model, E, cfg.D, cfg.width, cfg.seeds,
                          **({"beta0": cfg.beta0} if cfg.model == "minimal" else {})).to(device)
     bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device)
-    g = torch.Generator(device=device).manual_seed(int(np.sum(np.asarray(cfg.seeds) * 1_000_003)) % 2**62 + E)
+    g = torch.Generator(device=device).manual_seed(sampling_seed(cfg))
 
     groups = model.param_groups()
     wd_attn = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
@@ -207,7 +212,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
         vals = evaluate(model, bank, cfg, device)
         for name in cfg.probes:
             vals.update(PROBES[name](model, bank))
-        vals["train_loss"] = loss_sum / max(loss_n, 1) if loss_n else torch.full((E,), float("nan"), device=device)
+        vals["train_loss"] = loss_sum / loss_n if loss_n else torch.full((E,), float("nan"), device=device)
         loss_sum, loss_n = torch.zeros(E, device=device), 0
         for k, v in vals.items():
             arr = rec.setdefault(k, np.full((E, T), np.nan))
