@@ -101,3 +101,27 @@ def test_impossible_config_names_the_field(field, value, msg):
 def test_config_roundtrip():
     c = cfg()
     assert RunConfig.from_dict(c.to_dict()) == c
+
+
+def test_compaction_drops_stopped_members_without_changing_their_records(monkeypatch):
+    """Members that stopped are removed from the computation; their records are those of an uncompacted run,
+    and the members still training keep training (finite, recorded until the end)."""
+    from icl_kinetics import train as tr
+
+    c = cfg(Ks=(None,) * 6, seeds=tuple(range(6)), wd_attn=(0.0,) * 6, steps=400, eval_every=20, lr=0.1,
+            beta0=1.0, evals=("icl",), early_stop=0.9, probes=("wbeta",))
+    monkeypatch.setattr(tr, "COMPACT_AT", 0.0)
+    plain = train(c, progress=False)
+    monkeypatch.setattr(tr, "COMPACT_AT", 1.0)
+    compact = train(c, progress=False)
+    first = np.nanmin(plain["stopped_at"][plain["stopped_at"] < c.steps])
+    early = plain["stopped_at"] == first  # stopped at the first stop: identical in both runs
+    assert early.any() and not early.all(), plain["stopped_at"]
+    for k in ("icl_acc", "w", "beta"):
+        np.testing.assert_array_equal(compact[k][early], plain[k][early])
+    np.testing.assert_array_equal(compact["stopped_at"][early], plain["stopped_at"][early])
+    later = ~early
+    upto = compact["steps"] <= first
+    np.testing.assert_array_equal(compact["icl_acc"][:, upto], plain["icl_acc"][:, upto])
+    assert np.isfinite(compact["icl_acc"][later][:, upto]).all()
+    assert np.isfinite(compact["final_icl_acc"]).all()

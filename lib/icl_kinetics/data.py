@@ -75,6 +75,11 @@ class ItemBank:
     def infinite_mask(self) -> torch.Tensor:
         return torch.tensor([K is None for K in self.Ks], device=self.items.device)
 
+    def subset(self, members: torch.Tensor) -> "ItemBank":
+        """The bank of the ensemble rows `members` (long tensor of member indices)."""
+        rows = members.tolist()
+        return ItemBank(self.items, self.labels[members], tuple(self.Ks[e] for e in rows))
+
     def gather(self, idx: torch.Tensor):
         """idx: (E, B, N) long -> x (E, B, N, D), labels (E, B, N)."""
         x = self.items[idx]
@@ -129,6 +134,11 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
     E, device = bank.E, bank.items.device
     if N < 2:
         raise ValueError(f"N must be >= 2 (N counts the target); got N={N}")
+    inf = bank.infinite_mask()
+    if inf.all():  # K = infinity for every member: no item bank to draw from
+        if balanced and N % 2:
+            raise ValueError(f"balanced contexts need an even N; got N={N}")
+        return _fresh(E, B, N, bank.D, g, device, balanced)
     if balanced:
         if N % 2:
             raise ValueError(f"balanced contexts need an even N; got N={N}")
@@ -142,7 +152,6 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
         copy = torch.gather(idx, 2, src[..., None]).squeeze(-1)
         idx[..., -1] = torch.where(present, idx[..., -1], copy)
     x, lab = bank.gather(idx)
-    inf = bank.infinite_mask()
     if inf.any():
         xf, lf = _fresh(E, B, N, bank.D, g, device, balanced)
         m = inf[:, None, None]

@@ -143,13 +143,18 @@ def _loss(z, labels):
 
 
 @torch.no_grad()
-def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500) -> dict:
-    """ICL and IWL accuracy and loss on a fixed evaluation set (regenerated from the same seed each time)."""
+def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500, members=None) -> dict:
+    """ICL and IWL accuracy and loss on a fixed evaluation set (regenerated from the same seed each time).
+
+    ``members`` (long tensor): the rows of the full ensemble that `model` still holds after compaction; the
+    evaluation set is drawn for the full ensemble and sliced, so every member keeps its own evaluation set.
+    """
     g = torch.Generator(device=device).manual_seed(cfg.data_seed * 7 + 12345)
+    E = cfg.E if members is None else len(members)
     out = {}
     for kind in cfg.evals:
-        acc = torch.zeros(cfg.E, device=device)
-        loss = torch.zeros(cfg.E, device=device)
+        acc = torch.zeros(E, device=device)
+        loss = torch.zeros(E, device=device)
         done = 0
         while done < cfg.n_eval:
             b = min(chunk, cfg.n_eval - done)
@@ -157,6 +162,8 @@ def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500) -> dict:
                 x, lab = data.sample_icl_eval(cfg.E, b, cfg.N, cfg.D, g, device, cfg.balanced)
             else:
                 x, lab = data.sample_iwl_eval(bank, b, cfg.N, g)
+            if members is not None:
+                x, lab = x[members], lab[members]
             z = model(x, lab)
             target = lab[:, :, -1]
             acc += ((z * target) > 0).float().sum(1)
@@ -165,7 +172,7 @@ def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500) -> dict:
         out[f"{kind}_acc"] = acc / cfg.n_eval
         out[f"{kind}_loss"] = loss / cfg.n_eval
     if "iwl" in cfg.evals:  # members with K = infinity have no training set to memorise
-        inf = bank.infinite_mask()
+        inf = bank.infinite_mask() if members is None else bank.infinite_mask()[members]
         for k in ("iwl_acc", "iwl_loss"):
             out[k] = torch.where(inf, torch.full_like(out[k], float("nan")), out[k])
     return out
@@ -188,38 +195,44 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     E = cfg.E
     model = models.build(cfg.model, E, cfg.D, cfg.width, cfg.seeds,
                          **({"beta0": cfg.beta0} if cfg.model == "minimal" else {})).to(device)
-    bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device)
+    full_bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device)
+    bank = full_bank
     g = torch.Generator(device=device).manual_seed(sampling_seed(cfg))
+    wd_attn_full = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
+    members = torch.arange(E, device=device)  # rows of the full ensemble still computed (see _compact)
 
-    groups = model.param_groups()
-    wd_attn = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
-    params = [(p, wd_attn) for p in groups["attn"]] + \
-             [(p, torch.full((E,), cfg.wd_mlp, device=device)) for p in groups["mlp"]]
+    def param_decay():
+        groups = model.param_groups()
+        n = len(members)
+        return [(p, wd_attn_full[members]) for p in groups["attn"]] + \
+               [(p, torch.full((n,), cfg.wd_mlp, device=device)) for p in groups["mlp"]]
 
+    params = param_decay()
     eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
     if eval_steps[-1] != cfg.steps:
         eval_steps.append(cfg.steps)
     T = len(eval_steps)
     rec: dict[str, np.ndarray] = {}
-    active = torch.ones(E, dtype=torch.bool, device=device)
-    nonfinite = torch.zeros(E, dtype=torch.bool, device=device)
+    active = torch.ones(E, dtype=torch.bool, device=device)  # over the rows still computed
+    nonfinite = np.zeros(E, dtype=bool)  # over the full ensemble
     stopped_at = np.full(E, cfg.steps, dtype=np.int64)
     loss_sum = torch.zeros(E, device=device)
     loss_n = 0
 
     def record(i, step):
         nonlocal loss_sum, loss_n
-        vals = evaluate(model, bank, cfg, device)
+        rows = members.cpu().numpy()
+        vals = evaluate(model, full_bank, cfg, device, members=None if len(rows) == E else members)
         for name in cfg.probes:
             vals.update(PROBES[name](model, bank))
-        vals["train_loss"] = loss_sum / loss_n if loss_n else torch.full((E,), float("nan"), device=device)
-        loss_sum, loss_n = torch.zeros(E, device=device), 0
+        vals["train_loss"] = loss_sum / loss_n if loss_n else torch.full((len(rows),), float("nan"), device=device)
+        loss_sum, loss_n = torch.zeros(len(rows), device=device), 0
         for k, v in vals.items():
             arr = rec.setdefault(k, np.full((E, T), np.nan))
-            arr[:, i] = np.where(active.cpu().numpy(), v.detach().float().cpu().numpy(), np.nan)
+            arr[rows, i] = np.where(active.cpu().numpy(), v.detach().float().cpu().numpy(), np.nan)
         if cfg.early_stop is not None and "icl_acc" in vals:
             done = active & (vals["icl_acc"] > cfg.early_stop)
-            stopped_at[done.cpu().numpy()] = step
+            stopped_at[rows[done.cpu().numpy()]] = step
             active.logical_and_(~done)
 
     t0 = time.time()
@@ -229,18 +242,18 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     for step in range(1, cfg.steps + 1):
         x, lab = data.sample_train(bank, cfg.batch, cfg.N, g, cfg.balanced)
         z = model(x, lab)
-        per_member = _loss(z, lab[:, :, -1]).mean(1)  # (E,)
+        per_member = _loss(z, lab[:, :, -1]).mean(1)  # (E_active,)
         bad = ~torch.isfinite(per_member)
         if bad.any():
-            newly = bad & active
-            nonfinite |= newly
-            stopped_at[newly.cpu().numpy()] = step
+            newly = (bad & active).cpu().numpy()
+            nonfinite[members.cpu().numpy()[newly]] = True
+            stopped_at[members.cpu().numpy()[newly]] = step
             active &= ~bad
         model.zero_grad(set_to_none=True)
         torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
         with torch.no_grad():
             for p, wd in params:
-                shape = (E,) + (1,) * (p.dim() - 1)
+                shape = (len(members),) + (1,) * (p.dim() - 1)
                 upd = p.grad + wd.view(shape) * p
                 p.sub_(torch.where(active.view(shape), cfg.lr * upd, torch.zeros_like(p)))
         loss_sum += torch.where(active, per_member.detach(), torch.zeros_like(per_member))
@@ -249,10 +262,16 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
             record(next_eval, step)
             next_eval += 1
             if "icl_acc" in rec and active.any():
-                bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}")
+                bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}", active=int(active.sum()))
             if not active.any():
                 bar.update(step - bar.n)
                 break
+            if active.sum() <= COMPACT_AT * len(members):  # drop stopped members from the computation
+                keep = active.nonzero().squeeze(1)
+                _compact(model, keep)
+                members, active, loss_sum = members[keep], active[keep], loss_sum[keep]
+                bank = full_bank.subset(members)
+                params = param_decay()
         bar.update(1)
     bar.close()
     out = {"steps": np.asarray(eval_steps, dtype=np.int64)}
@@ -262,9 +281,25 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     for k, v in rec.items():
         out[f"final_{k}"] = last_finite(v)
     out["stopped_at"] = stopped_at
-    out["nonfinite"] = nonfinite.cpu().numpy()
+    out["nonfinite"] = nonfinite
     out["wall_s"] = np.asarray(time.time() - t0)
     return out
+
+
+# Stopped members (early stop or non-finite loss) are frozen; once at most this fraction of the computed rows
+# is still active, the frozen rows are dropped from the computation. Each remaining member keeps its
+# parameters and evaluation set; its training batches then come from a smaller draw of the same generator.
+COMPACT_AT = 0.75
+
+
+@torch.no_grad()
+def _compact(model, keep: torch.Tensor) -> None:
+    """Keep only rows `keep` of every parameter (all parameters carry the ensemble dimension first)."""
+    for module in model.modules():
+        for name, p in list(module._parameters.items()):
+            if p is not None:
+                module._parameters[name] = torch.nn.Parameter(p.detach()[keep].clone())
+    model.E = len(keep)
 
 
 def first_crossing(steps: np.ndarray, curve: np.ndarray, threshold: float) -> np.ndarray:
