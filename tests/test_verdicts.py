@@ -1,0 +1,109 @@
+"""Every outcome of every verdict rule, reached with synthetic statistics; the scorecard is generated."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from icl_kinetics import verdicts as V
+
+R, N, U = V.REPRODUCED, V.NOT_REPRODUCED, V.UNDECIDED
+nan = float("nan")
+
+CASES = {
+    "fig2b_transition": [
+        (dict(K=[10, 100, 1000, 10000], final_acc=[0.5, 0.55, 1, 1], kstar=300, kstar_ci=(200, 400)), R),
+        (dict(K=[10, 100, 1000, 10000], final_acc=[0.7, 0.8, 1, 1], kstar=300, kstar_ci=(200, 400)), N),
+        (dict(K=[200, 1000, 10000], final_acc=[0.5, 1, 1], kstar=300, kstar_ci=(200, 400)), U),
+    ],
+    "fig2c_opposite": [(dict(rho=-0.9, rho_ci=(-0.95, -0.8)), R), (dict(rho=0.3, rho_ci=(0.1, 0.5)), N),
+                       (dict(rho=-0.3, rho_ci=(-0.6, 0.1)), U)],
+    "fig2d_abrupt": [(dict(ratio=0.2, n=10), R), (dict(ratio=0.8, n=10), N), (dict(ratio=0.2, n=2), U)],
+    "fig3c_transience": [(dict(n_transient=6, n_acquired=6), R), (dict(n_transient=0, n_acquired=6), N),
+                         (dict(n_transient=2, n_acquired=6), U)],
+    "eq7_ode": [(dict(ratio=1.2, ci=(1.1, 1.3)), R), (dict(ratio=2.5, ci=(2.2, 2.8)), N),
+                (dict(ratio=1.5, ci=(1.2, 1.9)), U)],
+    "fig4_flat": [(dict(grad_ratio=200), R), (dict(grad_ratio=3), N), (dict(grad_ratio=nan), U)],
+    "eq9_saddle": [(dict(eig_neg=-0.5, eig_pos=0.5, frac_balanced=0.5, frac_standard=1.0), R),
+                   (dict(eig_neg=0.1, eig_pos=0.5, frac_balanced=0.5, frac_standard=1.0), N),
+                   (dict(eig_neg=nan, eig_pos=0.5, frac_balanced=0.5, frac_standard=1.0), U)],
+    "eq11_exp1": [(dict(slope=-1.1, target=-1), R), (dict(slope=-1.5, target=-1), N),
+                  (dict(slope=nan, target=-1), U)],
+    "figA1b_tail": [(dict(skew=2.0), R), (dict(skew=0.2), N), (dict(skew=nan), U)],
+    "fig5_nu": [(dict(nu=0.75, ci=(0.72, 0.78), nu_low=0.68, nu_high=0.8), R),
+                (dict(nu=0.75, ci=(0.72, 0.78), nu_low=0.4, nu_high=1.0), N),
+                (dict(nu=1.2, ci=(1.1, 1.3), nu_low=1.1, nu_high=1.3), N),
+                (dict(nu=0.75, ci=(0.4, 1.1), nu_low=0.7, nu_high=0.8), U)],
+    "fig5_finite": [(dict(n_converged=7, n_k=8), R), (dict(n_converged=3, n_k=8), U), (dict(n_converged=0, n_k=0), U)],
+    "figA6_trend": [(dict(rho=-0.8, p=0.001, n_transient=10, n_levels=5), R),
+                    (dict(rho=0.5, p=0.1, n_transient=10, n_levels=5), N),
+                    (dict(rho=-0.9, p=0.01, n_transient=3, n_levels=2), U),
+                    (dict(rho=-0.2, p=0.5, n_transient=10, n_levels=5), U)],
+    "fig6d_eq16": [(dict(slope=-0.45, ci=(-0.55, -0.4), n_runs=8), R), (dict(slope=0.04, ci=(-0.04, 0.16), n_runs=8), N),
+                   (dict(slope=0.04, ci=(-0.04, 0.16), n_runs=3), U), (dict(slope=-0.5, ci=(-1.2, 0.2), n_runs=8), U)],
+    "fig6a_exponent": [(dict(exponent=1.3, ci=(1.2, 1.45), inv_nu=1.3, inv_nu_ci=(1.28, 1.32)), R),
+                       (dict(exponent=0.9, ci=(0.8, 1.0), inv_nu=1.3, inv_nu_ci=(1.28, 1.32)), N),
+                       (dict(exponent=1.2, ci=(0.5, 1.9), inv_nu=1.3, inv_nu_ci=(1.28, 1.32)), U)],
+    "fig6b_linear": [(dict(slope=1.05, ci=(0.95, 1.15)), R), (dict(slope=1.6, ci=(1.4, 1.8)), N),
+                     (dict(slope=1.0, ci=(0.5, 1.6)), U)],
+    "fig6c_bimodal": [
+        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.02, 0.1)), R),
+        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.6, frac_mid_ci=(0.02, 0.1)), N),
+        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.3, 0.5)), N),
+        (dict(n=48, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.02, 0.1)), U),
+        (dict(n=96, frac_acq_ci=(0.0, 0.04), dip_p=0.001, frac_mid_ci=(0.02, 0.1)), U),
+        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.1, 0.3)), U),
+    ],
+    "figA4_tail": [(dict(n_acquired=128, frac_censored=0.0, skew=1.0, skew_ci=(0.5, 1.5)), R),
+                   (dict(n_acquired=128, frac_censored=0.0, skew=0.1, skew_ci=(-0.3, 0.5)), N),
+                   (dict(n_acquired=40, frac_censored=0.0, skew=1.0, skew_ci=(0.5, 1.5)), U),
+                   (dict(n_acquired=128, frac_censored=0.2, skew=1.0, skew_ci=(0.5, 1.5)), U)],
+    "fig6e_balanced": [(dict(p_fewer=0.001, design_ok=True, design_note=""), R),
+                       (dict(p_fewer=0.4, design_ok=True, design_note=""), N),
+                       (dict(p_fewer=0.001, design_ok=False, design_note="shortcut"), U)],
+}
+# claims sharing a rule with one tested above
+SHARED = {"fig3a_transition": "fig2b_transition", "fig3b_abrupt": "fig2d_abrupt", "eq37_exp2": "eq11_exp1",
+          "fig2e_transience": "fig3c_transience", "eq16_minimal": "fig6d_eq16",
+          "fig6c_bimodal_minimal": "fig6c_bimodal"}
+
+
+@pytest.mark.parametrize("claim", sorted(CASES))
+def test_verdict_rule_reaches_each_case(claim):
+    for stats, expected in CASES[claim]:
+        v = V.judge(claim, **stats)
+        assert v.outcome == expected, (claim, stats, v)
+        assert v.reason
+
+
+@pytest.mark.parametrize("claim", sorted(CASES))
+def test_verdict_rule_has_every_outcome(claim):
+    assert {o for _, o in CASES[claim]} == set(V.OUTCOMES) or claim in ("fig5_finite",), claim
+
+
+def test_verdict_every_claim_is_tested_and_documented():
+    assert set(CASES) | set(SHARED) == set(V.CLAIMS)
+    for cid, other in SHARED.items():
+        assert V.CLAIMS[cid].rule is V.CLAIMS[other].rule
+    for cid in V.CLAIMS:
+        assert len(V.rule_text(cid)) > 40, cid
+
+
+def test_verdict_undecided_names_the_deciding_run():
+    v = V.judge("figA6_trend", rho=-0.9, p=0.01, n_transient=3, n_levels=2)
+    assert "python -m icl_kinetics run transformer_transience --profile paper" in v.reason
+
+
+def test_verdict_unknown_claim_and_outcome():
+    with pytest.raises(KeyError, match="unknown claim"):
+        V.judge("nope")
+    with pytest.raises(ValueError):
+        V.Verdict("x", "partly reproduced", "")
+
+
+def test_verdict_scorecard_page_is_generated_from_the_registry():
+    page = Path(__file__).resolve().parents[1] / "book" / "00_results_at_a_glance.md"
+    assert page.read_text() == V.scorecard_markdown(), \
+        "book/00_results_at_a_glance.md is stale: run `python -m icl_kinetics scorecard`"
+    text = V.scorecard_markdown()
+    for cid, c in V.CLAIMS.items():
+        assert f"{c.chapter}.ipynb::{cid}_verdict:s" in text
