@@ -1134,3 +1134,18 @@ def verdict_balanced(p_fewer: float, k_std: tuple, k_bal: tuple, khalf_std: floa
     if fewer or higher:
         return "partly reproduced", reason
     return "not reproduced", reason
+
+
+def collapses(icl_acc, high: float = 0.95, low: float = 0.75) -> np.ndarray:
+    """Per run (rows of icl_acc (E, T)): how often ICL accuracy fell below `low` after having been above `high`
+    (each fall counts once; the run must climb above `high` again before the next one counts)."""
+    out = np.zeros(len(icl_acc), dtype=int)
+    for e, curve in enumerate(np.asarray(icl_acc, float)):
+        up = False
+        for v in curve[np.isfinite(curve)]:
+            if v > high:
+                up = True
+            elif v < low and up:
+                out[e] += 1
+                up = False
+    return out
