@@ -973,3 +973,22 @@ def fig_eq16_branches(panel: dict, fit_icl: dict, fit_faded: dict, fig_title: st
     ax[0].set_title(r"$L_{\rm ICL} \ll 1$ branch", fontsize=10)
     ax[1].set_title(r"$L_{\rm IWL} \ll 1$ branch", fontsize=10)
     return title(fig, fig_title)
+
+
+def fig_final_accuracy_hists(samples: dict, fig_title: str, mid=(0.6, 0.9), bins: int = 20):
+    """Fig 6c companion: histograms of final ICL accuracy, one panel per model ({label: final accuracies});
+    the band marks the 'intermediate' range of the bimodality rule."""
+    fig, axes = figure(len(samples), 1, width=4.4, height=3.2)
+    axes = np.atleast_1d(axes)
+    edges = np.linspace(0.4, 1.0, bins + 1)
+    for ax, (label, acc) in zip(axes, samples.items()):
+        a = np.asarray(acc, float)
+        a = a[np.isfinite(a)]
+        ax.axvspan(*mid, color=GREY, alpha=0.15, lw=0, label="intermediate (0.6 to 0.9)")
+        ax.hist(np.clip(a, edges[0], edges[-1]), bins=edges, color=PAPER_GREEN, edgecolor="k", lw=0.4)
+        ax.set_xlabel("final ICL accuracy (novel items)")
+        ax.set_ylabel("seeds")
+        ax.set_title(f"{label} ({len(a)} seeds)", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    title(fig, fig_title)
+    return fig
