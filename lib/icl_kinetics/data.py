@@ -16,9 +16,35 @@ position ``N - 1`` is the target, whose label is the training target (models mus
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)  # numpy integers are Integral too
+
+
+def _check_int(name: str, v, lo: int) -> None:
+    if not _is_int(v) or v < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}; got {name}={v!r}")
+
+
+def _check_n(N) -> None:
+    if not _is_int(N) or N < 2:
+        raise ValueError(f"N must be >= 2 and an integer (N counts the target); got N={N!r}")
+
+
+def _check_generator(g) -> None:
+    if not isinstance(g, torch.Generator):
+        raise ValueError(f"g must be a torch.Generator (torch.Generator(device).manual_seed(seed)); got {g!r}")
+
+
+def _check_balanced_n(N) -> None:
+    if N % 2 or N < 4:
+        raise ValueError(f"balanced contexts need an even N >= 4; got N={N}")
+
 
 def _check_k(Ks):
     for K in Ks:
@@ -44,8 +70,15 @@ class ItemBank:
     def create(cls, Ks, D: int, member_seeds, data_seed: int = 10, device="cpu") -> "ItemBank":
         Ks = tuple(Ks)
         _check_k(Ks)
+        _check_int("D", D, 1)
+        if not Ks:
+            raise ValueError("an ensemble needs at least one member (Ks is empty)")
         if len(member_seeds) != len(Ks):
             raise ValueError("member_seeds and Ks must have one entry per ensemble member")
+        for seed in member_seeds:
+            if not _is_int(seed):
+                raise ValueError(f"member seeds must be integers; got seed {seed!r}")
+        _check_int("data_seed", data_seed, 0)
         finite = [K for K in Ks if K is not None]
         k_max = max(finite) if finite else 2
         g = torch.Generator().manual_seed(data_seed)
@@ -132,8 +165,11 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
     Members with K = infinity get fresh items every sequence.
     """
     E, device = bank.E, bank.items.device
-    if N < 2:
-        raise ValueError(f"N must be >= 2 (N counts the target); got N={N}")
+    _check_int("B", B, 1)
+    _check_n(N)
+    _check_generator(g)
+    if balanced:
+        _check_balanced_n(N)
     inf = bank.infinite_mask()
     if inf.all():  # K = infinity for every member: no item bank to draw from
         if balanced and N % 2:
@@ -180,7 +216,19 @@ def _balanced_indices(bank: ItemBank, B: int, N: int, g):
 
 
 def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", balanced: bool = False):
-    """ICL evaluation: sequences of novel items (never seen in training) built like training sequences."""
+    """ICL evaluation: sequences of novel items (never seen in training) built like training sequences.
+
+    A deliberate choice: every test sequence gets fresh items (K = infinity). The authors' code draws ICL test
+    sequences from a second bank of min(20000, K) novel items instead; both are "novel items sampled like the
+    training set", fresh items never repeat across test sequences.
+    """
+    _check_int("E", E, 1)
+    _check_int("B", B, 1)
+    _check_n(N)
+    _check_int("D", D, 1)
+    _check_generator(g)
+    if balanced:
+        _check_balanced_n(N)
     return _fresh(E, B, N, D, g, device, balanced)
 
 
@@ -193,6 +241,9 @@ def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
     Only the weights can answer. Requires K >= N for every member; K = infinity members get no IWL.
     """
     E, device = bank.E, bank.items.device
+    _check_int("B", B, 1)
+    _check_n(N)
+    _check_generator(g)
     for K in bank.Ks:
         if K is not None and K < N:
             raise ValueError(f"IWL evaluation needs K >= N distinct items; got K={K} < N={N}")
