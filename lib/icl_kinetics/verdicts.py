@@ -411,6 +411,11 @@ scale-free claims (shapes, exponents, signs, ratios).
 """
 
 
+def _escape(text: str) -> str:
+    """Markdown-safe plain text (K* must not open emphasis)."""
+    return text.replace("*", "\\*").replace("_", "\\_")
+
+
 def scorecard_markdown() -> str:
     """The page book/00_results_at_a_glance.md, generated from CLAIMS."""
     lines = [SCORECARD_HEAD]
@@ -423,6 +428,6 @@ def scorecard_markdown() -> str:
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | [ch. {n}]({c.chapter}.ipynb) |")
     lines += ["\n## The rules and the reasons\n"]
     for c in CLAIMS.values():
-        lines.append(f"* **{c.id}** ({c.text}). Rule: {rule_text(c.id)} Here: "
+        lines.append(f"* **{c.id}** ({c.text}). Rule: {_escape(rule_text(c.id))} Here: "
                      f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.")
     return "\n".join(lines) + "\n"
