@@ -16,6 +16,10 @@ are exactly gradient flow on eq 6 in these units (see :func:`ode_rhs` and :func:
 Loss-landscape functions are vectorised: ``w`` and ``beta`` broadcast against each other (e.g. the
 output of ``numpy.meshgrid``) and the result has their broadcast shape; the average over the
 sample ``phi_plus`` is taken inside.
+
+Arguments are checked before any computation (a ValueError naming the argument): the context length N is an
+integer >= 2 (in the closed forms for t_ICL and K*, which are linear in N, any N > 0), c1 lies in (0, 1) and c2
+in (0, 1], weight decays and learning rates are > 0, times are > 0, and every number is finite.
 """
 from __future__ import annotations
 
@@ -48,9 +52,89 @@ def _sigmoid(x):
     return special.expit(x)
 
 
+def _show(x) -> str:
+    r = repr(x)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _num(name: str, x) -> np.ndarray:
+    """`x` as a float array; ValueError unless it is made of finite numbers."""
+    if isinstance(x, (str, bytes)) or callable(x):
+        raise ValueError(f"{name}={_show(x)}: must be a number or an array of numbers")
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={_show(x)}: must be a number or an array of numbers") from None
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name}={_show(x)}: must be finite")
+    return a
+
+
+def _check_range(name: str, x, lo: float, hi: float = np.inf, lo_open: bool = True, hi_open: bool = True):
+    """ValueError unless every element of `x` is a finite number in the interval (lo, hi) (brackets as given)."""
+    a = _num(name, x)
+    ok = (a > lo if lo_open else a >= lo) & (a < hi if hi_open else a <= hi)
+    if not np.all(ok):
+        if hi == np.inf:
+            raise ValueError(f"{name}={_show(x)}: must be {'>' if lo_open else '>='} {lo:g}")
+        raise ValueError(f"{name}={_show(x)}: must lie in {'(' if lo_open else '['}{lo:g}, {hi:g}"
+                         f"{')' if hi_open else ']'}")
+
+
+def _check_n(N, name: str = "N") -> None:
+    """The context length: an integer >= 2 (an integral float is accepted)."""
+    a = None if isinstance(N, (str, bytes)) else np.asarray(N)
+    if (a is None or a.ndim != 0 or a.dtype.kind not in "iuf" or not np.isfinite(a) or a != np.floor(a)
+            or a < 2):
+        raise ValueError(f"{name}={_show(N)}: the context length must be an integer >= 2")
+
+
+def _check_count(name: str, n, lo: int) -> None:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < lo:
+        raise ValueError(f"{name}={_show(n)}: must be an integer >= {lo}")
+
+
+def _check_c1(c1, name: str = "c1") -> None:
+    _check_range(name, c1, 0.0, 1.0)  # c1 = <sigma(-phi+)>: the MLP's error probability
+
+
+def _check_c2(c2, name: str = "c2") -> None:
+    _check_range(name, c2, 0.0, 1.0, hi_open=False)  # c2 = 1 - <sigma^2>/<sigma>
+
+
+def _check_coefficient(name: str, c, check_constant) -> None:
+    """A coefficient of eqs 7-8 / 44: a constant (checked by `check_constant`), a callable c(t) (not checked),
+    or a sampled curve (t, values): two finite 1-d arrays of one length >= 1 with t non-decreasing."""
+    if callable(c):
+        return
+    if not (isinstance(c, (tuple, list)) or (isinstance(c, np.ndarray) and c.ndim > 0)):
+        check_constant(c)
+        return
+    try:
+        t_s, v_s = c
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={_show(c)}: must be a constant, a callable c(t) or a sampled curve "
+                         "(t_samples, values)") from None
+    t_s, v_s = _num(f"{name} sample times", t_s), _num(f"{name} values", v_s)
+    if t_s.ndim != 1 or t_s.shape != v_s.shape or t_s.size < 1:
+        raise ValueError(f"{name}: a sampled curve needs two 1-d arrays of the same length >= 1; got shapes "
+                         f"{t_s.shape} and {v_s.shape}")
+    if np.any(np.diff(t_s) < 0):
+        raise ValueError(f"{name}: the sample times of a sampled curve must be non-decreasing")
+
+
 def _phi(phi_plus) -> np.ndarray:
-    """The MLP-logit sample as a flat float array (a scalar means a point mass)."""
-    return np.atleast_1d(np.asarray(phi_plus, dtype=float)).ravel()
+    """The MLP-logit sample as a flat float array (a scalar means a point mass); finite and non-empty."""
+    phi = np.atleast_1d(_num("phi_plus", phi_plus)).ravel()
+    if phi.size == 0:
+        raise ValueError("phi_plus: the sample of MLP logits is empty")
+    return phi
+
+
+def _landscape_args(w, beta, N) -> None:
+    _check_n(N)
+    _num("w", w)
+    _num("beta", beta)
 
 
 def _mean_over_phi(fn, z, phi, chunk_elems: int = 2_000_000):
@@ -80,6 +164,7 @@ def loss_exact(w, beta, N: int, phi_plus=0.0, phi_minus=None):
     case eq 20 equals eq 21 (the factor-2 form) exactly. Pass ``phi_minus`` (a sample of the MLP logits
     on the -1 items) to evaluate eq 20 without that assumption.
     """
+    _landscape_args(w, beta, N)
     w, beta = np.broadcast_arrays(np.asarray(w, float), np.asarray(beta, float))
     phi_p = _phi(phi_plus)
     phi_m = -phi_p if phi_minus is None else _phi(phi_minus)
@@ -109,6 +194,8 @@ def loss_gaussian(w, beta, N: int, phi_plus=0.0, n_quad: int = 61):
     with eta ~ N(0, 1), evaluated with ``n_quad``-point probabilists' Gauss-Hermite quadrature
     (``numpy.polynomial.hermite_e.hermegauss``; weights normalised by sqrt(2 pi)).
     """
+    _landscape_args(w, beta, N)
+    _check_count("n_quad", n_quad, 1)
     w, beta = np.broadcast_arrays(np.asarray(w, float), np.asarray(beta, float))
     phi = _phi(phi_plus)
     nodes, weights = hermegauss(n_quad)
@@ -134,6 +221,11 @@ def loss_small_w(w, beta, N: int, phi_plus=0.0, c1=None, c2=None):
     e^beta - 1 << N. c1, c2 default to their values for the sample ``phi_plus`` (eqs 29-30); if given
     explicitly, the constant first term is still computed from ``phi_plus``.
     """
+    _landscape_args(w, beta, N)
+    if c1 is not None:
+        _check_c1(c1)
+    if c2 is not None:
+        _check_c2(c2)
     w, beta = np.broadcast_arrays(np.asarray(w, float), np.asarray(beta, float))
     phi = _phi(phi_plus)
     op = mlp_order_parameters(phi)
@@ -144,6 +236,9 @@ def loss_small_w(w, beta, N: int, phi_plus=0.0, c1=None, c2=None):
 
 def grad_small_w(w, beta, N: int, c1: float = 0.5, c2: float = 0.5):
     """Analytic gradient (dL/dw, dL/dbeta) of eq 6: (-(c1/N)(e^beta - c2 w), -(c1/N) w e^beta)."""
+    _landscape_args(w, beta, N)
+    _check_c1(c1)
+    _check_c2(c2)
     w = np.asarray(w, float)
     beta = np.asarray(beta, float)
     return -(c1 / N) * (np.exp(beta) - c2 * w), -(c1 / N) * w * np.exp(beta)
@@ -154,6 +249,9 @@ def loss_balanced(w, beta, N: int, phi_plus=0.0, c1=None):
 
     ``L' ~ <log(1 + e^{-phi^+})> - (c1/N) w (e^beta - 1)``. The origin is a saddle point.
     """
+    _landscape_args(w, beta, N)
+    if c1 is not None:
+        _check_c1(c1)
     w, beta = np.broadcast_arrays(np.asarray(w, float), np.asarray(beta, float))
     phi = _phi(phi_plus)
     c1 = mlp_order_parameters(phi)["c1"] if c1 is None else c1
@@ -166,6 +264,7 @@ def loss_balanced_exact(w, beta, N: int, phi_plus=0.0):
     With exactly N/2 labels of each sign, sum_{j != c} l_j = -l_c, so z_ATT = w l_c (e^beta - 1)/(e^beta + N - 1)
     exactly (in the D -> inf limit), and ``L' = <-log sigma(phi^+ + w (e^beta - 1)/(e^beta + N - 1))>``.
     """
+    _landscape_args(w, beta, N)
     w, beta = np.broadcast_arrays(np.asarray(w, float), np.asarray(beta, float))
     eb = np.exp(beta)
     z = w * (eb - 1) / (eb + N - 1)
@@ -181,7 +280,7 @@ def mlp_order_parameters(phi_plus) -> dict:
 
     Returns ``{"c1": ..., "c2": ..., "c3": ...}`` (floats).
     """
-    phi = _phi(phi_plus)
+    phi = _phi(phi_plus)  # finite, non-empty
     s = _sigmoid(-phi)
     c1 = float(np.mean(s))
     c2 = float(1.0 - np.mean(s ** 2) / c1) if c1 > 0 else 1.0
@@ -229,9 +328,16 @@ class ODEResult:
     sol: object = field(repr=False, default=None)
 
 
+T_MAX_LIMIT = 1e16  # beyond this gradient-flow time LSODA breaks down on eqs 7-8 (measured: from ~1.5e17 on)
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
 def integrate_icl_ode(N: int, beta0: float = 0.0, w0: float = 0.0, c1=0.5, c2=0.5, t_max: float | None = None,
                       beta_threshold: float | None = None, t_eval=None, rtol: float = 1e-8,
-                      atol: float = 1e-10, method: str = "LSODA") -> ODEResult:
+                      atol: float = 1e-10, method: str = "LSODA", max_evals: int = 200_000) -> ODEResult:
     """Integrate eqs 7-8 from (w0, beta0) with ``scipy.integrate.solve_ivp``.
 
     ``c1``, ``c2``: constants, callables c(t), or sampled curves ``(t_samples, values)`` (linearly
@@ -243,15 +349,45 @@ def integrate_icl_ode(N: int, beta0: float = 0.0, w0: float = 0.0, c1=0.5, c2=0.
     blow-up is O(1) (dbeta/dt ~ c1 w ~ 1 there), negligible against t_ICL ~ N, so t_ICL barely depends on
     the threshold (N = 100, beta0 = 0: 273.0 at log N, 273.6 at log N + 3).
     ``t_max`` defaults to 100 x (the larger of the eq 11 and eq 37 estimates), divided by 2 c1 for a constant c1.
+
+    Checked first: N an integer >= 2, finite scalars beta0 < beta_threshold and w0, constant c1 in (0, 1) and c2
+    in (0, 1] (callables are not checked; sampled curves must be finite), t_max > 0 and at most T_MAX_LIMIT
+    (1e16; a more negative beta0 needs the asymptotic :func:`t_icl_eq37`). The solver gets ``max_evals``
+    right-hand-side evaluations (the book's cases need < 4,000); running out is a ValueError, never a hang.
     """
+    _check_n(N)
+    for name, v in (("beta0", beta0), ("w0", w0)):
+        if np.ndim(v) != 0:
+            raise ValueError(f"{name}={_show(v)}: must be a scalar (use t_icl_ode for a grid of beta0)")
+        _num(name, v)
+    _check_coefficient("c1", c1, _check_c1)
+    _check_coefficient("c2", c2, _check_c2)
+    if t_max is not None:
+        _check_range("t_max", t_max, 0.0)
+    if beta_threshold is not None:
+        _num("beta_threshold", beta_threshold)
+    _check_count("max_evals", max_evals, 1)
     f1, f2 = _as_function(c1), _as_function(c2)
     if beta_threshold is None:
         beta_threshold = float(np.log(N))
+    if float(beta0) >= beta_threshold:
+        raise ValueError(f"beta0={beta0!r} is already at or above beta_threshold={beta_threshold:.4g} (default "
+                         "log N): ICL is acquired at t = 0, there is nothing to integrate")
     if t_max is None:
         scale = 1.0 / (2.0 * float(c1)) if np.ndim(c1) == 0 and not callable(c1) and float(c1) > 0 else 1.0
         t_max = 100.0 * scale * max(t_icl_eq11(N, beta0), t_icl_eq37(N, beta0), 1.0)
+        if t_max > T_MAX_LIMIT:
+            raise ValueError(f"beta0={beta0!r} at N={N}: eqs 7-8 predict t_ICL ~ {t_max / 100:.3g}, beyond what the "
+                             f"solver integrates reliably (t_max {t_max:.3g} > {T_MAX_LIMIT:g}); use the asymptotic "
+                             "t_icl_eq37(N, beta0, factor=0.5) for beta0 this negative")
+    elif t_max > T_MAX_LIMIT:
+        raise ValueError(f"t_max={t_max!r}: at most {T_MAX_LIMIT:g} (the solver breaks down beyond)")
+    evals = [0]
 
     def rhs(t, y):
+        evals[0] += 1
+        if evals[0] > max_evals:
+            raise _OutOfBudget
         return ode_rhs(t, y, N, f1, f2)
 
     def event(t, y):
@@ -259,15 +395,20 @@ def integrate_icl_ode(N: int, beta0: float = 0.0, w0: float = 0.0, c1=0.5, c2=0.
     event.terminal = True
     event.direction = 1
 
-    sol = integrate.solve_ivp(rhs, (0.0, t_max), [w0, beta0], method=method, events=event, rtol=rtol,
-                              atol=atol, t_eval=t_eval, dense_output=t_eval is None)
+    try:
+        sol = integrate.solve_ivp(rhs, (0.0, t_max), [w0, beta0], method=method, events=event, rtol=rtol,
+                                  atol=atol, t_eval=t_eval, dense_output=t_eval is None)
+    except _OutOfBudget:
+        raise ValueError(f"eqs 7-8 at N={N}, beta0={beta0!r}, w0={w0!r}: the solver used up its {max_evals} "
+                         f"evaluations before t_max={t_max:.3g} (stiff or ill-posed coefficients?); "
+                         "raise max_evals or check c1, c2") from None
     t_icl = float(sol.t_events[0][0]) if len(sol.t_events[0]) else np.inf
     return ODEResult(t=sol.t, w=sol.y[0], beta=sol.y[1], t_icl=t_icl, beta_threshold=beta_threshold, sol=sol)
 
 
 def t_icl_ode(N: int, beta0, w0: float = 0.0, c1=0.5, c2=0.5, **kw):
     """t_ICL from integrating eqs 7-8 (see :func:`integrate_icl_ode`); vectorised over beta0."""
-    b = np.asarray(beta0, float)
+    b = _num("beta0", beta0)
     out = np.array([integrate_icl_ode(N, float(x), w0, c1, c2, **kw).t_icl for x in b.ravel()])
     return out.reshape(b.shape) if b.ndim else float(out[0])
 
@@ -281,6 +422,7 @@ def t_icl_eq11(N, beta0, c1: float = 0.5):
     With c1 = 1/2 (z_MLP = 0, K = inf) this is the paper's ``N sqrt(2 pi) e^{-beta0}``. Derivation: drop the
     c2 w term of eq 7, so w^2/2 - beta is conserved, and integrate eq 33 from beta0 to infinity.
     """
+    _closed_form_args(N, beta0, c1)
     return np.asarray(N, float) * np.sqrt(2 * np.pi) * np.exp(-np.asarray(beta0, float)) / (2 * c1)
 
 
@@ -293,7 +435,8 @@ def t_icl_eq34(N, beta0, w0, c1: float = 0.5):
     beta0 - w0^2/2; summing both legs replaces Gamma(1/2, x) by 2 Gamma(1/2) - Gamma(1/2, x). We return
     that sign-aware form (identical to eq 34 for w0 >= 0); it reduces to eq 11 at w0 = 0.
     """
-    w0 = np.asarray(w0, float)
+    _closed_form_args(N, beta0, c1)
+    w0 = _num("w0", w0)
     x = w0 ** 2 / 2
     g_upper = special.gammaincc(0.5, x) * special.gamma(0.5)
     g = np.where(w0 >= 0, g_upper, 2 * special.gamma(0.5) - g_upper)
@@ -307,7 +450,17 @@ def t_icl_eq37(N, beta0, c1: float = 0.5, c2: float = 0.5, factor: float = 1.0):
     N e^{-2 beta0}). Note: integrating eq 36 exactly from beta0 to infinity gives factor = 1/2; the
     paper's "~" drops this O(1) constant. :func:`t_icl_ode` tells which is closer (see chapter 4).
     """
+    _closed_form_args(N, beta0, c1)
+    _check_c2(c2)
+    _check_range("factor", factor, 0.0)
     return factor * np.asarray(N, float) * np.exp(-2 * np.asarray(beta0, float)) * c2 / c1
+
+
+def _closed_form_args(N, beta0, c1) -> None:
+    """The closed forms are linear in N: any N > 0 is accepted (N = 1 gives the time per unit of N)."""
+    _check_range("N", N, 0.0)
+    _num("beta0", beta0)
+    _check_c1(c1)
 
 
 def i_k(t, c1) -> np.ndarray:
@@ -334,6 +487,12 @@ def tau_k(t, c1, N, beta0: float = 0.0, w0: float = 0.0) -> float:
     I_K(inf) < N sqrt(2 pi) e^{-beta0} (eq 12). The sampled range must extend to where c1 is negligible
     for ``inf`` to mean "never".
     """
+    ts, cs = _num("t", t), _num("c1", c1)
+    if ts.ndim != 1 or ts.shape != cs.shape or ts.size < 1:
+        raise ValueError(f"t and c1 must be 1-d arrays of the same length >= 1; got shapes {ts.shape} and {cs.shape}")
+    for name, v in (("N", N), ("beta0", beta0), ("w0", w0)):
+        if np.ndim(v) != 0:
+            raise ValueError(f"{name}={_show(v)}: must be a scalar")
     target = float(t_icl_eq34(N, beta0, w0, c1=0.5))  # with c1 = 1/2, t = I_K: N sqrt2 Gamma(1/2, w0^2/2) e^{..}
     ik = i_k(t, c1)
     t = np.asarray(t, float)
@@ -358,7 +517,14 @@ def transience_rhs(t, w, c3=1.0, lambda_w: float = 1e-3):
 def integrate_transience(w0: float, t_max: float, c3=1.0, lambda_w: float = 1e-3, t_eval=None,
                          rtol: float = 1e-8, atol: float = 1e-10):
     """Integrate eq 44 from w0 over [0, t_max] (gradient-flow time). ``c3``: constant, callable, or
-    sampled curve (t, values). Returns (t, w)."""
+    sampled curve (t, values). Returns (t, w). Checked: w0 finite, t_max in (0, T_MAX_LIMIT], lambda_w > 0,
+    a constant c3 >= 0."""
+    if np.ndim(w0) != 0:
+        raise ValueError(f"w0={_show(w0)}: must be a scalar")
+    _num("w0", w0)
+    _check_range("t_max", t_max, 0.0, T_MAX_LIMIT, hi_open=False)
+    _check_range("lambda_w", lambda_w, 0.0)
+    _check_coefficient("c3", c3, lambda c: _check_range("c3", c, 0.0, lo_open=False))
     f3 = _as_function(c3)
     sol = integrate.solve_ivp(lambda t, y: [transience_rhs(t, y[0], f3, lambda_w)], (0.0, t_max), [w0],
                               method="LSODA", t_eval=t_eval, rtol=rtol, atol=atol)
@@ -367,7 +533,8 @@ def integrate_transience(w0: float, t_max: float, c3=1.0, lambda_w: float = 1e-3
 
 def w_transient(c3, lambda_w):
     """Quasi-steady state of eq 44, eqs 15/45: w_tr = W(c3 / lambda_w) (principal Lambert W, real part),
-    the solution of w e^w = c3/lambda_w. Vectorised."""
+    the solution of w e^w = c3/lambda_w. Vectorised; lambda_w > 0 (NaN in c3 gives NaN)."""
+    _check_range("lambda_w", lambda_w, 0.0)
     return special.lambertw(np.asarray(c3, float) / lambda_w).real
 
 
@@ -394,6 +561,11 @@ def k_star_prediction(N, beta0=0.0, nu: float = 0.7, prefactor: float = 1.0):
     The paper leaves (sqrt(2 pi)/A)^{1/nu} unspecified; pass it as ``prefactor`` (e.g. fitted from a
     measured I_K(inf) = A K^nu).
     """
+    _check_range("N", N, 0.0)
+    _num("beta0", beta0)
+    for name, v in (("nu", nu), ("prefactor", prefactor)):  # NaN entries (e.g. failed bootstrap fits) pass through
+        if np.any(np.asarray(v, float) <= 0):
+            raise ValueError(f"{name}={_show(v)}: must be > 0")
     return prefactor * np.asarray(N, float) ** (1.0 / nu) * np.exp(-np.asarray(beta0, float) / nu)
 
 
@@ -435,6 +607,15 @@ def simulate_gd_exact(N: int, beta0=0.0, w0=0.0, lr: float = 1.0, n_steps: int =
     (the returned arrays are truncated accordingly).
     """
     import torch
+    _check_n(N)
+    _num("beta0", beta0)
+    _num("w0", w0)
+    _check_range("lr", lr, 0.0)
+    _check_count("n_steps", n_steps, 0)
+    if beta_threshold is not None:
+        _num("beta_threshold", beta_threshold)
+    if steps_after_icl is not None:
+        _check_count("steps_after_icl", steps_after_icl, 0)
     b0, w0 = np.broadcast_arrays(np.atleast_1d(np.asarray(beta0, float)), np.atleast_1d(np.asarray(w0, float)))
     if beta_threshold is None:
         beta_threshold = float(np.log(N))
@@ -481,6 +662,12 @@ def mc_minimal_model_loss(w, beta, N: int, D: int, n_seq: int, rng: np.random.Ge
     sequences (common random numbers). Returns (mean, standard error of the mean), arrays like ``w``.
     Unlike eqs 5/20 this keeps the finite-D overlaps x_j . x_{N+1} ~ N(0, 1/D) and |x|^2 = 1 + O(D^-1/2).
     """
+    _landscape_args(w, beta, N)
+    _check_count("D", D, 1)
+    _check_count("n_seq", n_seq, 2)
+    _check_count("chunk", chunk, 1)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng={_show(rng)}: must be a numpy.random.Generator (numpy.random.default_rng(seed))")
     w, beta = np.broadcast_arrays(np.atleast_1d(np.asarray(w, float)), np.atleast_1d(np.asarray(beta, float)))
     losses = []
     for s in range(0, n_seq, chunk):
