@@ -16,7 +16,9 @@ member e computes exactly what it computes, and the benchmark uses it as the nai
 """
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -264,9 +266,35 @@ MODELS = {
 }
 
 
-def build(name: str, E: int, D: int, width: int, seeds, **kwargs) -> _Ensemble:
-    if name not in MODELS:
+def _check_build_args(name, E, D, width, seeds, kwargs) -> None:
+    """ValueError for anything `build` cannot make a model of (before any allocation)."""
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    for arg, v in (("E", E), ("D", D), ("width", width)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{arg}={v!r}: must be an integer >= 1")
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds={seeds!r}: must be a sequence of integers, one per member") from None
+    if len(seeds) != E:
+        raise ValueError(f"need one seed per member: got {len(seeds)} seeds for E={E}")
+    for s in seeds:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool):
+            raise ValueError(f"seed {s!r}: must be an integer")
+    try:
+        inspect.signature(MODELS[name]).bind(E, D, width, **kwargs)
+    except TypeError as e:
+        raise ValueError(f"model {name!r}: {e}") from None
+    for arg, v in kwargs.items():
+        if arg in ("beta0", "w0") and not (isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                           and math.isfinite(v)):
+            raise ValueError(f"{arg}={v!r}: must be a finite number")
+
+
+def build(name: str, E: int, D: int, width: int, seeds, **kwargs) -> _Ensemble:
+    """An ensemble of E members of model `name`, member e initialised from seeds[e]. Arguments are checked first."""
+    _check_build_args(name, E, D, width, seeds, kwargs)
     return MODELS[name](E, D, width, **kwargs).init_members(seeds)
 
 

@@ -45,6 +45,10 @@ class RunConfig:
     data_seed: int = 10
 
     def __post_init__(self):
+        # lists become tuples (a config must be hashable) and numpy scalars plain Python numbers (json-able);
+        # validate() then checks types, ranges and finiteness
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _normalise(getattr(self, f.name), f.name in _SEQUENCE_FIELDS))
         errors = validate(self)
         if errors:
             raise ValueError("impossible run configuration:\n  " + "\n  ".join(errors))
@@ -63,31 +67,70 @@ class RunConfig:
         return cls(**d)
 
 
+_SEQUENCE_FIELDS = ("Ks", "seeds", "wd_attn", "evals", "probes")
+SEED_LIMIT = 2**32  # seeds (member and data) are integers in [0, 2^32)
+
+
+def _normalise(v, sequence: bool):
+    """numpy scalars -> Python scalars; for the per-member and tuple fields, a list or tuple -> a tuple of them."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if sequence and isinstance(v, (list, tuple)):
+        return tuple(x.item() if isinstance(x, np.generic) else x for x in v)
+    return v
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def validate(c: RunConfig) -> list[str]:
-    """Human-readable problems with a configuration (empty when it is valid)."""
+    """Human-readable problems with a configuration (empty when it is valid): types, ranges, finiteness."""
     err = []
-    if c.model not in models.MODELS:
+    if not isinstance(c.model, str) or c.model not in models.MODELS:
         err.append(f"model={c.model!r}: must be one of {sorted(models.MODELS)}")
     for name in ("D", "width", "steps", "eval_every", "batch", "n_eval"):
         v = getattr(c, name)
-        if not isinstance(v, int) or v < 1:
+        if not _is_int(v) or v < 1:
             err.append(f"{name}={v!r}: must be a positive integer")
-    if not isinstance(c.N, int) or c.N < 2:
+    if not _is_int(c.N) or c.N < 2:
         err.append(f"N={c.N!r}: must be an integer >= 2 (N counts the target; N - 1 context tokens)")
-    if not (isinstance(c.lr, (int, float)) and c.lr > 0 and math.isfinite(c.lr)):
+    if not (_is_real(c.lr) and c.lr > 0 and math.isfinite(c.lr)):
         err.append(f"lr={c.lr!r}: must be a finite number > 0")
+    for name in _SEQUENCE_FIELDS:
+        if not isinstance(getattr(c, name), tuple):
+            err.append(f"{name}={getattr(c, name)!r}: must be a tuple (or list)"
+                       + (" with one entry per member" if name in ("Ks", "seeds", "wd_attn") else ""))
+    if err and any(not isinstance(getattr(c, n), tuple) for n in _SEQUENCE_FIELDS):
+        return err  # the checks below iterate over these fields
     if not (len(c.Ks) == len(c.seeds) == len(c.wd_attn) >= 1):
         err.append(f"Ks, seeds and wd_attn need one entry per member; got {len(c.Ks)}, {len(c.seeds)}, "
                    f"{len(c.wd_attn)}")
     for K in c.Ks:
-        if K is not None and (not isinstance(K, int) or K < 2 or K % 2):
+        if K is not None and (not _is_int(K) or K < 2 or K % 2):
             err.append(f"K={K!r}: must be an even integer >= 2, or None for K = infinity")
-        elif K is not None and "iwl" in c.evals and isinstance(c.N, int) and K < c.N:
+        elif K is not None and "iwl" in c.evals and _is_int(c.N) and K < c.N:
             err.append(f"K={K} < N={c.N}: IWL evaluation needs N distinct training items; "
                        "raise K or drop 'iwl' from evals")
+    for s in c.seeds:
+        if not _is_int(s) or not 0 <= s < SEED_LIMIT:
+            err.append(f"seed {s!r}: must be an integer in [0, 2^32)")
+    if not _is_int(c.data_seed) or not 0 <= c.data_seed < SEED_LIMIT:
+        err.append(f"data_seed={c.data_seed!r}: must be an integer in [0, 2^32)")
     for wd in tuple(c.wd_attn) + (c.wd_mlp,):
-        if not (isinstance(wd, (int, float)) and wd >= 0):
-            err.append(f"weight decay {wd!r}: must be >= 0")
+        if not (_is_real(wd) and math.isfinite(wd) and wd >= 0):
+            err.append(f"weight decay {wd!r}: must be a finite number >= 0")
+    if not (_is_real(c.beta0) and math.isfinite(c.beta0)):
+        err.append(f"beta0={c.beta0!r}: must be a finite number")
+    if not isinstance(c.balanced, bool):
+        err.append(f"balanced={c.balanced!r}: must be True or False")
+    if not all(isinstance(v, str) for v in c.evals + c.probes):
+        err.append(f"evals={c.evals!r}, probes={c.probes!r}: must be tuples of names")
+        return err
     bad = set(c.evals) - {"icl", "iwl"}
     if bad:
         err.append(f"evals={c.evals!r}: allowed values are 'icl', 'iwl'")
@@ -98,9 +141,9 @@ def validate(c: RunConfig) -> list[str]:
         err.append("probe 'wbeta' needs model='minimal'")
     if "mlp_stats" in c.probes and c.model not in ("minimal", "mlp"):
         err.append("probe 'mlp_stats' needs model 'minimal' or 'mlp' (an MLP that reads the item alone)")
-    if c.balanced and isinstance(c.N, int) and (c.N % 2 or c.N < 4):
+    if c.balanced is True and _is_int(c.N) and (c.N % 2 or c.N < 4):
         err.append(f"balanced=True needs an even N >= 4; got N={c.N}")
-    if c.early_stop is not None and not (0 < c.early_stop <= 1):
+    if c.early_stop is not None and not (_is_real(c.early_stop) and 0 < c.early_stop <= 1):
         err.append(f"early_stop={c.early_stop!r}: must be in (0, 1] or None")
     return err
 
