@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
-from . import bench, experiments
+from . import bench, experiments, store
+from .train import pick_device
 
 
 def main(argv=None) -> int:
@@ -21,31 +24,74 @@ def main(argv=None) -> int:
     b.add_argument("--steps", type=int, default=40)
     args = p.parse_args(argv)
 
+    # 1. everything a command needs is checked before any compute; a user's mistake is one line on stderr
+    try:
+        if args.cmd == "run":
+            if args.out is not None and not args.out.strip():
+                raise ValueError("--out '': an empty path; leave --out out for results/")
+            experiments.get(args.experiment)
+            profile = experiments.resolve_profile(args.profile)
+            experiments.get(args.experiment).runs(profile)  # constructing the configs validates them
+            pick_device(args.device)
+            partial = experiments._partial_dir(args.experiment, profile, args.out)
+            store.check_writable(args.out)
+            _check_creatable(partial)
+        elif args.cmd == "bench":
+            bench.check_args(args.steps)
+            pick_device(args.device)
+    except (KeyError, ValueError, store.ResultsError) as e:
+        return _fail(e)
+
+    # 2. the compute: only the store's own errors and an interruption are expected; anything else is a bug and
+    #    keeps its traceback
     try:
         if args.cmd == "list":
-            for name, exp in sorted(experiments.REGISTRY.items()):
-                sizes = []
-                for prof in experiments.PROFILES:
-                    cfgs = exp.runs(prof)
-                    members = sum(c.E for c in cfgs.values())
-                    steps = max(c.steps for c in cfgs.values())
-                    stored = experiments.stored_meta(name, prof)
-                    done = (f", stored: {stored['wall_time_s'] / 60:.1f} min on {stored['device']}"
-                            if stored else "")
-                    sizes.append(f"{prof}: {len(cfgs)} run(s), {members} members, <= {steps} steps{done}")
-                print(f"{name:<24} [{exp.chapter}] {exp.description}\n" + "".join(f"{'':<26}{z}\n" for z in sizes))
+            _list()
         elif args.cmd == "run":
-            res = experiments.run(args.experiment, args.profile, device=args.device, out=args.out)
+            res = experiments.run(args.experiment, profile, device=args.device, out=args.out)
             print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
                   f"on {res.meta['device']}")
         elif args.cmd == "bench":
             bench.run(args.device, steps=args.steps)
-    except (KeyError, ValueError, experiments.ResultsError) as e:
-        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f"error: {msg}", file=sys.stderr)
-        return 2
+    except store.ResultsError as e:
+        return _fail(e, code=1)
+    except KeyboardInterrupt:
+        print("error: interrupted" + (" (finished sub-runs are kept and reused by the same command)"
+                                      if args.cmd == "run" else ""), file=sys.stderr)
+        return 130
     return 0
 
+
+def _fail(e: Exception, code: int = 2) -> int:
+    msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+    print(f"error: {' '.join(str(msg).split())}", file=sys.stderr)  # one line
+    return code
+
+
+def _check_creatable(path: Path) -> None:
+    """ResultsError unless the directory `path` exists or can be created (nothing is created here)."""
+    p = Path(path).absolute()
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        raise store.ResultsError(f"cannot write finished sub-runs to {path}: {p} is not a writable directory")
+
+
+def _list() -> None:
+    for name, exp in sorted(experiments.REGISTRY.items()):
+        sizes = []
+        for prof in experiments.PROFILES:
+            cfgs = exp.runs(prof)
+            members = sum(c.E for c in cfgs.values())
+            steps = max(c.steps for c in cfgs.values())
+            stored = experiments.stored_meta(name, prof)
+            done = ""
+            if stored:
+                wall = stored.get("wall_time_s")
+                wall = f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "wall time unknown"
+                done = f", stored: {wall} on {stored.get('device', 'unknown device')}"
+            sizes.append(f"{prof}: {len(cfgs)} run(s), {members} members, <= {steps} steps{done}")
+        print(f"{name:<24} [{exp.chapter}] {exp.description}\n" + "".join(f"{'':<26}{z}\n" for z in sizes))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -96,7 +96,19 @@ def _time_naive(model, size, E, steps, device):
     return E * steps / (time.perf_counter() - t0)
 
 
+def check_args(steps, members=(1, 8, 32), sizes=("paper", "cpu")) -> None:
+    """ValueError for arguments the benchmark cannot use (called before anything is timed)."""
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 100_000:
+        raise ValueError(f"steps={steps!r}: must be an integer from 1 to 100000")
+    if not members or any(not isinstance(E, int) or isinstance(E, bool) or E < 1 for E in members):
+        raise ValueError(f"members={members!r}: must be positive integers")
+    bad = [s for s in sizes if s not in SIZES]
+    if not sizes or bad:
+        raise ValueError(f"sizes={sizes!r}: choose from {', '.join(SIZES)}")
+
+
 def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")) -> list[dict]:
+    check_args(steps, members, sizes)
     device = pick_device(device)
     flops = matmul_flops(device)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads; "

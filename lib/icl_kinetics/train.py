@@ -175,9 +175,29 @@ PROBES = {"mlp_stats": _mlp_stats, "wbeta": _wbeta}
 
 # ----------------------------------------------------------------------------- training
 def pick_device(device: str | None = None) -> torch.device:
-    if device in (None, "auto"):
+    """The torch device to train on: `device` ('cpu', 'cuda', 'cuda:1', a torch.device), or cuda when present
+    for None / 'auto'. ValueError, before anything is computed, for a name torch does not know, a device type
+    this library does not run on, or a CUDA device this machine does not have."""
+    if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(f"device {device!r}: must be a name such as 'cpu', 'cuda' or 'cuda:0'")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"device {device!r}: not a device name; use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: CUDA is not available on this machine; use cpu")
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise ValueError(f"device {device!r}: this machine has {n} CUDA device(s), cuda:0 to cuda:{n - 1}")
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"device {device!r}: MPS is not available on this machine; use cpu")
+    elif dev.type != "cpu":
+        raise ValueError(f"device {device!r}: this library runs on cpu, cuda or mps only")
+    return dev
 
 
 def _loss(z, labels):
