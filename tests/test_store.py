@@ -294,3 +294,30 @@ def test_two_concurrent_writers_never_leave_a_mismatched_pair(tmp_path):
     assert not bad, bad
     assert any("another process is writing this result; waiting" in e for _, e in outs)  # the second one says so
     assert not list(out.rglob("*.tmp"))
+
+
+def test_interrupted_multi_run_experiment_keeps_and_reuses_finished_sub_runs(tmp_path, monkeypatch):
+    """Issue 14 with issue 8: a multi-run experiment interrupted in its second sub-run stores no (partial) result,
+    keeps the first sub-run, and the same command then trains only what is missing."""
+    name, out = "kstar_vs_n", tmp_path / "results"
+    assert len(ex.get(name).runs("smoke")) == 2
+    real_train, calls = ex.train, []
+
+    def interrupted_second(cfg, **kw):
+        calls.append(cfg)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_train(cfg, **kw)
+    monkeypatch.setattr(ex, "train", interrupted_second)
+    with pytest.raises(KeyboardInterrupt):
+        ex.run(name, "smoke", out=out, progress=False)
+    assert not (out / name / "smoke.json").exists()
+    partial = tmp_path / "runs" / name / "smoke"
+    assert len(list(partial.glob("*.npz"))) == 1
+
+    calls.clear()
+    monkeypatch.setattr(ex, "train", lambda cfg, **kw: (calls.append(cfg), real_train(cfg, **kw))[1])
+    ex.run(name, "smoke", out=out, progress=False)
+    assert len(calls) == 1  # only the unfinished sub-run trained again
+    assert set(ex.load(name, "smoke", out=out).runs) == set(ex.get(name).runs("smoke"))
+    assert not partial.exists() and not list(tmp_path.rglob("*.tmp"))
