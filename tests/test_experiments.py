@@ -113,3 +113,16 @@ def test_no_train_guard_turns_missing_results_into_an_error(store, monkeypatch):
     with pytest.raises(ex.ResultsError, match="ICL_NO_TRAIN.*python -m icl_kinetics run phenomenology --profile cpu"):
         ex.load_or_run("phenomenology", "cpu", out=store)
     assert not (store / "phenomenology").exists()
+
+
+def test_shards_train_separately_then_assemble(tmp_path):
+    """`only` trains a subset of sub-runs (a shard) and stores nothing; the last call assembles the result from
+    the shards' finished sub-runs without retraining them."""
+    out = tmp_path / "results"
+    assert ex.run("kstar_vs_n", "smoke", out=out, progress=False, only=["N4"]) is None
+    assert not (out / "kstar_vs_n" / "smoke.json").exists()
+    assert ex.run("kstar_vs_n", "smoke", out=out, progress=False, only=["N6"]) is None
+    res = ex.run("kstar_vs_n", "smoke", out=out, progress=False)
+    assert set(res.runs) == {"N4", "N6"}
+    assert not (tmp_path / "runs" / "kstar_vs_n" / "smoke").exists()  # partials removed once stored
+    assert ex.load("kstar_vs_n", "smoke", out=out).runs.keys() == {"N4", "N6"}

@@ -19,6 +19,9 @@ def main(argv=None) -> int:
     r.add_argument("--profile", default=None, help="smoke | cpu | paper (default: $ICL_PROFILE or cpu)")
     r.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     r.add_argument("--out", default=None, help="results directory (default: results/)")
+    r.add_argument("--only", nargs="+", default=None, metavar="RUN",
+                   help="train only these sub-runs (shards; e.g. N30 N23) and keep them under runs/; the result "
+                        "is stored once every sub-run is finished")
     b = sub.add_parser("bench", help="throughput of the ensembled trainer vs a naive loop and the FLOP floor")
     b.add_argument("--device", default=None)
     b.add_argument("--steps", type=int, default=40)
@@ -31,7 +34,11 @@ def main(argv=None) -> int:
                 raise ValueError("--out '': an empty path; leave --out out for results/")
             experiments.get(args.experiment)
             profile = experiments.resolve_profile(args.profile)
-            experiments.get(args.experiment).runs(profile)  # constructing the configs validates them
+            runs = experiments.get(args.experiment).runs(profile)  # constructing the configs validates them
+            unknown = sorted(set(args.only or ()) - set(runs))
+            if unknown:
+                raise ValueError(f"--only {' '.join(unknown)}: no such sub-run of {args.experiment!r} at profile "
+                                 f"{profile!r}; its sub-runs are {', '.join(runs)}")
             pick_device(args.device)
             partial = experiments._partial_dir(args.experiment, profile, args.out)
             store.check_writable(args.out)
@@ -48,9 +55,14 @@ def main(argv=None) -> int:
         if args.cmd == "list":
             _list()
         elif args.cmd == "run":
-            res = experiments.run(args.experiment, profile, device=args.device, out=args.out)
-            print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
-                  f"on {res.meta['device']}")
+            res = experiments.run(args.experiment, profile, device=args.device, out=args.out, only=args.only)
+            if res is None:
+                out = f" --out {args.out}" if args.out else ""
+                print(f"trained {' '.join(args.only)}; run `python -m icl_kinetics run {args.experiment} "
+                      f"--profile {profile}{out}` to train the rest and store the result")
+            else:
+                print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
+                      f"on {res.meta['device']}")
         elif args.cmd == "bench":
             bench.run(args.device, steps=args.steps)
     except store.ResultsError as e:

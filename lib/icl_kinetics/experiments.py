@@ -115,11 +115,13 @@ def _save_partial(d: Path, run_name: str, cfg: RunConfig, arrays: dict, meta: di
 
 
 def run(name: str, profile: str | None = None, device: str | None = None, out=None,
-        progress: bool = True) -> Result:
+        progress: bool = True, only=None) -> Result | None:
     """Train every run of an experiment at a profile and store the results.
 
     Each finished sub-run is saved at once under ``runs/<experiment>/<profile>/``; running the same command
-    after an interruption reuses the sub-runs already finished with the same configuration.
+    after an interruption reuses the sub-runs already finished with the same configuration. ``only``: train
+    just these sub-runs (shards that separate processes can train side by side); the result is stored, and
+    returned, only when every sub-run is finished, else None.
     """
     exp = get(name)
     profile = resolve_profile(profile)
@@ -133,6 +135,8 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     runs, walls, commits = {}, {}, {}
     for i, (run_name, cfg) in enumerate(configs.items()):
         done = _load_partial(partial, run_name, cfg)
+        if done is None and only is not None and run_name not in only:
+            continue  # another shard's job
         if done is not None:
             runs[run_name], pmeta = done
             walls[run_name], commits[run_name] = pmeta["wall_s"], pmeta["git_commit"]
@@ -142,6 +146,8 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
                                desc=f"{name}/{run_name} [{i + 1}/{len(configs)}]")
         walls[run_name], commits[run_name] = float(runs[run_name].pop("wall_s")), commit
         _save_partial(partial, run_name, cfg, runs[run_name], {"wall_s": walls[run_name], "git_commit": commit})
+    if len(runs) < len(configs):
+        return None
     meta = {
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
         "runs": {k: v.to_dict() for k, v in configs.items()},
