@@ -563,9 +563,12 @@ def k_star_prediction(N, beta0=0.0, nu: float = 0.7, prefactor: float = 1.0):
     """
     _check_range("N", N, 0.0)
     _num("beta0", beta0)
-    for name, v in (("nu", nu), ("prefactor", prefactor)):  # NaN entries (e.g. failed bootstrap fits) pass through
-        if np.any(np.asarray(v, float) <= 0):
-            raise ValueError(f"{name}={_show(v)}: must be > 0")
+    # nu and prefactor may be arrays of bootstrap fits: NaN entries pass through, and so does a negative nu
+    # (a resampled fit); nu = 0 has no K* at all
+    if np.any(np.asarray(nu, float) == 0):
+        raise ValueError(f"nu={_show(nu)}: must be nonzero (K* ~ N^(1/nu))")
+    if np.any(np.asarray(prefactor, float) <= 0):
+        raise ValueError(f"prefactor={_show(prefactor)}: must be > 0")
     return prefactor * np.asarray(N, float) ** (1.0 / nu) * np.exp(-np.asarray(beta0, float) / nu)
 
 
@@ -606,7 +609,6 @@ def simulate_gd_exact(N: int, beta0=0.0, w0=0.0, lr: float = 1.0, n_steps: int =
     ``steps_after_icl``: if given, stop that many steps after every run has crossed the threshold
     (the returned arrays are truncated accordingly).
     """
-    import torch
     _check_n(N)
     _num("beta0", beta0)
     _num("w0", w0)
@@ -616,6 +618,7 @@ def simulate_gd_exact(N: int, beta0=0.0, w0=0.0, lr: float = 1.0, n_steps: int =
         _num("beta_threshold", beta_threshold)
     if steps_after_icl is not None:
         _check_count("steps_after_icl", steps_after_icl, 0)
+    import torch
     b0, w0 = np.broadcast_arrays(np.atleast_1d(np.asarray(beta0, float)), np.atleast_1d(np.asarray(w0, float)))
     if beta_threshold is None:
         beta_threshold = float(np.log(N))
