@@ -1169,3 +1169,15 @@ def bimodality_test(final_acc, t_icl, mid=(0.6, 0.9), conf: float = 0.95) -> dic
     dip, dip_p = diptest.diptest(x) if len(x) >= 4 else (np.nan, np.nan)
     return dict(n=len(x), n_acq=n_acq, frac_acq=p, frac_acq_ci=(lo, hi), n_mid=n_mid, frac_mid=pm,
                 frac_mid_ci=(mlo, mhi), dip=float(dip), dip_p=float(dip_p))
+
+
+def half_range_fits(tab: dict, fit: ScalingFit, n_boot: int = 2000, seed: int = 1) -> dict:
+    """The memorisation power law refitted on the lower and on the upper half of the K values `fit` used
+    ({"low": ScalingFit, "high": ScalingFit}); their disagreement measures the curvature of log I_K(inf)."""
+    half = (len(fit.Ks_used) + 1) // 2
+    out = {}
+    for part, ks in (("low", fit.Ks_used[:half]), ("high", fit.Ks_used[-half:])):
+        out[part] = (fit_memorization_scaling(tab, n_boot=n_boot, seed=seed, K_range=(ks.min(), ks.max()))
+                     if half >= 3 else ScalingFit(np.nan, np.nan, (np.nan,) * 2, (np.nan,) * 2, (np.nan,) * 2,
+                                                  np.nan, np.array([]), {}, np.empty((0, 2)), False, "too few K"))
+    return out

@@ -392,6 +392,19 @@ def _ticl_vs_n_two_layer(profile):
             for N in (50, 100, 150, 200)}
 
 
+@register("bimodality_kstar", "one-layer transformer, 48 seeds at the sigmoid-fit K* of the phenomenology sweep "
+          "(Fig 6c at K*; stored when it was the `bimodality` experiment)", "09_bimodality")
+def _bimodality_kstar(profile):
+    if profile == "smoke":
+        return {"kstar": RunConfig(model="transformer1", **SMOKE, **grid((32,), 4), steps=40, eval_every=10,
+                                   n_eval=64, early_stop=0.99)}
+    if profile == "cpu":  # the sigmoid-fit K* of `phenomenology` (510, 95% CI 407-664)
+        return {"kstar": RunConfig(model="transformer1", **CPU, **grid((510,), 48), steps=20_000,
+                                   eval_every=250, n_eval=1000, early_stop=0.99)}
+    return {"kstar": RunConfig(model="transformer1", **PAPER, **grid((9666,), 250), steps=1000 * EPOCH,
+                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
+
+
 @register("minimal_bimodality", "minimal model (eq 3), many seeds at the K where about half acquire ICL: "
           "bimodal outcomes in the model the theory describes (Fig 6c)", "09_bimodality")
 def _minimal_bimodality(profile):
