@@ -108,3 +108,12 @@ def test_verdict_scorecard_page_is_generated_from_the_registry():
     text = V.scorecard_markdown()
     for cid, c in V.CLAIMS.items():
         assert f"{c.chapter}.ipynb::{cid}_verdict:s" in text
+
+
+def test_verdict_scorecard_command_writes_the_page(tmp_path, monkeypatch, capsys):
+    from icl_kinetics import __main__ as cli, store
+
+    (tmp_path / "book").mkdir()
+    monkeypatch.setattr(store, "REPO_ROOT", tmp_path)
+    assert cli.main(["scorecard"]) == 0
+    assert (tmp_path / "book" / "00_results_at_a_glance.md").read_text() == V.scorecard_markdown()

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import bench, experiments, store
+from . import bench, experiments, store, verdicts
 from .train import pick_device
 
 
@@ -22,6 +22,7 @@ def main(argv=None) -> int:
     r.add_argument("--only", nargs="+", default=None, metavar="RUN",
                    help="train only these sub-runs (shards; e.g. N30 N23) and keep them under runs/; the result "
                         "is stored once every sub-run is finished")
+    sub.add_parser("scorecard", help="regenerate book/00_results_at_a_glance.md from the claim registry")
     b = sub.add_parser("bench", help="throughput of the ensembled trainer vs a naive loop and the FLOP floor")
     b.add_argument("--device", default=None)
     b.add_argument("--steps", type=int, default=40)
@@ -65,6 +66,10 @@ def main(argv=None) -> int:
                       f"on {res.meta['device']}")
         elif args.cmd == "bench":
             bench.run(args.device, steps=args.steps)
+        elif args.cmd == "scorecard":
+            page = store.REPO_ROOT / "book" / "00_results_at_a_glance.md"
+            page.write_text(verdicts.scorecard_markdown())
+            print(f"wrote {page} ({len(verdicts.CLAIMS)} claims)")
     except store.ResultsError as e:
         return _fail(e, code=1)
     except KeyboardInterrupt:
