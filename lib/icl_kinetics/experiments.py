@@ -146,8 +146,14 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
                                desc=f"{name}/{run_name} [{i + 1}/{len(configs)}]")
         walls[run_name], commits[run_name] = float(runs[run_name].pop("wall_s")), commit
         _save_partial(partial, run_name, cfg, runs[run_name], {"wall_s": walls[run_name], "git_commit": commit})
+    for run_name, cfg in configs.items():  # sub-runs that other shards finished while this one trained
+        done = None if run_name in runs else _load_partial(partial, run_name, cfg)
+        if done is not None:
+            runs[run_name], pmeta = done
+            walls[run_name], commits[run_name] = pmeta["wall_s"], pmeta["git_commit"]
     if len(runs) < len(configs):
         return None
+    runs = {k: runs[k] for k in configs}
     meta = {
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
         "runs": {k: v.to_dict() for k, v in configs.items()},
