@@ -367,7 +367,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "08_ticl_vs_n", "log-log slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}]", rule_linear,
           f"{_P} ticl_vs_n --profile paper"),
     Claim("fig6c_bimodal", "validation", "runs near the threshold either acquire ICL or never, few in between "
-          "(Fig 6c, Fig 2b), at the $K$ where half of the seeds acquire", "bimodal, few intermediates", "09_bimodality",
+          "(Fig 6c, Fig 2b), at a $K$ where both outcomes occur", "bimodal, few intermediates", "09_bimodality",
           "{n_acq} of {n} seeds acquire; intermediate fraction {frac_mid:.2f}; dip test p = {dip_p:.2g}",
           rule_bimodal, f"{_P} bimodality --profile paper"),
     Claim("fig6c_bimodal_kstar", "validation", "the same at the sigmoid-fit $K^*$ of Fig 2b", "bimodal",
