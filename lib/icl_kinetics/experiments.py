@@ -356,17 +356,28 @@ CPU_K_HALF = 948
 CPU_K_HALF_MINIMAL = 110
 
 
-@register("bimodality", "one-layer transformer, many seeds at K close to the measured K*: bimodal outcomes "
-          "(Fig 6c)", "09_bimodality")
-def _bimodality(profile):
-    if profile == "smoke":
-        return {"kstar": RunConfig(model="transformer1", **SMOKE, **grid((32,), 4), steps=40, eval_every=10,
-                                   n_eval=64, early_stop=0.99)}
-    if profile == "cpu":
-        return {"kstar": RunConfig(model="transformer1", **CPU, **grid((CPU_K_HALF,), 96), steps=20_000,
-                                   eval_every=250, n_eval=1000, early_stop=0.99)}
-    return {"kstar": RunConfig(model="transformer1", **PAPER, **grid((9666,), 250), steps=1000 * EPOCH,
-                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
+def _seeds_at_k(model: str, cpu_K: int, cpu_seeds: int):
+    """Many seeds at one K (Fig 6c). The paper profile is the paper's Fig 6c run: K = 9666, about 250 seeds."""
+    def build(profile):
+        common = dict(model=model, early_stop=0.99)
+        if profile == "smoke":
+            return {"kstar": RunConfig(**common, **SMOKE, **grid((32,), 4), steps=40, eval_every=10, n_eval=64)}
+        if profile == "cpu":
+            return {"kstar": RunConfig(**common, **CPU, **grid((cpu_K,), cpu_seeds), steps=20_000, eval_every=250,
+                                       n_eval=1000)}
+        return {"kstar": RunConfig(**common, **PAPER, **grid((9666,), 250), steps=1000 * EPOCH, eval_every=EPOCH,
+                                   n_eval=2000)}
+    return build
+
+
+register("bimodality", "one-layer transformer, 96 seeds at a K where both outcomes occur: bimodal outcomes "
+         "(Fig 6c)", "09_bimodality")(_seeds_at_k("transformer1", CPU_K_HALF, 96))
+register("bimodality_kstar", "one-layer transformer, 48 seeds at the sigmoid-fit K* = 510 of the phenomenology "
+         "sweep (Fig 6c at K*; stored when it was the `bimodality` experiment)", "09_bimodality")(
+    _seeds_at_k("transformer1", 510, 48))
+register("minimal_bimodality", "minimal model (eq 3), 96 seeds at the K where 2 of 4 seeds acquired ICL in "
+         "`minimal_model`: bimodal outcomes in the model the theory describes (Fig 6c)", "09_bimodality")(
+    _seeds_at_k("minimal", CPU_K_HALF_MINIMAL, 96))
 
 
 @register("balanced", "one-layer transformer on standard vs balanced contexts (exactly N/2 labels of each "
@@ -397,33 +408,6 @@ def _ticl_vs_n_two_layer(profile):
     return {f"N{N}": RunConfig(model="transformer2", **_at_n(PAPER, N), **grid((None,), 30), steps=400 * EPOCH,
                                eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)
             for N in (50, 100, 150, 200)}
-
-
-@register("bimodality_kstar", "one-layer transformer, 48 seeds at the sigmoid-fit K* of the phenomenology sweep "
-          "(Fig 6c at K*; stored when it was the `bimodality` experiment)", "09_bimodality")
-def _bimodality_kstar(profile):
-    if profile == "smoke":
-        return {"kstar": RunConfig(model="transformer1", **SMOKE, **grid((32,), 4), steps=40, eval_every=10,
-                                   n_eval=64, early_stop=0.99)}
-    if profile == "cpu":  # the sigmoid-fit K* of `phenomenology` (510, 95% CI 407-664)
-        return {"kstar": RunConfig(model="transformer1", **CPU, **grid((510,), 48), steps=20_000,
-                                   eval_every=250, n_eval=1000, early_stop=0.99)}
-    return {"kstar": RunConfig(model="transformer1", **PAPER, **grid((9666,), 250), steps=1000 * EPOCH,
-                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
-
-
-@register("minimal_bimodality", "minimal model (eq 3), many seeds at the K where about half acquire ICL: "
-          "bimodal outcomes in the model the theory describes (Fig 6c)", "09_bimodality")
-def _minimal_bimodality(profile):
-    if profile == "smoke":
-        return {"kstar": RunConfig(model="minimal", **SMOKE, **grid((32,), 4), steps=40, eval_every=10,
-                                   n_eval=64, early_stop=0.99)}
-    if profile == "cpu":
-        return {"kstar": RunConfig(model="minimal", **CPU, **grid((CPU_K_HALF_MINIMAL,), 96), steps=20_000,
-                                   eval_every=250, n_eval=1000, early_stop=0.99)}
-    # The paper trains no minimal-model bimodality run; this applies its Fig 6c setting to the minimal model.
-    return {"kstar": RunConfig(model="minimal", **PAPER, **grid((9666,), 250), steps=1000 * EPOCH,
-                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
 
 
 @register("long_tail", "one-layer transformer at K = infinity, many seeds at one N: the distribution of t_ICL "
