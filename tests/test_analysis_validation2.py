@@ -57,14 +57,6 @@ def test_invert_ik_identity_saturation_and_never():
     assert np.isposinf(tau[2])
 
 
-def test_verdict_bimodality_rules():
-    assert A.verdict_bimodality((0.3, 0.6), (0.7, 0.95), (0.0, 0.07))[0] == "reproduced"
-    assert A.verdict_bimodality((0.3, 0.6), (0.4, 0.95), (0.0, 0.07))[0] == "partly reproduced"
-    assert A.verdict_bimodality((0.3, 0.6), (0.4, 0.5), (0.2, 0.5))[0] == "not reproduced"
-    assert A.verdict_bimodality((0.93, 1.0), (0.7, 0.95), (0.0, 0.07))[0] == "not reproduced"  # all acquire
-    assert A.verdict_bimodality((np.nan, np.nan), (0.7, 0.9), (0, 0.1))[0] == "not testable"
-
-
 # ----------------------------------------------------------------------------- chapter 11: eq 16
 def _eq16_run(slope=-0.5, noise=0.0, E=10, T=60, seed=0):
     """Runs that acquire ICL, whose IWL loss follows slope * log L_ICL on the ICL branch, then fade; after fading
@@ -105,16 +97,11 @@ def test_eq16_fits_without_transient_runs_falls_back():
     assert np.isnan(f["faded"]["slope"]) and f["faded"]["n_points"] == 0
 
 
-def test_slope_status_and_verdict_eq16():
+def test_slope_status():
     assert A.slope_status(-0.45, (-0.6, -0.4)) == "consistent"
     assert A.slope_status(-0.2, (-0.3, -0.1)) == "right sign"
     assert A.slope_status(0.1, (-0.1, 0.3)) == "inconsistent"
     assert A.slope_status(np.nan, (np.nan, np.nan)) == "untestable"
-    assert A.verdict_eq16("consistent", "untestable")[0] == "reproduced"
-    assert A.verdict_eq16("consistent", "right sign")[0] == "partly reproduced"
-    assert A.verdict_eq16("right sign", "untestable")[0] == "partly reproduced"
-    assert A.verdict_eq16("inconsistent", "inconsistent")[0] == "not reproduced"
-    assert A.verdict_eq16("untestable", "untestable")[0] == "not testable"
 
 
 # ----------------------------------------------------------------------------- chapter 12: balanced contexts
@@ -154,11 +141,3 @@ def test_suboptimal_plateaus_finds_stuck_runs_only():
     assert list(p["mask"]) == [True, False, False, False]
     assert p["duration"][0] == 15000 and p["level"][0] == pytest.approx(0.75)
 
-
-def test_verdict_balanced_rules():
-    assert A.verdict_balanced(0.001, (500, 400, 600), (2000, 1500, 3000), 400, 1600)[0] == "reproduced"
-    assert A.verdict_balanced(0.001, (500, 400, 600), (550, 450, 700), 400, 400)[0] == "partly reproduced"
-    assert A.verdict_balanced(0.4, (500, 400, 600), (2000, 1500, 3000), 400, 1600)[0] == "partly reproduced"
-    assert A.verdict_balanced(0.6, (500, 400, 600), (450, 300, 700), 400, 400)[0] == "not reproduced"
-    # no sigmoid K* for balanced: model-free K_1/2 (inf = never half) decides
-    assert A.verdict_balanced(0.001, (500, 400, 600), (np.nan,) * 3, 400, np.inf)[0] == "reproduced"

@@ -63,10 +63,6 @@ def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
 # Memorisation scaling law (section 3.6, Fig 5, A.2, A.3): I_K(inf) from MLP-only runs, its power law in K,
 # and the K* it predicts through eq 12 (t_ICL(N) = I_K*(inf)). Time is gradient-flow time t = lr x iterations.
 import dataclasses as _dc  # noqa: E402
-import json as _json  # noqa: E402
-import os as _os  # noqa: E402
-import tempfile as _tempfile  # noqa: E402
-from pathlib import Path as _Path  # noqa: E402
 
 
 @_dc.dataclass
@@ -248,70 +244,6 @@ def kstar_table(fit: ScalingFit, Ns, beta0: float = 0.0) -> list:
         rows.append(dict(N=int(N), t_icl=t_icl, k_star=ks, ci=ci,
                          within_fitted_range=bool(fit.Ks_used.min() <= ks <= fit.Ks_used.max())))
     return rows
-
-
-def _jsonable(x):
-    """Nested dicts/lists/numpy scalars and arrays -> plain JSON types, non-finite floats -> None."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if np.isfinite(x) else None
-    return x
-
-
-def kstar_prediction_path(profile: str, out=None) -> _Path:
-    from .experiments import RESULTS_DIR
-    return _Path(out or RESULTS_DIR) / "memorization" / f"{profile}_kstar_prediction.json"
-
-
-def save_kstar_prediction(profile: str, fit: ScalingFit, table: list, source_meta: dict | None = None,
-                          criterion: dict | None = None, beta0: float = 0.0, out=None,
-                          extra: dict | None = None) -> _Path:
-    """Write results/memorization/<profile>_kstar_prediction.json atomically (temporary file + os.replace):
-    nu with its bootstrap and OLS intervals, the prefactor A, the K used / excluded, the K* table, and the
-    provenance of the memorisation result it came from; ``extra`` (JSON-serialisable, e.g. sensitivity fits)
-    is stored under "extra". Returns the path."""
-    def _f(x):
-        return None if x is None or not np.isfinite(x) else float(x)
-    meta = source_meta or {}
-    payload = {
-        "profile": profile,
-        "definition": "I_K(inf) = A K^nu, I_K(t) = 2 int_0^t c1 dt' with t = lr x iterations; "
-                      "K* solves A K*^nu = t_ICL(N) = N sqrt(2 pi) e^-beta0 (eqs 11-13)",
-        "beta0": beta0,
-        "nu": _f(fit.nu), "nu_ci95_bootstrap_seeds": [_f(v) for v in fit.nu_ci],
-        "nu_ci95_ols": [_f(v) for v in fit.nu_ci_ols],
-        "A": _f(fit.A), "A_ci95_bootstrap_seeds": [_f(v) for v in fit.A_ci], "r2": _f(fit.r2),
-        "fit_ok": bool(fit.ok), "message": fit.message,
-        "Ks_used": [float(k) for k in fit.Ks_used],
-        "Ks_excluded": {str(int(k)) if float(k).is_integer() else str(k): r for k, r in fit.Ks_excluded.items()},
-        "convergence_criterion": criterion or {},
-        "kstar_table": [dict(r, k_star=_f(r["k_star"]), ci=[_f(v) for v in r["ci"]]) for r in table],
-        "source": {k: meta.get(k) for k in ("git_commit", "npz_sha256", "date", "device", "package_version")},
-        "extra": _jsonable(extra or {}),
-    }  # no write timestamp: the file is a pure function of its source, so rebuilding the book leaves it unchanged
-    path = kstar_prediction_path(profile, out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".json.tmp", delete=False) as f:
-        _json.dump(payload, f, indent=1, sort_keys=True)
-        tmp = f.name
-    _os.replace(tmp, path)
-    return path
-
-
-def load_kstar_prediction(profile: str, out=None) -> dict:
-    """Read what :func:`save_kstar_prediction` wrote (chapter 05 must have run at this profile)."""
-    path = kstar_prediction_path(profile, out)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} missing: run book/05_memorization_scaling_law.ipynb at profile "
-                                f"{profile!r} first (ICL_PROFILE={profile})")
-    return _json.loads(path.read_text())
 
 
 # --- chapters 02 and 06 ---
@@ -962,28 +894,6 @@ def invert_ik(t, ik, targets) -> np.ndarray:
     return out
 
 
-def verdict_bimodality(frac_ci: tuple, bc_ci: tuple, frac_mid_ci: tuple, max_mid: float = 0.2) -> tuple:
-    """Chapter 9's rule. (i) both outcomes occur: the Wilson interval of the fraction that acquires ICL excludes
-    0 and 1; (ii) bimodal: the lower end of the bootstrap interval of Sarle's coefficient exceeds 5/9; (iii) few
-    intermediates: the upper end of the Wilson interval of the fraction with intermediate final accuracy is below
-    `max_mid`. "reproduced": all three; "partly reproduced": (i) and one of (ii), (iii); "not reproduced":
-    otherwise ("not testable" if an interval is NaN). Returns (verdict, reason)."""
-    vals = [*frac_ci, *bc_ci, *frac_mid_ci]
-    if not np.all(np.isfinite(vals)):
-        return "not testable", "an interval is undefined (too few runs or no spread)"
-    both = frac_ci[0] > 0 and frac_ci[1] < 1
-    bimodal = bc_ci[0] > BC_UNIFORM
-    few_mid = frac_mid_ci[1] < max_mid
-    reason = (f"{'both outcomes occur' if both else 'not both outcomes occur'}; "
-              f"bimodality coefficient {'clearly above' if bimodal else 'not clearly above'} 5/9; "
-              f"intermediate final accuracies {'rare' if few_mid else 'not rare'}")
-    if both and bimodal and few_mid:
-        return "reproduced", reason
-    if both and (bimodal or few_mid):
-        return "partly reproduced", reason
-    return "not reproduced", reason
-
-
 def eq16_fits(run: dict, max_loss: float = 0.1, n_boot: int = 2000, seed: int = 0) -> dict:
     """Both relations of eq 16 fitted on the runs that show transience (chapter 6's selection: the paper uses
     transient runs; if there are none, every run that reached 99% ICL accuracy).
@@ -1018,21 +928,6 @@ def slope_status(slope: float, ci: tuple, predicted: float = -0.5) -> str:
     if ci[1] < 0:
         return "right sign"
     return "inconsistent"
-
-
-def verdict_eq16(status_icl: str, status_faded: str) -> tuple:
-    """Chapter 11's rule, from the :func:`slope_status` of the two branches. "reproduced": the main branch of
-    Fig 6d (L_ICL << 1) is consistent with -1/2 and the faded branch is consistent or untestable; "partly
-    reproduced": some branch is consistent, or the main one has the right sign; "not reproduced": neither;
-    "not testable": both branches untestable. Returns (verdict, reason)."""
-    reason = f"L_ICL << 1 branch: {status_icl}; L_IWL << 1 branch: {status_faded}"
-    if status_icl == "untestable" and status_faded == "untestable":
-        return "not testable", reason
-    if status_icl == "consistent" and status_faded in ("consistent", "untestable"):
-        return "reproduced", reason
-    if "consistent" in (status_icl, status_faded) or status_icl == "right sign":
-        return "partly reproduced", reason
-    return "not reproduced", reason
 
 
 def acquisition_vs_k(K, final_acc, threshold: float = 0.75, conf: float = 0.95) -> dict:
@@ -1106,34 +1001,6 @@ def suboptimal_plateaus(steps, icl_acc, lo: float = 0.55, hi: float = 0.95, min_
     level = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in w])
     mask = inside[:, win].all(1) & (change <= max_change) & (win.sum() >= 2)
     return dict(mask=mask, duration=duration, level=level)
-
-
-def verdict_balanced(p_fewer: float, k_std: tuple, k_bal: tuple, khalf_std: float, khalf_bal: float,
-                     alpha: float = 0.05) -> tuple:
-    """Chapter 12's rule. (a) "many more runs fail": balanced runs acquire ICL less often than standard runs at
-    the same K (stratified permutation test, one-sided p < alpha). (b) "K* greatly increased": the balanced
-    sigmoid K* lies above the standard one with disjoint 95% intervals (``k_std``/``k_bal`` = (K*, low, high));
-    when a sigmoid K* is unavailable (NaN), the model-free K_1/2 (smallest K with P >= 1/2, inf if none) must be
-    larger for balanced contexts. "reproduced": (a) and (b); "partly reproduced": one of them; "not reproduced":
-    neither ("not testable" if p_fewer is NaN and no threshold comparison is possible). Returns (verdict, reason).
-    """
-    fewer = bool(np.isfinite(p_fewer) and p_fewer < alpha)
-    if np.all(np.isfinite(k_std)) and np.all(np.isfinite(k_bal)):
-        higher, how = bool(k_bal[1] > k_std[2]), "sigmoid K* intervals"
-    elif np.isfinite(khalf_std) or np.isfinite(khalf_bal):
-        higher, how = bool(khalf_bal > khalf_std), "model-free K_1/2"
-    else:
-        higher, how = None, "no threshold in either condition"
-    if not np.isfinite(p_fewer) and higher is None:
-        return "not testable", "no variation in outcomes and no threshold"
-    reason = (f"balanced runs {'acquire ICL significantly less often' if fewer else 'do not acquire significantly less often'}"
-              f" (p = {p_fewer:.2g}); threshold {'higher' if higher else 'not clearly higher' if higher is not None else 'undetermined'}"
-              f" ({how})")
-    if fewer and higher:
-        return "reproduced", reason
-    if fewer or higher:
-        return "partly reproduced", reason
-    return "not reproduced", reason
 
 
 def collapses(icl_acc, high: float = 0.95, low: float = 0.75) -> np.ndarray:
