@@ -172,8 +172,6 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
         _check_balanced_n(N)
     inf = bank.infinite_mask()
     if inf.all():  # K = infinity for every member: no item bank to draw from
-        if balanced and N % 2:
-            raise ValueError(f"balanced contexts need an even N; got N={N}")
         return _fresh(E, B, N, bank.D, g, device, balanced)
     if balanced:
         if N % 2:

@@ -358,10 +358,9 @@ COMPACT_AT = 0.75
 @torch.no_grad()
 def _compact(model, keep: torch.Tensor) -> None:
     """Keep only rows `keep` of every parameter (all parameters carry the ensemble dimension first)."""
-    for module in model.modules():
-        for name, p in list(module._parameters.items()):
-            if p is not None:
-                module._parameters[name] = torch.nn.Parameter(p.detach()[keep].clone())
+    for name, p in list(model.named_parameters()):
+        owner, _, attr = name.rpartition(".")
+        setattr(model.get_submodule(owner), attr, torch.nn.Parameter(p.detach()[keep].clone()))
     model.E = len(keep)
 
 

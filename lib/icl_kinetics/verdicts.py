@@ -325,7 +325,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("fig3b_abrupt", "minimal", "abrupt acquisition in the minimal model (Fig 3b)", "abrupt",
           "02_minimal_model", "rise / plateau = {ratio:.2f}", rule_abrupt),
     Claim("fig3c_transience", "minimal", "transience when only $w, \\beta$ are regularized (Fig 3c)",
-          "transient", "02_minimal_model", "{n_transient} of {n_acquired} runs transient at the strongest weight decay", rule_transience),
+          "transient", "02_minimal_model", "{n_transient} of {n_acquired} runs transient at the strongest weight "
+          "decay", rule_transience),
     Claim("eq7_ode", "minimal", "trained $w, \\beta$ follow the ODE of eqs 7-8 with measured $c_1(t), c_2(t)$",
           "(prediction)", "02_minimal_model",
           "time to $\\beta = \\log N$, run / ODE = {ratio:.2f} [{ratio_lo:.2f}, {ratio_hi:.2f}]", rule_ode_ratio),
