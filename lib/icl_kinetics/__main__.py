@@ -1,4 +1,4 @@
-"""Command line: ``python -m icl_kinetics {list,run,bench}``."""
+"""Command line: ``python -m icl_kinetics {list,run,scorecard,bench}``."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import bench, experiments, store, verdicts
+from . import bench, executors, experiments, store, verdicts
 from .train import pick_device
 
 
@@ -22,6 +22,16 @@ def main(argv=None) -> int:
     r.add_argument("--only", nargs="+", default=None, metavar="RUN",
                    help="train only these sub-runs (shards; e.g. N30 N23) and keep them under runs/; the result "
                         "is stored once every sub-run is finished")
+    r.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
+                   help="stop cleanly after this many minutes, with a checkpoint; the same command continues")
+    r.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
+                   help="save a checkpoint of the sub-run in training at most this often (default 300)")
+    r.add_argument("--executor", choices=executors.EXECUTORS, default=None,
+                   help="run the sub-runs as shards through submitit: local processes (one per core) or a "
+                        "SLURM job array")
+    r.add_argument("--partition", default=None, help="SLURM partition (with --executor slurm)")
+    r.add_argument("--gpus", type=int, default=0, help="GPUs per shard (with --executor slurm or local)")
+    r.add_argument("--timeout-min", type=int, default=24 * 60, help="time limit of one shard job, in minutes")
     sub.add_parser("scorecard", help="regenerate book/00_results_at_a_glance.md from the claim registry")
     b = sub.add_parser("bench", help="throughput of the ensembled trainer vs a naive loop and the FLOP floor")
     b.add_argument("--device", default=None)
@@ -41,6 +51,7 @@ def main(argv=None) -> int:
                 raise ValueError(f"--only {' '.join(unknown)}: no such sub-run of {args.experiment!r} at profile "
                                  f"{profile!r}; its sub-runs are {', '.join(runs)}")
             pick_device(args.device)
+            _check_run_flags(args)
             partial = experiments._partial_dir(args.experiment, profile, args.out)
             store.check_writable(args.out)
             _check_creatable(partial)
@@ -55,12 +66,25 @@ def main(argv=None) -> int:
     try:
         if args.cmd == "list":
             _list()
+        elif args.cmd == "run" and args.executor == "slurm":
+            jobs = executors.submit(args.experiment, profile, "slurm", out=args.out, device=args.device,
+                                    partition=args.partition, gpus=args.gpus, timeout_min=args.timeout_min,
+                                    checkpoint_every=args.checkpoint_every)
+            print(f"submitted {len(jobs)} shard(s) of {args.experiment}/{profile} as SLURM job array "
+                  f"{jobs[0].job_id.split('_')[0] if jobs else '-'}; the last to finish stores the result")
         elif args.cmd == "run":
-            res = experiments.run(args.experiment, profile, device=args.device, out=args.out, only=args.only)
+            if args.executor == "local":
+                res = executors.submit(args.experiment, profile, "local", out=args.out, device=args.device,
+                                       gpus=args.gpus, timeout_min=args.timeout_min,
+                                       checkpoint_every=args.checkpoint_every)
+            else:
+                res = experiments.run(args.experiment, profile, device=args.device, out=args.out, only=args.only,
+                                      time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
             if res is None:
                 out = f" --out {args.out}" if args.out else ""
-                print(f"trained {' '.join(args.only)}; run `python -m icl_kinetics run {args.experiment} "
-                      f"--profile {profile}{out}` to train the rest and store the result")
+                done, total = experiments.progress(args.experiment, profile, args.out)
+                print(f"{args.experiment}/{profile}: {done} of {total} steps done; run `python -m icl_kinetics run "
+                      f"{args.experiment} --profile {profile}{out}` to continue and store the result")
             else:
                 print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
                       f"on {res.meta['device']}")
@@ -73,8 +97,8 @@ def main(argv=None) -> int:
     except store.ResultsError as e:
         return _fail(e, code=1)
     except KeyboardInterrupt:
-        print("error: interrupted" + (" (finished sub-runs are kept and reused by the same command)"
-                                      if args.cmd == "run" else ""), file=sys.stderr)
+        print("error: interrupted" + (" (finished sub-runs and a checkpoint of the one in training are kept; "
+                                      "the same command resumes)" if args.cmd == "run" else ""), file=sys.stderr)
         return 130
     return 0
 
@@ -83,6 +107,23 @@ def _fail(e: Exception, code: int = 2) -> int:
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     print(f"error: {' '.join(str(msg).split())}", file=sys.stderr)  # one line
     return code
+
+
+def _check_run_flags(args) -> None:
+    """ValueError for run flags that cannot work together or are out of range."""
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise ValueError(f"--time-limit {args.time_limit}: must be a number of minutes > 0")
+    if not args.checkpoint_every >= 0:
+        raise ValueError(f"--checkpoint-every {args.checkpoint_every}: must be a number of seconds >= 0")
+    if args.gpus < 0 or args.timeout_min < 1:
+        raise ValueError("--gpus must be >= 0 and --timeout-min >= 1")
+    if args.executor is not None and (args.only or args.time_limit is not None):
+        raise ValueError(f"--executor {args.executor} runs every unfinished sub-run as a shard; leave out --only "
+                         "and --time-limit (use --timeout-min for the shard jobs)")
+    if args.executor == "slurm" and not args.partition:
+        raise ValueError("--executor slurm needs --partition NAME (the SLURM partition to submit to)")
+    if args.executor != "slurm" and args.partition:
+        raise ValueError("--partition is a SLURM setting; add --executor slurm")
 
 
 def _check_creatable(path: Path) -> None:
@@ -107,6 +148,9 @@ def _list() -> None:
                 wall = stored.get("wall_time_s")
                 wall = f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "wall time unknown"
                 done = f", stored: {wall} on {stored.get('device', 'unknown device')}"
+            else:
+                steps_done, total = experiments.progress(name, prof)
+                done = f", not stored: {steps_done} of {total} steps done"
             sizes.append(f"{prof}: {len(cfgs)} run(s), {members} members, <= {steps} steps{done}")
         print(f"{name:<24} [{exp.chapter}] {exp.description}\n" + "".join(f"{'':<26}{z}\n" for z in sizes))
 

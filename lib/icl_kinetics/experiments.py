@@ -31,7 +31,8 @@ from . import __version__
 from . import store as _store
 from .store import (REPO_ROOT, RESULTS_DIR, Result, ResultsError, _config_diff, _git_commit, _paths,  # noqa: F401
                     _sha256, save, stored_meta)
-from .train import RunConfig, pick_device, train
+from . import checkpoint
+from .train import RunConfig, TimeLimitReached, pick_device, train
 
 PROFILES = ("smoke", "cpu", "paper")
 DEFAULT_PROFILE = "cpu"
@@ -115,13 +116,16 @@ def _save_partial(d: Path, run_name: str, cfg: RunConfig, arrays: dict, meta: di
 
 
 def run(name: str, profile: str | None = None, device: str | None = None, out=None,
-        progress: bool = True, only=None) -> Result | None:
+        progress: bool = True, only=None, time_limit: float | None = None,
+        checkpoint_every: float = 300.0) -> Result | None:
     """Train every run of an experiment at a profile and store the results.
 
-    Each finished sub-run is saved at once under ``runs/<experiment>/<profile>/``; running the same command
-    after an interruption reuses the sub-runs already finished with the same configuration. ``only``: train
-    just these sub-runs (shards that separate processes can train side by side); the result is stored, and
-    returned, only when every sub-run is finished, else None.
+    Resumable at two levels, under ``runs/<experiment>/<profile>/`` (git-ignored): each finished sub-run is
+    saved at once and reused by the same command, and a sub-run in progress checkpoints every
+    ``checkpoint_every`` seconds (:mod:`icl_kinetics.checkpoint`) and resumes from there. ``time_limit``
+    (minutes): stop cleanly, with a checkpoint, once this much time has passed; the same command continues.
+    ``only``: train just these sub-runs (shards that separate processes can train side by side). The result is
+    stored, and returned, only when every sub-run is finished, else None.
     """
     exp = get(name)
     profile = resolve_profile(profile)
@@ -132,7 +136,8 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         print(f"warning: the paper profile of {name!r} is sized for a GPU; on this CPU it will take very long")
     partial = _partial_dir(name, profile, out)
     t0 = time.time()
-    runs, walls, commits = {}, {}, {}
+    deadline = None if time_limit is None else time.monotonic() + 60.0 * time_limit
+    runs, walls, commits, devices = {}, {}, {}, {}
     for i, (run_name, cfg) in enumerate(configs.items()):
         done = _load_partial(partial, run_name, cfg)
         if done is None and only is not None and run_name not in only:
@@ -140,17 +145,30 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         if done is not None:
             runs[run_name], pmeta = done
             walls[run_name], commits[run_name] = pmeta["wall_s"], pmeta["git_commit"]
+            devices[run_name] = pmeta.get("device", "unknown")
             print(f"{name}/{run_name}: reusing the finished sub-run in {partial}")
             continue
-        runs[run_name] = train(cfg, device=dev, progress=progress,
-                               desc=f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+        if deadline is not None and time.monotonic() >= deadline:
+            print(f"{name}: time limit reached before {run_name}; run the same command to continue")
+            return None
+        try:
+            runs[run_name] = train(cfg, device=dev, progress=progress, checkpoint=partial / run_name,
+                                   checkpoint_every=checkpoint_every, deadline=deadline,
+                                   desc=f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+        except TimeLimitReached as e:
+            print(f"{name}/{run_name}: time limit reached, {e}; run the same command to continue")
+            return None
         walls[run_name], commits[run_name] = float(runs[run_name].pop("wall_s")), commit
-        _save_partial(partial, run_name, cfg, runs[run_name], {"wall_s": walls[run_name], "git_commit": commit})
+        devices[run_name] = _device_name(dev)
+        _save_partial(partial, run_name, cfg, runs[run_name],
+                      {"wall_s": walls[run_name], "git_commit": commit, "device": devices[run_name]})
+        checkpoint.remove(partial / run_name)
     for run_name, cfg in configs.items():  # sub-runs that other shards finished while this one trained
         done = None if run_name in runs else _load_partial(partial, run_name, cfg)
         if done is not None:
             runs[run_name], pmeta = done
             walls[run_name], commits[run_name] = pmeta["wall_s"], pmeta["git_commit"]
+            devices[run_name] = pmeta.get("device", "unknown")
     if len(runs) < len(configs):
         return None
     runs = {k: runs[k] for k in configs}
@@ -158,7 +176,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
         "runs": {k: v.to_dict() for k, v in configs.items()},
         "package_version": __version__, "git_commit": commit, "run_git_commit": commits,
-        "device": str(dev) if dev.type == "cpu" else f"{dev} ({torch.cuda.get_device_name(dev)})",
+        "device": _device_name(dev), "run_device": devices,
         "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "wall_time_s": sum(walls.values()), "run_wall_time_s": walls,
         "session_wall_time_s": time.time() - t0,
@@ -168,6 +186,10 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     save(result, out)
     shutil.rmtree(partial, ignore_errors=True)
     return result
+
+
+def _device_name(dev: torch.device) -> str:
+    return str(dev) if dev.type != "cuda" else f"{dev} ({torch.cuda.get_device_name(dev)})"
 
 
 def load_or_run(name: str, profile: str | None = None, out=None, device=None) -> Result:
@@ -189,6 +211,23 @@ def load_or_run(name: str, profile: str | None = None, out=None, device=None) ->
             if profile != "smoke":
                 raise
     return run(name, profile, device=device, out=out, progress=profile != "smoke")
+
+
+def progress(name: str, profile: str, out=None) -> tuple[int, int]:
+    """(steps done, steps in total) of an experiment at a profile, summed over its sub-runs: a stored result
+    or a finished sub-run counts in full, a sub-run in progress by its checkpoint's step."""
+    configs = get(name).runs(profile)
+    total = sum(c.steps for c in configs.values())
+    if stored_meta(name, profile, out) is not None:
+        return total, total
+    partial, done = _partial_dir(name, profile, out), 0
+    for run_name, cfg in configs.items():
+        if (partial / f"{run_name}.npz").exists():
+            done += cfg.steps
+        else:
+            p = checkpoint.progress(partial / run_name)
+            done += min(p["step"], cfg.steps) if p else 0
+    return done, total
 
 
 # ----------------------------------------------------------------------------- helpers for definitions

@@ -23,14 +23,11 @@ from pathlib import Path
 import filelock
 import numpy as np
 
+from .errors import ResultsError  # noqa: F401  (re-exported: store.ResultsError)
 from .train import RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = Path(os.environ.get("ICL_RESULTS", REPO_ROOT / "results"))
-
-
-class ResultsError(RuntimeError):
-    """Stored results are missing, corrupt or were produced by a different configuration."""
 
 
 @dataclass

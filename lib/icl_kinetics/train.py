@@ -9,12 +9,14 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from . import checkpoint as ckpt
 from . import data, models
 
 ICL_THRESHOLD = 0.95  # t_ICL: first evaluation with ICL accuracy above this (paper section 4)
@@ -246,13 +248,26 @@ def sampling_seed(cfg: RunConfig) -> int:
     return int(np.sum(np.asarray(cfg.seeds) * 1_000_003)) % 2**62 + cfg.E
 
 
-def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None = None) -> dict:
+class TimeLimitReached(Exception):
+    """train() saved a checkpoint and stopped because its deadline passed; the same call resumes it."""
+
+
+def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None = None,
+          checkpoint: Path | str | None = None, checkpoint_every: float = 300.0,
+          deadline: float | None = None) -> dict:
     """Train the ensemble described by `cfg`; return numpy arrays.
 
     Returned keys: ``steps (T,)``; ``icl_acc, icl_loss, iwl_acc, iwl_loss, train_loss`` and every probe
     quantity as ``(E, T)`` (NaN after a member stopped); ``t_icl (E,)`` first evaluated step with ICL
     accuracy > 0.95 (NaN if never); ``final_*`` (E,) the last evaluated values; ``stopped_at (E,)``;
-    ``nonfinite (E,)`` True where the loss became non-finite (that member is then frozen and reported).
+    ``nonfinite (E,)`` True where the loss became non-finite (that member is then frozen and reported);
+    ``wall_s`` the training time summed over every resumed piece.
+
+    ``checkpoint``: a path stem (see :mod:`icl_kinetics.checkpoint`). When given, the run resumes from the
+    checkpoint found there (refused if written for another config), saves one after an evaluation at most every
+    ``checkpoint_every`` seconds, and, when ``time.monotonic()`` passes ``deadline``, saves one and raises
+    :class:`TimeLimitReached`. On CPU a resumed run is bit-identical to an uninterrupted one. The caller removes
+    the checkpoint once it has stored the result.
     """
     device = pick_device(device)
     E = cfg.E
@@ -270,7 +285,6 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
         return [(p, wd_attn_full[members]) for p in groups["attn"]] + \
                [(p, torch.full((n,), cfg.wd_mlp, device=device)) for p in groups["mlp"]]
 
-    params = param_decay()
     eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
     if eval_steps[-1] != cfg.steps:
         eval_steps.append(cfg.steps)
@@ -281,6 +295,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     stopped_at = np.full(E, cfg.steps, dtype=np.int64)
     loss_sum = torch.zeros(E, device=device)
     loss_n = 0
+    start, next_eval, wall_before = 1, 1, 0.0
 
     def record(i, step):
         nonlocal loss_sum, loss_n
@@ -298,44 +313,80 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
             stopped_at[rows[done.cpu().numpy()]] = step
             active.logical_and_(~done)
 
+    def snapshot(step):  # everything the loop below reads, after `step` is complete
+        state = {"step": step, "next_eval": next_eval, "loss_n": loss_n, "wall_s": wall_before + time.time() - t0,
+                 "members": members.cpu(), "active": active.cpu(), "loss_sum": loss_sum.cpu(),
+                 "g_state": g.get_state(), "np_nonfinite": nonfinite, "np_stopped_at": stopped_at}
+        state.update({f"param.{k}": v.detach().cpu() for k, v in model.state_dict().items()})
+        state.update({f"np_rec.{k}": v for k, v in rec.items()})
+        ckpt.save(Path(checkpoint), cfg.to_dict(), state, step, cfg.steps, state["wall_s"])
+
+    saved = ckpt.load(Path(checkpoint), cfg.to_dict()) if checkpoint is not None else None
     t0 = time.time()
-    record(0, 0)
-    bar = tqdm(total=cfg.steps, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
-    next_eval = 1
-    for step in range(1, cfg.steps + 1):
-        x, lab = data.sample_train(bank, cfg.batch, cfg.N, g, cfg.balanced)
-        z = model(x, lab)
-        per_member = _loss(z, lab[:, :, -1]).mean(1)  # (E_active,)
-        bad = ~torch.isfinite(per_member)
-        if bad.any():
-            newly = (bad & active).cpu().numpy()
-            nonfinite[members.cpu().numpy()[newly]] = True
-            stopped_at[members.cpu().numpy()[newly]] = step
-            active &= ~bad
-        model.zero_grad(set_to_none=True)
-        torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
-        with torch.no_grad():
-            for p, wd in params:
-                shape = (len(members),) + (1,) * (p.dim() - 1)
-                upd = p.grad + wd.view(shape) * p
-                p.sub_(torch.where(active.view(shape), cfg.lr * upd, torch.zeros_like(p)))
-        loss_sum += torch.where(active, per_member.detach(), torch.zeros_like(per_member))
-        loss_n += 1
-        if step == eval_steps[next_eval]:
-            record(next_eval, step)
-            next_eval += 1
-            if "icl_acc" in rec and active.any():
-                bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}", active=int(active.sum()))
-            if not active.any():
-                bar.update(step - bar.n)
+    if saved is None:
+        record(0, 0)
+    else:
+        start, next_eval, loss_n, wall_before = saved["step"] + 1, saved["next_eval"], saved["loss_n"], saved["wall_s"]
+        members, active = saved["members"].to(device), saved["active"].to(device)
+        loss_sum = saved["loss_sum"].to(device)
+        g.set_state(saved["g_state"])
+        nonfinite[:], stopped_at[:] = saved["np_nonfinite"], saved["np_stopped_at"]
+        rec = {k[len("np_rec."):]: v.copy() for k, v in saved.items() if k.startswith("np_rec.")}
+        if len(members) < E:
+            _compact(model, members)
+            bank = full_bank.subset(members)
+        model.load_state_dict({k[len("param."):]: v for k, v in saved.items() if k.startswith("param.")})
+    params = param_decay()
+    last_save = time.monotonic()
+    bar = tqdm(total=cfg.steps, initial=start - 1, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
+    with ckpt.deferred_interrupts(enabled=checkpoint is not None) as interrupts:
+        for step in range(start, cfg.steps + 1):
+            if not active.any():  # every member stopped at the previous evaluation
+                bar.update(cfg.steps - bar.n)
                 break
-            if active.sum() <= COMPACT_AT * len(members):  # drop stopped members from the computation
-                keep = active.nonzero().squeeze(1)
-                _compact(model, keep)
-                members, active, loss_sum = members[keep], active[keep], loss_sum[keep]
-                bank = full_bank.subset(members)
-                params = param_decay()
-        bar.update(1)
+            x, lab = data.sample_train(bank, cfg.batch, cfg.N, g, cfg.balanced)
+            z = model(x, lab)
+            per_member = _loss(z, lab[:, :, -1]).mean(1)  # (E_active,)
+            bad = ~torch.isfinite(per_member)
+            if bad.any():
+                newly = (bad & active).cpu().numpy()
+                nonfinite[members.cpu().numpy()[newly]] = True
+                stopped_at[members.cpu().numpy()[newly]] = step
+                active &= ~bad
+            model.zero_grad(set_to_none=True)
+            torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
+            with torch.no_grad():
+                for p, wd in params:
+                    shape = (len(members),) + (1,) * (p.dim() - 1)
+                    upd = p.grad + wd.view(shape) * p
+                    p.sub_(torch.where(active.view(shape), cfg.lr * upd, torch.zeros_like(p)))
+            loss_sum += torch.where(active, per_member.detach(), torch.zeros_like(per_member))
+            loss_n += 1
+            bar.update(1)
+            if step == eval_steps[next_eval]:
+                record(next_eval, step)
+                next_eval += 1
+                if "icl_acc" in rec and active.any():
+                    bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}",
+                                    active=int(active.sum()))
+                if active.any() and active.sum() <= COMPACT_AT * len(members):  # drop stopped members
+                    keep = active.nonzero().squeeze(1)
+                    _compact(model, keep)
+                    members, active, loss_sum = members[keep], active[keep], loss_sum[keep]
+                    bank = full_bank.subset(members)
+                    params = param_decay()
+                if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every and step < cfg.steps:
+                    snapshot(step)
+                    last_save = time.monotonic()
+            timed_out = deadline is not None and time.monotonic() >= deadline
+            if (timed_out or interrupts) and step < cfg.steps and active.any():
+                if checkpoint is None:
+                    raise ValueError("a deadline needs a checkpoint path to save the run to")
+                snapshot(step)
+                bar.close()
+                if interrupts:
+                    raise KeyboardInterrupt(f"interrupted at step {step} of {cfg.steps}; checkpoint {checkpoint}")
+                raise TimeLimitReached(f"stopped at step {step} of {cfg.steps}; checkpoint {checkpoint}")
     bar.close()
     out = {"steps": np.asarray(eval_steps, dtype=np.int64)}
     out.update(rec)
@@ -345,7 +396,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
         out[f"final_{k}"] = last_finite(v)
     out["stopped_at"] = stopped_at
     out["nonfinite"] = nonfinite
-    out["wall_s"] = np.asarray(time.time() - t0)
+    out["wall_s"] = np.asarray(wall_before + time.time() - t0)
     return out
 
 

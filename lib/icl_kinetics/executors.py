@@ -1,0 +1,99 @@
+"""Shards of an experiment through submitit: parallel local processes or a SLURM job array.
+
+A shard is one sub-run of an experiment (one :class:`~icl_kinetics.train.RunConfig`: a value of N, a kind of
+context, ...). Every shard is ``experiments.run(name, profile, only=[sub-run])``: it checkpoints while it
+trains, saves its finished arrays under ``runs/<experiment>/<profile>/``, and the shard that finishes last
+merges all of them into the one stored result (with each shard's commit, device and wall time).
+
+* ``local``: submitit's ``LocalExecutor``, at most one process per core at a time; waits for the shards and
+  returns the stored result.
+* ``slurm``: submitit's ``SlurmExecutor`` submits one job array and returns at once. On preemption or timeout
+  SLURM signals the job (USR2, ``signal_delay_s`` before the kill); submitit then calls
+  :meth:`ShardJob.checkpoint`, which requeues the same call, and the requeued shard resumes from its last
+  checkpoint (at most ``checkpoint_every`` seconds of work are lost).
+
+Jobs' logs and pickles live in ``runs/<experiment>/<profile>.submitit/``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import submitit
+import torch
+
+from . import experiments
+
+EXECUTORS = ("local", "slurm")
+
+
+class ShardJob(submitit.helpers.Checkpointable):
+    """One shard, callable in a submitit job; ``checkpoint`` (inherited) resubmits the same arguments."""
+
+    def __call__(self, name: str, profile: str, run_name: str, out, device, checkpoint_every: float,
+                 threads: int) -> str:
+        torch.set_num_threads(threads)
+        experiments.run(name, profile, device=device, out=out, progress=False, only=[run_name],
+                        checkpoint_every=checkpoint_every)
+        return run_name
+
+
+def folder(name: str, profile: str, out=None) -> Path:
+    """submitit's logs and pickles: beside the sub-runs, kept when the merge removes them."""
+    d = experiments._partial_dir(name, profile, out)
+    return d.with_name(d.name + ".submitit")
+
+
+def make_executor(kind: str, log_folder: Path, timeout_min: int = 24 * 60, partition: str | None = None,
+                  gpus: int = 0, cpus: int = 1, n_shards: int = 1):
+    """A configured submitit executor. ValueError for an unknown kind or a SLURM call without a partition."""
+    if kind == "local":
+        ex = submitit.LocalExecutor(folder=log_folder)
+        ex.update_parameters(timeout_min=timeout_min, gpus_per_node=gpus)
+        return ex
+    if kind == "slurm":
+        if not partition:
+            raise ValueError("--executor slurm needs --partition NAME (the SLURM partition to submit to)")
+        ex = submitit.SlurmExecutor(folder=log_folder)
+        ex.update_parameters(partition=partition, time=timeout_min, cpus_per_task=cpus, ntasks_per_node=1,
+                             gpus_per_node=gpus or None, signal_delay_s=120, array_parallelism=n_shards,
+                             job_name="icl_kinetics")
+        return ex
+    raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+def pending(name: str, profile: str, out=None) -> list[str]:
+    """The sub-runs of an experiment without finished arrays under ``runs/`` (like `run`, an executor trains
+    every sub-run again once the experiment is stored and its sub-runs cleaned up)."""
+    partial = experiments._partial_dir(name, profile, out)
+    return [r for r, cfg in experiments.get(name).runs(profile).items()
+            if experiments._load_partial(partial, r, cfg) is None]
+
+
+def submit(name: str, profile: str, kind: str = "local", out=None, device=None, partition: str | None = None,
+           gpus: int = 0, timeout_min: int = 24 * 60, checkpoint_every: float = 300.0,
+           max_parallel: int | None = None):
+    """Run the unfinished shards of an experiment through a submitit executor.
+
+    local: runs at most `max_parallel` (default: one per core) shard processes at a time, waits, and returns
+    the stored result (job failures raise submitit's error with the job's log). slurm: returns the submitted
+    jobs (the last shard to finish stores the result).
+    """
+    profile = experiments.resolve_profile(profile)
+    todo = pending(name, profile, out)
+    threads = 1 if device in (None, "cpu") else torch.get_num_threads()
+    ex = make_executor(kind, folder(name, profile, out), timeout_min, partition, gpus, threads, len(todo))
+    args = [(name, profile, r, None if out is None else str(out), device, checkpoint_every, threads) for r in todo]
+    if kind == "slurm":
+        return ex.map_array(ShardJob(), *zip(*args))
+    width = max_parallel or os.cpu_count() or 1
+    queue, running = list(args), []
+    while queue or running:  # at most `width` shard processes at a time
+        while queue and len(running) < width:
+            running.append(ex.submit(ShardJob(), *queue.pop(0)))
+        time.sleep(0.2)
+        for job in [j for j in running if j.done()]:
+            running.remove(job)
+            job.result()  # raises with the job's traceback when a shard failed
+    return experiments.load(name, profile, out)
