@@ -1,10 +1,12 @@
-"""Tests of the transience analysis (lib/icl_kinetics/analysis.py, chapters 02 and 06) on synthetic curves
-whose answers are known by construction."""
+"""Tests of the transience analysis (lib/icl_kinetics/analysis/transience.py, chapters 02, 06 and 11) on synthetic
+curves whose answers are known by construction."""
 import numpy as np
 import pytest
 
 from icl_kinetics import analysis as A
+from icl_kinetics import theory as T
 from icl_kinetics.train import RunConfig
+
 
 STEPS = np.arange(0, 2000, 100)  # 20 evaluations
 
@@ -26,6 +28,44 @@ def accs():
         curve({200: 0.95, 400: 0.5, 800: 0.999, 1500: 0.85}),  # early dip before acquisition does not count
         curve({0: 1.0, 100: 0.2}),                        # acquired at the first evaluation, fades at once
     ])
+
+
+def _synthetic_losses(coef, n_members=4, seed=0, noise=0.02):
+    """After ICL, w rises then decays; L_ICL = e^-w, L_IWL = coef * w (eq 16 has coef = 1/2)."""
+    rng = np.random.default_rng(seed)
+    T = 60
+    s = np.linspace(0, 1, T)
+    w = np.stack([3 + 4 * np.sin(np.pi * s) * (1 + 0.2 * i) for i in range(n_members)])
+    icl = np.exp(-w)
+    iwl = coef * w + noise * rng.standard_normal(w.shape)
+    return icl, iwl, np.ones_like(w, bool)
+
+
+def _cfg(**kw):
+    base = dict(model="minimal", D=8, N=11, width=8, Ks=(64, 64), seeds=(0, 1), wd_attn=(1e-2, 0.0), steps=10,
+                eval_every=5, lr=0.1, probes=("wbeta", "mlp_stats"))
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def _eq16_run(slope=-0.5, noise=0.0, E=10, T=60, seed=0):
+    """Runs that acquire ICL, whose IWL loss follows slope * log L_ICL on the ICL branch, then fade; after fading
+    L_ICL = slope * log L_IWL."""
+    rng = np.random.default_rng(seed)
+    acc = np.full((E, T), 0.5)
+    icl_loss = np.full((E, T), 0.69)
+    iwl_loss = np.full((E, T), 0.69)
+    for e in range(E):
+        a, f = 5 + e % 5, 35 + e % 5  # acquisition and fading indices
+        acc[e, a:f] = 0.999
+        acc[e, f:] = 0.6
+        li = np.geomspace(1e-4, 5e-2, f - a)[::-1] * np.exp(rng.normal(0, 0.05, f - a))
+        icl_loss[e, a:f] = li
+        iwl_loss[e, a:f] = slope * np.log(li) + noise * rng.standard_normal(f - a)
+        lw = np.geomspace(5e-2, 1e-4, T - f)
+        iwl_loss[e, f:] = lw
+        icl_loss[e, f:] = slope * np.log(lw) + noise * rng.standard_normal(T - f)
+    return dict(icl_acc=acc, icl_loss=icl_loss, iwl_loss=iwl_loss)
 
 
 def test_transience_time_and_classes(accs):
@@ -61,17 +101,6 @@ def test_branch_masks_partition_post_acquisition(accs):
         A.branch_mask(accs, "other")
 
 
-def _synthetic_losses(coef, n_members=4, seed=0, noise=0.02):
-    """After ICL, w rises then decays; L_ICL = e^-w, L_IWL = coef * w (eq 16 has coef = 1/2)."""
-    rng = np.random.default_rng(seed)
-    T = 60
-    s = np.linspace(0, 1, T)
-    w = np.stack([3 + 4 * np.sin(np.pi * s) * (1 + 0.2 * i) for i in range(n_members)])
-    icl = np.exp(-w)
-    iwl = coef * w + noise * rng.standard_normal(w.shape)
-    return icl, iwl, np.ones_like(w, bool)
-
-
 def test_loss_relation_recovers_minus_half():
     icl, iwl, mask = _synthetic_losses(0.5)
     f = A.loss_relation_fit(icl, iwl, mask, max_loss=0.1)
@@ -97,29 +126,6 @@ def test_loss_relation_swap_and_degenerate():
     assert np.isnan(empty["slope"]) and empty["n_points"] == 0 and empty["note"] != "ok"
 
 
-def test_crossing_time_interpolates():
-    c = np.array([[0.0, 1.0, 2.0, 3.0], [0, 0, 0, 0.0]])
-    np.testing.assert_allclose(A.crossing_time([0, 10, 20, 30], c, 1.5), [15.0, np.nan])
-
-
-def _cfg(**kw):
-    base = dict(model="minimal", D=8, N=11, width=8, Ks=(64, 64), seeds=(0, 1), wd_attn=(1e-2, 0.0), steps=10,
-                eval_every=5, lr=0.1, probes=("wbeta", "mlp_stats"))
-    base.update(kw)
-    return RunConfig(**base)
-
-
-def test_member_icl_ode_matches_constant_c_theory():
-    from icl_kinetics import theory as T
-    cfg = _cfg()
-    steps = np.arange(0, 5001, 250)
-    run = {"steps": steps, "c1": np.full((2, len(steps)), 0.5), "c2": np.full((2, len(steps)), 0.5)}
-    ode, ode_steps = A.member_icl_ode(run, cfg, 0)
-    ref = T.t_icl_ode(10, 0.0)  # N counts the target: 10 context items
-    assert ode.t_icl == pytest.approx(ref, rel=1e-4)
-    assert ode_steps[-1] == pytest.approx(ode.t[-1] / cfg.lr)
-
-
 def test_lambert_w_prediction_uses_weight_decay():
     cfg = _cfg()
     c3 = np.array([[1.0, 0.1, 0.01], [1.0, 0.1, 0.01]])
@@ -130,7 +136,6 @@ def test_lambert_w_prediction_uses_weight_decay():
 
 
 def test_member_transience_ode_relaxes_to_lambert_w():
-    from icl_kinetics import theory as T
     cfg = _cfg(lr=1.0)
     steps = np.arange(0, 3001, 100)
     run = {"steps": steps, "c3": np.full((2, len(steps)), 0.05), "w": np.full((2, len(steps)), 6.0)}
@@ -139,13 +144,27 @@ def test_member_transience_ode_relaxes_to_lambert_w():
     assert w[-1] == pytest.approx(float(T.w_transient(0.05, 1e-2)), rel=1e-3)  # steady state of eq 44
 
 
-def test_safe_sweep_threshold_never_raises():
-    cfg = _cfg(Ks=(64, 64, 128, 128, 256, 256), seeds=tuple(range(6)), wd_attn=(0.0,) * 6)
-    thr, note = A.safe_sweep_threshold({"final_icl_acc": np.full(6, 0.5)}, cfg, n_boot=10)
-    assert np.isnan(thr.k_star) and "flat" in note
-    cfg2 = _cfg()
-    thr, note = A.safe_sweep_threshold({"final_icl_acc": np.array([0.5, 0.9])}, cfg2, n_boot=10)
-    assert np.isnan(thr.k_star) and "distinct" in note
-    acc = np.array([0.5, 0.52, 0.6, 0.9, 1.0, 0.98])
-    thr, note = A.safe_sweep_threshold({"final_icl_acc": acc}, cfg, n_boot=20)
-    assert 64 < thr.k_star < 256 and note == "ok"
+def test_eq16_fits_recovers_both_slopes():
+    f = A.eq16_fits(_eq16_run(-0.5, noise=0.05), n_boot=500)
+    assert f["which"] == "transient runs" and f["selected"].all()
+    assert f["icl"]["slope"] == pytest.approx(-0.5, abs=0.03)
+    assert f["faded"]["slope"] == pytest.approx(-0.5, abs=0.03)
+    assert A.slope_status(f["icl"]["slope"], f["icl"]["slope_ci"]) == "consistent"
+    g = A.eq16_fits(_eq16_run(-0.2, noise=0.005), n_boot=300)
+    assert g["icl"]["slope"] == pytest.approx(-0.2, abs=0.02)
+    assert A.slope_status(g["icl"]["slope"], g["icl"]["slope_ci"]) == "right sign"
+
+
+def test_eq16_fits_without_transient_runs_falls_back():
+    r = _eq16_run()
+    r["icl_acc"][:, 35:] = 0.999  # nobody fades
+    f = A.eq16_fits(r, n_boot=50)
+    assert "none transient" in f["which"] and f["selected"].all()
+    assert np.isnan(f["faded"]["slope"]) and f["faded"]["n_points"] == 0
+
+
+def test_slope_status():
+    assert A.slope_status(-0.45, (-0.6, -0.4)) == "consistent"
+    assert A.slope_status(-0.2, (-0.3, -0.1)) == "right sign"
+    assert A.slope_status(0.1, (-0.1, 0.3)) == "inconsistent"
+    assert A.slope_status(np.nan, (np.nan, np.nan)) == "untestable"

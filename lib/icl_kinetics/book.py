@@ -1,8 +1,70 @@
-"""Helpers for the book's pages: glue a claim's numbers and verdict in one call."""
+"""Plumbing for the book's pages, used by every chapter in cells whose code is hidden.
+
+``glue`` / ``glue_all`` paste numbers into the prose (``{glue:text}`` roles), ``glue_fit`` a value with its interval
+under one prefix, ``decide`` judges a claim and glues its verdict for the scorecard, ``table`` shows a Markdown
+table, ``provenance`` is the line every results-backed figure caption ends with.
+"""
 from __future__ import annotations
 
-from .analysis import Sentence, glue
+import numpy as np
+from IPython.display import Markdown, display
+from myst_nb import glue as _myst_glue
+
 from .verdicts import Verdict, judge
+
+
+class Sentence:
+    """A string that displays without quotes: text/plain for {glue:text} (also from another page, with
+    `page.ipynb::name:s`) and text/markdown for {glue:md} on its own page."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_markdown_(self):
+        return self.text
+
+
+def glue(name: str, value, display: bool = False):
+    """myst_nb.glue for a number or a sentence.
+
+    Numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats; strings become a
+    :class:`Sentence`, pasted with {glue:md}`name` on their page or {glue:text}`page.ipynb::name:s` elsewhere
+    (MyST-NB's {glue:md} role cannot reach another page).
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, str):
+        value = Sentence(value)
+    _myst_glue(name, value, display=display)
+    return value
+
+
+def glue_all(prefix: str, numbers: dict) -> None:
+    """Glue every ``key: value`` of `numbers` as ``<prefix>_<key>``."""
+    for key, value in numbers.items():
+        glue(f"{prefix}_{key}", value)
+
+
+def glue_fit(name: str, value, ci) -> None:
+    """Glue an estimate and its interval as ``name``, ``name_lo`` and ``name_hi``."""
+    glue(name, value)
+    glue(f"{name}_lo", ci[0])
+    glue(f"{name}_hi", ci[1])
+
+
+def table(rows: list, header: list) -> None:
+    """Display a Markdown table (rendered as a table by MyST-NB) from a header and rows of cells."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    display(Markdown("\n".join(lines)))
+
+
+def show_markdown(text: str) -> None:
+    """Display a Markdown string (a table from :func:`icl_kinetics.analysis.settings_table`, a verdict)."""
+    display(Markdown(str(text)))
 
 
 def decide(claim_id: str, numbers: dict, **stats) -> Sentence:
@@ -10,8 +72,34 @@ def decide(claim_id: str, numbers: dict, **stats) -> Sentence:
     (``<id>_<key>``, ``<id>_verdict``, ``<id>_reason``: what the scorecard pastes), and return the verdict as a
     markdown sentence for the page."""
     v: Verdict = judge(claim_id, **stats)
-    for key, value in numbers.items():
-        glue(f"{claim_id}_{key}", value)
+    glue_all(claim_id, numbers)
     glue(f"{claim_id}_verdict", v.outcome)
     glue(f"{claim_id}_reason", v.reason)
     return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
+
+
+def show_verdicts(*sentences: Sentence) -> None:
+    """Display the verdict sentences of a chapter, one paragraph each."""
+    display(Markdown("\n\n".join(s.text for s in sentences)))
+
+
+def provenance(*results) -> str:
+    """The provenance line of a figure caption built from the results it draws (``store.Result``): per result its
+    experiment, profile, commit (short), device, wall time, and the one command that regenerates it."""
+    parts = []
+    for r in results:
+        m = r.meta
+        wall = float(m.get("wall_time_s") or np.nan)
+        parts.append(f"`{m.get('experiment', r.experiment)}` ({m.get('profile', r.profile)} profile, commit "
+                     f"{str(m.get('git_commit', '?'))[:8]}, {m.get('device', '?')}, {wall / 60:.1f} min); "
+                     f"regenerate with `python -m icl_kinetics run {r.experiment} --profile {r.profile}`")
+    return "Data: " + "; ".join(parts) + "."
+
+
+THEORY_PROVENANCE = ("Computed while the book builds, from `icl_kinetics.theory` alone (no stored results, no "
+                     "training).")
+
+
+def caption(text: str, *results) -> Sentence:
+    """A figure caption: `text` followed by the provenance line of `results` (the theory line when none)."""
+    return Sentence(f"{text} {provenance(*results) if results else THEORY_PROVENANCE}")

@@ -1,10 +1,13 @@
-"""Fits and intervals used by the analysis: sigmoid thresholds (K*), power laws, bootstrap, binomial intervals."""
+"""Curve fits used by the analysis: the authors' sigmoid threshold (K*, chapters 1, 2, 7, 12), least-squares lines
+and power laws (chapters 5, 7, 8, 11). Intervals and the bootstrap live in :mod:`icl_kinetics.stats`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, stats
+
+from . import stats as _st
 
 
 # ----------------------------------------------------------------------------- sigmoid threshold K*
@@ -44,17 +47,10 @@ def fit_threshold(K, acc, n_boot: int = 500, seed: int = 0, b_bounds=None) -> Th
     if b_bounds is None:
         b_bounds = (x.min() - 0.5, x.max() + 0.5)
     p = _fit_sigmoid(x, acc, b_bounds)
-    rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(K == k) for k in np.unique(K)]
-    boots = []
-    for _ in range(n_boot):
-        idx = np.concatenate([rng.choice(g, size=len(g)) for g in groups])
-        try:
-            boots.append(_fit_sigmoid(x[idx], acc[idx], b_bounds)[1])
-        except (RuntimeError, ValueError):
-            continue
-    boots = np.asarray(boots)
-    ci = tuple(10 ** np.percentile(boots, [2.5, 97.5])) if len(boots) else (np.nan, np.nan)
+    boots = np.asarray(_st.replicates(lambda idx: _fit_sigmoid(x[idx], acc[idx], b_bounds)[1], n_boot=n_boot,
+                                      seed=seed, groups=groups))
+    ci = tuple(10 ** np.asarray(_st.interval(boots))) if len(boots) else (np.nan, np.nan)
     return Threshold(k_star=float(10 ** p[1]), ci=ci, params=p, n_boot_ok=len(boots))
 
 
@@ -87,42 +83,3 @@ def linear_fit(x, y, conf: float = 0.95) -> LineFit:
 def power_law_fit(x, y, conf: float = 0.95) -> LineFit:
     """y ~ A x^slope: a straight line in log10-log10 (intercept = log10 A)."""
     return linear_fit(np.log10(x), np.log10(y), conf)
-
-
-def bootstrap(fn, samples, n_boot: int = 1000, seed: int = 0, conf: float = 0.95):
-    """Percentile bootstrap of a statistic fn(samples) -> float; samples resampled along axis 0.
-
-    Returns (estimate, (low, high)).
-    """
-    samples = np.asarray(samples)
-    rng = np.random.default_rng(seed)
-    vals = []
-    for _ in range(n_boot):
-        v = fn(samples[rng.integers(0, len(samples), len(samples))])
-        if np.isfinite(v):
-            vals.append(v)
-    q = 100 * (1 - conf) / 2
-    lo, hi = np.percentile(vals, [q, 100 - q]) if vals else (np.nan, np.nan)
-    return float(fn(samples)), (float(lo), float(hi))
-
-
-def wilson_interval(k, n, conf: float = 0.95):
-    """Wilson score interval for a binomial proportion k/n (arrays allowed)."""
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    z = stats.norm.ppf(0.5 + conf / 2)
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
-
-
-def bimodality_coefficient(x) -> float:
-    """Sarle's bimodality coefficient (g^2 + 1) / (kappa + 3 (n-1)^2 / ((n-2)(n-3))); > 5/9 suggests bimodality."""
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n < 4:
-        return np.nan
-    g = stats.skew(x, bias=False)
-    kappa = stats.kurtosis(x, bias=False)
-    return float((g**2 + 1) / (kappa + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))

@@ -1,17 +1,33 @@
-"""Tests of the validation analysis (lib/icl_kinetics/analysis.py, chapters 07, 08, 10) on synthetic data whose
-answers are known by construction."""
+"""Tests of K* and t_ICL against N (lib/icl_kinetics/analysis/scaling.py, chapters 07, 08, 10) on synthetic data
+whose answers are known by construction."""
 import numpy as np
 import pytest
-from scipy import stats
 
 from icl_kinetics import analysis as A
 from icl_kinetics.fits import sigmoid
 
 
-# ----------------------------------------------------------------------------- censoring and medians
-def test_censored_t_icl_marks_never_acquired_as_inf():
-    t = A.censored_t_icl({"t_icl": np.array([100.0, np.nan, 300.0])})
-    assert t[0] == 100 and t[2] == 300 and np.isposinf(t[1])
+def synthetic_times(slope, intercept=0.0, sd=0.3, n=60, Ns=(10, 20, 30, 40), seed=0, censor_at=None):
+    rng = np.random.default_rng(seed)
+    out = {}
+    for N in Ns:
+        t = (slope * N + intercept) * rng.lognormal(0, sd, n)
+        if censor_at is not None:
+            t = np.where(t > censor_at * N, np.inf, t)
+        out[N] = t
+    return out
+
+
+def synthetic_sweeps(exponent, Ns=(10, 20, 40), C=20.0, seeds=3, noise=0.02, seed=0):
+    rng = np.random.default_rng(seed)
+    Ks = np.geomspace(10, 1e5, 13)
+    out = {}
+    for N in Ns:
+        kstar = C * N**exponent
+        K = np.repeat(Ks, seeds)
+        acc = sigmoid(np.log10(K), 8.0, np.log10(kstar), 0.5, 0.5) + noise * rng.standard_normal(len(K))
+        out[N] = (K, np.clip(acc, 0, 1))
+    return out
 
 
 def test_censored_median_counts_censored_runs_as_largest():
@@ -38,18 +54,6 @@ def test_censored_median_interval_covers_true_median():
     assert cm.ci[1] - cm.ci[0] < 30
 
 
-# ----------------------------------------------------------------------------- median t_ICL vs N
-def synthetic_times(slope, intercept=0.0, sd=0.3, n=60, Ns=(10, 20, 30, 40), seed=0, censor_at=None):
-    rng = np.random.default_rng(seed)
-    out = {}
-    for N in Ns:
-        t = (slope * N + intercept) * rng.lognormal(0, sd, n)
-        if censor_at is not None:
-            t = np.where(t > censor_at * N, np.inf, t)
-        out[N] = t
-    return out
-
-
 def test_median_vs_n_recovers_linear_scaling():
     f = A.median_vs_n_fit(synthetic_times(50.0, n=200), n_boot=400)
     assert f.ok
@@ -74,19 +78,6 @@ def test_median_vs_n_drops_n_with_infinite_median_and_degenerates_gracefully():
     assert f.ok and "40" in f.message and np.isposinf(f.medians[-1].median)
     bad = A.median_vs_n_fit({10: [np.inf, np.inf], 20: [1.0, np.inf, np.inf]}, n_boot=50)
     assert not bad.ok and np.isnan(bad.prop) and "no fit" in bad.message
-
-
-# ----------------------------------------------------------------------------- K* vs N
-def synthetic_sweeps(exponent, Ns=(10, 20, 40), C=20.0, seeds=3, noise=0.02, seed=0):
-    rng = np.random.default_rng(seed)
-    Ks = np.geomspace(10, 1e5, 13)
-    out = {}
-    for N in Ns:
-        kstar = C * N**exponent
-        K = np.repeat(Ks, seeds)
-        acc = sigmoid(np.log10(K), 8.0, np.log10(kstar), 0.5, 0.5) + noise * rng.standard_normal(len(K))
-        out[N] = (K, np.clip(acc, 0, 1))
-    return out
 
 
 @pytest.mark.parametrize("exponent", [1.0, 1.43])
@@ -116,34 +107,6 @@ def test_kstar_vs_n_flat_sweep_is_left_out_and_degenerate_data_give_nan():
     sw[20] = (K, np.full(len(K), 0.5))
     g = A.kstar_vs_n_fit(sw, n_boot=20)
     assert not g.ok and np.isnan(g.exponent) and np.isnan(g.exponent_ci_boot[0])
-
-
-# ----------------------------------------------------------------------------- tails
-def test_skewness_ci():
-    rng = np.random.default_rng(0)
-    sym = rng.standard_normal(300)
-    s, ci, n = A.skewness_ci(sym, n_boot=400)
-    assert n == 300 and ci[0] < 0 < ci[1]
-    sk, ci2, _ = A.skewness_ci(rng.exponential(1.0, 300), n_boot=400)  # true skewness 2
-    assert ci2[0] > 1 and sk == pytest.approx(2, abs=0.6)
-    s3, ci3, n3 = A.skewness_ci(np.array([1.0, np.inf, np.nan, 2.0]))  # two finite values
-    assert n3 == 2 and np.isnan(s3) and np.isnan(ci3[0])
-
-
-def test_lognormal_skewness_matches_scipy():
-    for sd in (0.2, 0.5, 1.0):
-        assert A.lognormal_skewness(sd) == pytest.approx(float(stats.lognorm(sd).stats(moments="s")), rel=1e-9)
-
-
-def test_log_normality():
-    rng = np.random.default_rng(3)
-    r = A.log_normality(rng.lognormal(2.0, 0.4, 500))
-    assert r["sd"] == pytest.approx(0.4, rel=0.1) and r["sd_ci"][0] < 0.4 < r["sd_ci"][1]
-    assert r["mu"] == pytest.approx(2.0, abs=0.06)
-    assert r["shapiro_p"] > 0.01
-    # log of a uniform is far from normal
-    assert A.log_normality(np.exp(rng.uniform(0, 1, 500)))["shapiro_p"] < 1e-3
-    assert np.isnan(A.log_normality([1.0, np.inf])["sd"])
 
 
 def test_pooled_relative_times():

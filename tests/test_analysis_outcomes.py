@@ -1,18 +1,10 @@
-"""Tests of the validation analysis of chapters 09, 11 and 12 (lib/icl_kinetics/analysis.py) on synthetic data whose
-answers are known by construction."""
+"""Tests of outcomes across seeds (lib/icl_kinetics/analysis/outcomes.py, chapters 09, 10 and 12) on synthetic
+data whose answers are known by construction."""
 import numpy as np
 import pytest
+from scipy import stats
 
 from icl_kinetics import analysis as A
-
-
-# ----------------------------------------------------------------------------- chapter 09: bimodality
-def test_proportion_ci_wilson_and_empty():
-    p, lo, hi = A.proportion_ci(0, 20)
-    assert p == 0 and lo == pytest.approx(0, abs=1e-12) and 0.1 < hi < 0.2  # Wilson: 0.161 for 0/20
-    p, lo, hi = A.proportion_ci(10, 20)
-    assert p == 0.5 and lo < 0.5 < hi and hi - lo < 0.5
-    assert np.isnan(A.proportion_ci(0, 0)[0])
 
 
 def test_bimodality_stats_two_clusters_vs_unimodal():
@@ -47,64 +39,6 @@ def test_compare_acquisition_times_detects_shift_and_late_acquirers():
     assert np.isnan(A.compare_acquisition_times([np.nan], t_inf)["ratio"])
 
 
-def test_invert_ik_identity_saturation_and_never():
-    t = np.linspace(0, 100, 1001)
-    assert A.invert_ik(t, t, [10.0, 55.5]) == pytest.approx([10.0, 55.5], abs=1e-9)
-    ik = 40 * (1 - np.exp(-t / 10))  # saturates at 40: targets above are never reached
-    tau = A.invert_ik(t, ik, [20.0, 39.0, 41.0])
-    assert tau[0] == pytest.approx(10 * np.log(2), abs=1e-2)
-    assert tau[1] == pytest.approx(-10 * np.log(1 / 40), abs=0.05)
-    assert np.isposinf(tau[2])
-
-
-# ----------------------------------------------------------------------------- chapter 11: eq 16
-def _eq16_run(slope=-0.5, noise=0.0, E=10, T=60, seed=0):
-    """Runs that acquire ICL, whose IWL loss follows slope * log L_ICL on the ICL branch, then fade; after fading
-    L_ICL = slope * log L_IWL."""
-    rng = np.random.default_rng(seed)
-    acc = np.full((E, T), 0.5)
-    icl_loss = np.full((E, T), 0.69)
-    iwl_loss = np.full((E, T), 0.69)
-    for e in range(E):
-        a, f = 5 + e % 5, 35 + e % 5  # acquisition and fading indices
-        acc[e, a:f] = 0.999
-        acc[e, f:] = 0.6
-        li = np.geomspace(1e-4, 5e-2, f - a)[::-1] * np.exp(rng.normal(0, 0.05, f - a))
-        icl_loss[e, a:f] = li
-        iwl_loss[e, a:f] = slope * np.log(li) + noise * rng.standard_normal(f - a)
-        lw = np.geomspace(5e-2, 1e-4, T - f)
-        iwl_loss[e, f:] = lw
-        icl_loss[e, f:] = slope * np.log(lw) + noise * rng.standard_normal(T - f)
-    return dict(icl_acc=acc, icl_loss=icl_loss, iwl_loss=iwl_loss)
-
-
-def test_eq16_fits_recovers_both_slopes():
-    f = A.eq16_fits(_eq16_run(-0.5, noise=0.05), n_boot=500)
-    assert f["which"] == "transient runs" and f["selected"].all()
-    assert f["icl"]["slope"] == pytest.approx(-0.5, abs=0.03)
-    assert f["faded"]["slope"] == pytest.approx(-0.5, abs=0.03)
-    assert A.slope_status(f["icl"]["slope"], f["icl"]["slope_ci"]) == "consistent"
-    g = A.eq16_fits(_eq16_run(-0.2, noise=0.005), n_boot=300)
-    assert g["icl"]["slope"] == pytest.approx(-0.2, abs=0.02)
-    assert A.slope_status(g["icl"]["slope"], g["icl"]["slope_ci"]) == "right sign"
-
-
-def test_eq16_fits_without_transient_runs_falls_back():
-    r = _eq16_run()
-    r["icl_acc"][:, 35:] = 0.999  # nobody fades
-    f = A.eq16_fits(r, n_boot=50)
-    assert "none transient" in f["which"] and f["selected"].all()
-    assert np.isnan(f["faded"]["slope"]) and f["faded"]["n_points"] == 0
-
-
-def test_slope_status():
-    assert A.slope_status(-0.45, (-0.6, -0.4)) == "consistent"
-    assert A.slope_status(-0.2, (-0.3, -0.1)) == "right sign"
-    assert A.slope_status(0.1, (-0.1, 0.3)) == "inconsistent"
-    assert A.slope_status(np.nan, (np.nan, np.nan)) == "untestable"
-
-
-# ----------------------------------------------------------------------------- chapter 12: balanced contexts
 def test_acquisition_vs_k_counts_and_k_half():
     K = np.repeat([100, 200, 400], 4)
     acc = np.array([0.5, 0.5, 0.5, 0.8, 0.5, 0.9, 0.99, 0.7, 0.99, 0.99, 0.76, np.nan])
@@ -141,3 +75,29 @@ def test_suboptimal_plateaus_finds_stuck_runs_only():
     assert list(p["mask"]) == [True, False, False, False]
     assert p["duration"][0] == 15000 and p["level"][0] == pytest.approx(0.75)
 
+
+def test_skewness_ci():
+    rng = np.random.default_rng(0)
+    sym = rng.standard_normal(300)
+    s, ci, n = A.skewness_ci(sym, n_boot=400)
+    assert n == 300 and ci[0] < 0 < ci[1]
+    sk, ci2, _ = A.skewness_ci(rng.exponential(1.0, 300), n_boot=400)  # true skewness 2
+    assert ci2[0] > 1 and sk == pytest.approx(2, abs=0.6)
+    s3, ci3, n3 = A.skewness_ci(np.array([1.0, np.inf, np.nan, 2.0]))  # two finite values
+    assert n3 == 2 and np.isnan(s3) and np.isnan(ci3[0])
+
+
+def test_lognormal_skewness_matches_scipy():
+    for sd in (0.2, 0.5, 1.0):
+        assert A.lognormal_skewness(sd) == pytest.approx(float(stats.lognorm(sd).stats(moments="s")), rel=1e-9)
+
+
+def test_log_normality():
+    rng = np.random.default_rng(3)
+    r = A.log_normality(rng.lognormal(2.0, 0.4, 500))
+    assert r["sd"] == pytest.approx(0.4, rel=0.1) and r["sd_ci"][0] < 0.4 < r["sd_ci"][1]
+    assert r["mu"] == pytest.approx(2.0, abs=0.06)
+    assert r["shapiro_p"] > 0.01
+    # log of a uniform is far from normal
+    assert A.log_normality(np.exp(rng.uniform(0, 1, 500)))["shapiro_p"] < 1e-3
+    assert np.isnan(A.log_normality([1.0, np.inf])["sd"])

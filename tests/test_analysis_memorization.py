@@ -1,5 +1,5 @@
-"""I_K(inf) estimation, power-law fit and K* prediction (chapter 05) on synthetic c1 curves with known integrals."""
-
+"""I_K(inf) estimation, power-law fit and K* prediction (lib/icl_kinetics/analysis/memorization.py, chapter 05)
+on synthetic c1 curves with known integrals, and the inversion of I_K(t) (chapter 09)."""
 import numpy as np
 import pytest
 
@@ -12,7 +12,6 @@ def _grid(T_end, n=301):
     return np.linspace(0.0, T_end, n)
 
 
-# c1 curves with closed-form I_K(inf) = 2 int_0^inf c1
 def exp_decay(t, tm):          # 0.5 e^{-t/tm}: I = tm
     return 0.5 * np.exp(-t / tm)
 
@@ -23,6 +22,29 @@ def sigmoid_drop(t, tm, s):    # plateau at 1/2 then a drop at tm of width s: I 
 
 def power_tail(t, t0, p):      # 0.5 (1 + t/t0)^-p: I = t0/(p-1) for p > 1, divergent for p <= 1
     return 0.5 * (1.0 + t / t0) ** (-p)
+
+
+def _synthetic_run(Ks, seeds_per_k, nu, A0, lr=0.05, steps=40_000, every=200, diverge_K=None):
+    """A fake memorization run whose c1 curves have I_K(inf) = A0 K^nu (exponential decay)."""
+    Ks_, seeds = [], []
+    for i, K in enumerate(Ks):
+        for s in range(seeds_per_k):
+            Ks_.append(K)
+            seeds.append(1000 * i + s)
+    cfg = RunConfig(model="mlp", D=8, N=2, width=16, Ks=tuple(Ks_), seeds=tuple(seeds), wd_attn=(0.0,) * len(Ks_),
+                    steps=steps, eval_every=every, lr=lr, evals=(), probes=("mlp_stats",), n_eval=8)
+    st = np.arange(0, steps + 1, every)
+    t = lr * st
+    rng = np.random.default_rng(1)
+    c1 = []
+    for K in Ks_:
+        tm = A0 * K ** nu * np.exp(0.02 * rng.standard_normal())
+        c = exp_decay(t, tm)
+        if K == diverge_K:
+            c = c + 0.01
+        c1.append(c)
+    c1 = np.array(c1)
+    return {"steps": st, "c1": c1, "train_acc": np.ones_like(c1)}, cfg
 
 
 @pytest.mark.parametrize("T_end", [1000.0, 2000.0, 4000.0])
@@ -95,29 +117,6 @@ def test_noisy_curve_and_nan_samples():
     assert est.value == pytest.approx(100.0, rel=0.02)
 
 
-def _synthetic_run(Ks, seeds_per_k, nu, A0, lr=0.05, steps=40_000, every=200, diverge_K=None):
-    """A fake memorization run whose c1 curves have I_K(inf) = A0 K^nu (exponential decay)."""
-    Ks_, seeds = [], []
-    for i, K in enumerate(Ks):
-        for s in range(seeds_per_k):
-            Ks_.append(K)
-            seeds.append(1000 * i + s)
-    cfg = RunConfig(model="mlp", D=8, N=2, width=16, Ks=tuple(Ks_), seeds=tuple(seeds), wd_attn=(0.0,) * len(Ks_),
-                    steps=steps, eval_every=every, lr=lr, evals=(), probes=("mlp_stats",), n_eval=8)
-    st = np.arange(0, steps + 1, every)
-    t = lr * st
-    rng = np.random.default_rng(1)
-    c1 = []
-    for K in Ks_:
-        tm = A0 * K ** nu * np.exp(0.02 * rng.standard_normal())
-        c = exp_decay(t, tm)
-        if K == diverge_K:
-            c = c + 0.01
-        c1.append(c)
-    c1 = np.array(c1)
-    return {"steps": st, "c1": c1, "train_acc": np.ones_like(c1)}, cfg
-
-
 def test_power_law_fit_recovers_nu_and_kstar(tmp_path):
     Ks = (64, 128, 256, 512, 1024, 2048)
     run, cfg = _synthetic_run(Ks, 3, nu=0.7, A0=2.0, diverge_K=2048)
@@ -153,3 +152,13 @@ def test_kstar_matches_eq13_form():
     k2 = A.kstar_from_scaling(20, 2.0, 0.7)
     assert k2 / k1 == pytest.approx(2 ** (1 / 0.7))
     assert A.kstar_from_scaling(10, 2.0, 0.7, beta0=0.5) / k1 == pytest.approx(np.exp(-0.5 / 0.7))
+
+
+def test_invert_ik_identity_saturation_and_never():
+    t = np.linspace(0, 100, 1001)
+    assert A.invert_ik(t, t, [10.0, 55.5]) == pytest.approx([10.0, 55.5], abs=1e-9)
+    ik = 40 * (1 - np.exp(-t / 10))  # saturates at 40: targets above are never reached
+    tau = A.invert_ik(t, ik, [20.0, 39.0, 41.0])
+    assert tau[0] == pytest.approx(10 * np.log(2), abs=1e-2)
+    assert tau[1] == pytest.approx(-10 * np.log(1 / 40), abs=0.05)
+    assert np.isposinf(tau[2])

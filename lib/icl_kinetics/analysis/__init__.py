@@ -1,0 +1,34 @@
+"""From stored results to the numbers the chapters report: one module per topic of the book.
+
+Functions take the arrays of one run (``Result[run]``, a dict of numpy arrays) and its
+:class:`~icl_kinetics.train.RunConfig`; they do no training and no plotting. Modules: ``runs`` (shared per-run
+tables and K*), ``dynamics`` (chapter 2), ``memorization`` (chapter 5), ``transience`` (chapters 2, 6, 11),
+``scaling`` (chapters 7, 8, 10), ``outcomes`` (chapters 9, 10, 12). Every public name is re-exported here.
+"""
+from .runs import (members, sweep_threshold, acquired, SETTING_FIELDS, settings_table, safe_sweep_threshold,
+                   n_context, censored_t_icl)
+from .memorization import (IKInfinity, ik_infinity, memorization_table, ScalingFit, fit_memorization_scaling,
+                           kstar_from_scaling, kstar_table, invert_ik, half_range_fits)
+from .transience import (TRANSIENCE_CLASSES, ACQUIRE_ACC, FADE_ACC, acquisition_index, transience_index,
+                         transience_time, classify_transience, branch_mask,
+                         loss_relation_fit, lambert_w_prediction, member_transience_ode,
+                         eq16_fits, slope_status, collapses)
+from .dynamics import crossing_time, member_icl_ode
+from .scaling import (CensoredMedian, censored_median, MedianVsN, median_vs_n_fit, KStarVsN, kstar_vs_n_fit,
+                      pooled_relative_times, ticl_times, ticl_seeds, seed_consistency)
+from .outcomes import (skewness_ci, lognormal_skewness, log_normality, BC_UNIFORM, bimodality_stats,
+                       compare_acquisition_times, acquisition_vs_k, k_half,
+                       stratified_permutation_test, suboptimal_plateaus, bimodality_test)
+
+__all__ = [
+    "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table", "safe_sweep_threshold",
+    "n_context", "censored_t_icl", "IKInfinity", "ik_infinity", "memorization_table", "ScalingFit",
+    "fit_memorization_scaling", "kstar_from_scaling", "kstar_table", "invert_ik", "half_range_fits",
+    "TRANSIENCE_CLASSES", "ACQUIRE_ACC", "FADE_ACC", "acquisition_index", "transience_index", "transience_time",
+    "classify_transience", "branch_mask", "loss_relation_fit", "lambert_w_prediction", "member_transience_ode",
+    "eq16_fits", "slope_status", "collapses", "crossing_time", "member_icl_ode", "CensoredMedian",
+    "censored_median", "MedianVsN", "median_vs_n_fit", "KStarVsN", "kstar_vs_n_fit", "pooled_relative_times",
+    "ticl_times", "ticl_seeds", "seed_consistency", "skewness_ci", "lognormal_skewness", "log_normality",
+    "BC_UNIFORM", "bimodality_stats", "compare_acquisition_times", "acquisition_vs_k", "k_half",
+    "stratified_permutation_test", "suboptimal_plateaus", "bimodality_test"
+]

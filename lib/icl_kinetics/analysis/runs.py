@@ -1,0 +1,95 @@
+"""Per-run tables shared by the chapters: members of an ensemble (K, seed, weight decay), the authors' sigmoid
+threshold K* (chapters 1, 2, 7, 12), the censored t_ICL of each member, and the settings table every chapter shows."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import fits
+from ..train import RunConfig
+
+
+def members(cfg: RunConfig) -> dict:
+    """Per-member K (inf for K = infinity), seed and attention weight decay as numpy arrays."""
+    return {"K": np.array([np.inf if k is None else k for k in cfg.Ks], float),
+            "seed": np.asarray(cfg.seeds), "wd_attn": np.asarray(cfg.wd_attn, float)}
+
+
+def sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500) -> fits.Threshold:
+    """K* from the sigmoid fit of final ICL accuracy against log10 K (the authors' analysis)."""
+    K = members(cfg)["K"]
+    return fits.fit_threshold(K, run["final_icl_acc"], n_boot=n_boot)
+
+
+def acquired(run: dict, threshold: float = 0.95) -> np.ndarray:
+    """(E,) bool: the member's ICL accuracy exceeded `threshold` at some evaluation."""
+    return np.nanmax(run["icl_acc"], axis=1) > threshold
+
+
+SETTING_FIELDS = ("model", "D", "N", "width", "lr", "batch", "steps", "eval_every", "n_eval")
+
+
+def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
+    """A Markdown table comparing run configurations, e.g. {"paper": cfg_paper, "cpu (this book)": cfg}.
+
+    Adds the number of runs (members), the distinct K values and attention weight decays.
+    """
+    def fmt_k(cfg):
+        ks = sorted({np.inf if k is None else k for k in cfg.Ks})
+        s = ", ".join("inf" if k == np.inf else f"{int(k)}" for k in ks)
+        return s if len(s) < 60 else f"{len(ks)} values, {ks[0]:g} to {ks[-1]:g}"
+
+    rows = list(fields) + ["runs", "K", "attention wd"]
+    head = "| setting | " + " | ".join(configs) + " |\n|---|" + "---|" * len(configs) + "\n"
+    body = ""
+    for r in rows:
+        vals = []
+        for cfg in configs.values():
+            if r == "runs":
+                vals.append(str(cfg.E))
+            elif r == "K":
+                vals.append(fmt_k(cfg))
+            elif r == "attention wd":
+                vals.append(", ".join(f"{w:g}" for w in sorted(set(cfg.wd_attn))))
+            else:
+                vals.append(f"{getattr(cfg, r):g}" if isinstance(getattr(cfg, r), float) else str(getattr(cfg, r)))
+        body += f"| {r} | " + " | ".join(vals) + " |\n"
+    return head + body
+
+
+def safe_sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500):
+    """:func:`sweep_threshold` that never raises: returns (Threshold, note).
+
+    On degenerate data (e.g. every run at chance, too few K values) the sigmoid fit can fail; the Threshold then
+    holds NaNs and ``note`` says why. A fit whose K* sits on the edge of its allowed range (the sampled K range
+    +- 0.5 decades) is returned with a note, because such a K* only bounds the threshold.
+    """
+    K = members(cfg)["K"]
+    acc = np.asarray(run["final_icl_acc"], float)
+    ok = np.isfinite(K) & np.isfinite(acc)
+    nan = fits.Threshold(np.nan, (np.nan, np.nan), np.full(4, np.nan), 0)
+    if len(np.unique(K[ok])) < 3:
+        return nan, f"only {len(np.unique(K[ok]))} distinct finite K: no sigmoid fit"
+    if np.ptp(acc[ok]) < 0.05:
+        return nan, f"final ICL accuracy is flat across K ({acc[ok].min():.2f} to {acc[ok].max():.2f}): no transition"
+    try:
+        thr = fits.fit_threshold(K[ok], acc[ok], n_boot=n_boot)
+    except (RuntimeError, ValueError) as e:
+        return nan, f"sigmoid fit failed ({type(e).__name__}: {e})"
+    x = np.log10(K[ok])
+    lo, hi = x.min() - 0.5, x.max() + 0.5
+    b = thr.params[1]
+    if min(b - lo, hi - b) < 1e-3:
+        return thr, "K* lies on the edge of the fitted range: it only bounds the threshold"
+    return thr, "ok"
+
+
+def n_context(cfg: RunConfig) -> int:
+    """The theory's N (number of context items, eqs 5-8): the config's N counts the target, so N - 1."""
+    return cfg.N - 1
+
+
+def censored_t_icl(run: dict) -> np.ndarray:
+    """(E,) t_ICL in iterations (first evaluation with ICL accuracy > 0.95), +inf for members that never got there
+    within the step budget (``run["t_icl"]`` is NaN for them): right-censored, not missing."""
+    t = np.asarray(run["t_icl"], float)
+    return np.where(np.isfinite(t), t, np.inf)

@@ -1,0 +1,277 @@
+"""Chapters 7, 8 and 10: K* against N (Fig 6a, A.7), t_ICL against N (Fig 6b, A.5) and whether a seed keeps its
+place across N. Times are training iterations; runs that never acquired ICL within their step budget are
+right-censored: they enter as t_ICL = +inf (never dropped), so medians and order statistics stay valid."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from .. import fits
+from .. import stats as st
+from .runs import censored_t_icl, safe_sweep_threshold
+
+
+def _order_quantile(x, q):
+    """Quantiles by order statistics (no interpolation), so +inf values never turn into NaN."""
+    return np.quantile(np.asarray(x, float), q, method="inverted_cdf")
+
+
+@dataclass
+class CensoredMedian:
+    """Median of right-censored times (censored = +inf) with a percentile bootstrap interval.
+
+    ``median`` is +inf when half or more of the runs are censored (the median is then only bounded below by the
+    step budget); ``ci`` may have an infinite upper end for the same reason. ``boot``: the bootstrap medians.
+    """
+    median: float
+    ci: tuple
+    n: int
+    n_censored: int
+    boot: np.ndarray
+
+
+def censored_median(t, n_boot: int = 2000, seed: int = 0, conf: float = 0.95) -> CensoredMedian:
+    """Median of times `t` where NaN or +inf mean "never happened within the budget" (sorted last).
+
+    The interval resamples runs with replacement (percentile bootstrap, order-statistic quantiles so infinite
+    bootstrap medians are handled). An empty sample gives NaNs.
+    """
+    t = np.asarray(t, float)
+    t = np.where(np.isnan(t), np.inf, t)
+    n, n_cens = len(t), int(np.isinf(t).sum())
+    if n == 0:
+        return CensoredMedian(np.nan, (np.nan, np.nan), 0, 0, np.empty(0))
+    rng = np.random.default_rng(seed)
+    boot = np.median(t[rng.integers(0, n, (n_boot, n))], axis=1) if n_boot else np.empty(0)
+    ci = st.interval(boot, conf, method="inverted_cdf")
+    return CensoredMedian(float(np.median(t)), ci, n, n_cens, boot)
+
+
+@dataclass
+class MedianVsN:
+    """Median t_ICL against N: OLS line, log-log slope and a fit through the origin, with bootstrap intervals.
+
+    ``line``: fits.LineFit of median = slope N + intercept (its t intervals treat the medians as exact points
+    scattered about a line). ``*_boot`` intervals resample runs within each N and refit (they carry the seed noise
+    of each median). ``loglog``: fits.LineFit of log10 median against log10 N (slope 1 = linear scaling).
+    ``prop``: least-squares constant c of median = c N (through the origin). ``medians``: per-N
+    :class:`CensoredMedian` with their own bootstrap intervals. ``n_boot_ok``: bootstrap replicates
+    whose medians were all finite. ``ok`` False (and NaNs) when fewer than 3 N have a finite median.
+    """
+    N: np.ndarray
+    medians: list  # CensoredMedian per N
+    line: object
+    loglog: object
+    prop: float
+    slope_ci_boot: tuple
+    intercept_ci_boot: tuple
+    loglog_ci_boot: tuple
+    prop_ci_boot: tuple
+    n_boot_ok: int
+    ok: bool
+    message: str = ""
+
+
+def median_vs_n_fit(times: dict, n_boot: int = 2000, seed: int = 0, paired: bool = False,
+                    min_n: int = 3) -> MedianVsN:
+    """Fit median t_ICL against N from ``times = {N: (E,) t_ICL, censored = inf or NaN}``.
+
+    ``paired=True``: run i at every N shares its seed (same initialisation), so the bootstrap draws the same run
+    indices at every N (all N need the same number of runs); otherwise runs are resampled independently per N.
+    ``min_n``: fewest N with a finite median needed for a fit (with 2, the OLS intervals are degenerate: use the
+    bootstrap ones).
+
+    N with an infinite median (half or more of the runs censored) are left out of the fits (listed in
+    ``message``); the bootstrap skips replicates in which a used N's median is infinite.
+    """
+    Ns = np.array(sorted(times), float)
+    meds = [censored_median(times[n], n_boot=n_boot, seed=seed) for n in sorted(times)]
+    m = np.array([c.median for c in meds])
+    use = np.isfinite(m) & (m > 0)
+    nan2 = (np.nan, np.nan)
+    dropped = [int(n) for n in Ns[~use]]
+    msg = f"N = {dropped} left out: median not finite (half or more runs censored)" if dropped else ""
+    if use.sum() < max(min_n, 2):
+        return MedianVsN(Ns, meds, None, None, np.nan, nan2, nan2, nan2, nan2, 0, False,
+                         (msg + "; " if msg else "") + f"only {use.sum()} N with a finite median: no fit")
+    x, y = Ns[use], m[use]
+    line, loglog = fits.linear_fit(x, y), fits.power_law_fit(x, y)
+    prop = float((x * y).sum() / (x * x).sum())
+    samples = [np.where(np.isnan(np.asarray(times[n], float)), np.inf, np.asarray(times[n], float))
+               for n in np.array(sorted(times))[use]]
+    if paired and len({len(s) for s in samples}) != 1:
+        raise ValueError("paired=True needs the same number of runs at every N")
+    sizes = np.cumsum([0] + [len(s) for s in samples])
+    pooled = np.concatenate(samples)
+    blocks = [np.arange(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+
+    def refit(idx):  # paired: one draw of run indices shared by every N; else a draw within each N's block
+        mb = (np.array([np.median(s[idx]) for s in samples]) if paired else
+              np.array([np.median(pooled[idx[a:b]]) for a, b in zip(sizes[:-1], sizes[1:])]))
+        if not np.all(np.isfinite(mb)) or np.any(mb <= 0):
+            return None
+        s, b = np.polyfit(x, mb, 1)
+        return (s, b, np.polyfit(np.log10(x), np.log10(mb), 1)[0], (x * mb).sum() / (x * x).sum())
+
+    boot = np.asarray(st.replicates(refit, n=len(samples[0]), n_boot=n_boot, seed=seed,
+                                    groups=None if paired else blocks)).reshape(-1, 4)
+    ci = [st.interval(boot[:, j]) if len(boot) else nan2 for j in range(4)]
+    return MedianVsN(Ns, meds, line, loglog, prop, ci[0], ci[1], ci[2], ci[3], len(boot), True, msg)
+
+
+@dataclass
+class KStarVsN:
+    """K* per N and the power law K* = C N^exponent fitted in log10-log10.
+
+    ``k_star``/``notes``: the sigmoid fit of :func:`safe_sweep_threshold` per N (NaN where it failed);
+    ``used``: N entering the power law (note "ok", i.e. a fitted K* inside the sampled K range).
+    ``ci`` (nN, 2): per-N 95% interval from the joint bootstrap; ``exponent_ci_boot``: 95% interval of the
+    exponent from the same bootstrap (every replicate resamples seeds within each K at every N, refits every K*,
+    refits the line), so the K* uncertainty is propagated. ``line``: fits.LineFit of log10 K* vs log10 N, whose
+    ``slope_ci`` treats the K* as exact. ``boot``: (n_boot_ok, nN) bootstrap K*.
+    """
+    N: np.ndarray
+    k_star: np.ndarray
+    ci: np.ndarray
+    notes: list
+    used: np.ndarray
+    line: object
+    exponent: float
+    exponent_ci_boot: tuple
+    boot: np.ndarray
+    n_boot_ok: int
+    ok: bool
+    message: str = ""
+
+
+def _kstar_point(K, acc):
+    """K* and note of :func:`safe_sweep_threshold` for plain arrays (no bootstrap of its own)."""
+    K = np.asarray(K, float)
+    cfg = SimpleNamespace(Ks=tuple(K), seeds=tuple(range(len(K))), wd_attn=(0.0,) * len(K))  # what members() reads
+    thr, note = safe_sweep_threshold({"final_icl_acc": np.asarray(acc, float)}, cfg, n_boot=0)
+    return thr, note
+
+
+def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
+    """K*(N) and the exponent of K* ~ N^exponent from ``sweeps = {N: (K (E,), final ICL accuracy (E,))}``.
+
+    Each K* is the authors' sigmoid fit (:func:`safe_sweep_threshold`). The exponent is an OLS line of log10 K*
+    on log10 N over the N whose fit is "ok". Its bootstrap interval resamples seeds within each (N, K), refits
+    the sigmoid at every N and the line; replicates in which a used N's fit fails are skipped (counted in
+    ``n_boot_ok``). Fewer than 2 usable N give ``ok=False`` and NaNs.
+    """
+    Ns = np.array(sorted(sweeps), float)
+    data = [(np.asarray(sweeps[n][0], float), np.asarray(sweeps[n][1], float)) for n in sorted(sweeps)]
+    pts = [_kstar_point(K, a) for K, a in data]
+    ks = np.array([t.k_star for t, _ in pts], float)
+    notes = [note for _, note in pts]
+    used = np.array([note == "ok" and np.isfinite(k) for k, note in zip(ks, notes)])
+    # one bootstrap draw resamples seeds within each K at every used N: the (N, K) groups of all used N, in order,
+    # as index arrays into the concatenated accuracies; each N's resampled accuracies go back on its K positions
+    starts = np.cumsum([0] + [len(a) for _, a in data])
+    groups = [[np.flatnonzero(K == k) for k in np.unique(K)] for K, _ in data]
+    flat = [starts[i] + g for i in np.flatnonzero(used) for g in groups[i]]
+    acc_all = np.concatenate([a for _, a in data]) if data else np.empty(0)
+
+    def refit(idx):
+        row, pos = np.full(len(Ns), np.nan), 0
+        for i in np.flatnonzero(used):
+            K, a = data[i]
+            order = np.concatenate(groups[i])
+            a_b = np.empty_like(a)
+            a_b[order] = acc_all[idx[pos:pos + len(order)]]
+            pos += len(order)
+            row[i] = _kstar_point(K, a_b)[0].k_star
+        return row
+
+    boot = (np.asarray(st.replicates(refit, n_boot=n_boot, seed=seed, groups=flat)).reshape(-1, len(Ns))
+            if used.any() else np.full((n_boot, len(Ns)), np.nan))
+    ok_rows = np.all(np.isfinite(boot[:, used]), axis=1) if used.any() else np.zeros(n_boot, bool)
+    boot = boot[ok_rows]
+    ci = np.full((len(Ns), 2), np.nan)
+    for i in np.flatnonzero(used):
+        if len(boot):
+            ci[i] = st.interval(boot[:, i])
+    nan2 = (np.nan, np.nan)
+    if used.sum() < 2:
+        return KStarVsN(Ns, ks, ci, notes, used, None, np.nan, nan2, boot, len(boot), False,
+                        f"only {used.sum()} N with a usable K*: no power-law fit")
+    x = np.log10(Ns[used])
+    line = fits.power_law_fit(Ns[used], ks[used])
+    slopes = np.array([np.polyfit(x, np.log10(r[used]), 1)[0] for r in boot])
+    eci = st.interval(slopes)
+    msg = "" if used.all() else f"N = {[int(n) for n in Ns[~used]]} left out of the power law"
+    return KStarVsN(Ns, ks, ci, notes, used, line, float(line.slope), eci, boot, len(boot), True, msg)
+
+
+def pooled_relative_times(times: dict) -> tuple:
+    """Pool t_ICL over N after dividing each N's times by its (censored) median. Returns (ratios of the
+    acquired runs, number of censored runs left out). N whose median is not finite contribute nothing."""
+    out, n_cens = [], 0
+    for n in sorted(times):
+        t = np.asarray(times[n], float)
+        t = np.where(np.isnan(t), np.inf, t)
+        med = float(np.median(t))
+        n_cens += int(np.isinf(t).sum())
+        if np.isfinite(med) and med > 0:
+            out.append(t[np.isfinite(t)] / med)
+    return (np.concatenate(out) if out else np.empty(0)), n_cens
+
+
+def ticl_times(result) -> dict:
+    """{N: censored t_ICL (E,)} for a ``ticl_vs_n``-like result (runs named by N, e.g. ``N20``)."""
+    cfgs = result.configs()
+    return {cfgs[r].N: censored_t_icl(result[r]) for r in cfgs}
+
+
+def ticl_seeds(result) -> dict:
+    """{N: (E,) seeds} for a ``ticl_vs_n``-like result, to pair runs across N."""
+    cfgs = result.configs()
+    return {cfgs[r].N: np.asarray(cfgs[r].seeds) for r in cfgs}
+
+
+def seed_consistency(times: dict, seeds: dict, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Does a seed (an initialisation) keep its place in the t_ICL distribution across N?
+
+    Uses the seeds present at every N with a finite t_ICL. ``L`` (n_seeds, nN): ln(t_ICL / median at that N).
+    ``icc``: one-way intraclass correlation ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW), the share of the variance
+    of L that is between seeds (1: t_ICL / N is fixed by the initialisation; 0: no seed effect), with a 95%
+    bootstrap over seeds ``icc_ci``; ``r_mean``: mean Pearson correlation of L between pairs of N; ``seed_effect``:
+    per-seed mean of L over N (if t_ICL = c N e^-beta0, an estimate of -beta0 + const); ``sd_seed_effect`` its sd.
+    NaNs when fewer than 3 common seeds or 2 N.
+    """
+    Ns = sorted(times)
+    common = set.intersection(*[set(np.asarray(seeds[n]).tolist()) for n in Ns]) if Ns else set()
+    rows = []
+    for sd in sorted(common):
+        r = []
+        for n in Ns:
+            t = np.asarray(times[n], float)
+            t = np.where(np.isnan(t), np.inf, t)
+            med = np.median(t)
+            v = t[np.flatnonzero(np.asarray(seeds[n]) == sd)[0]]
+            r.append(np.log(v / med) if np.isfinite(v) and np.isfinite(med) and med > 0 else np.nan)
+        rows.append(r)
+    L = np.array(rows, float).reshape(-1, len(Ns))
+    L = L[np.all(np.isfinite(L), axis=1)]
+    out = dict(N=np.array(Ns), L=L, n_seeds=len(L), icc=np.nan, icc_ci=(np.nan, np.nan), r_mean=np.nan,
+               seed_effect=np.full(len(L), np.nan), sd_seed_effect=np.nan)
+    n, k = L.shape
+    if n < 3 or k < 2:
+        return out
+
+    def icc(M):
+        m = M.mean(1)
+        msb = k * np.var(m, ddof=1)
+        msw = ((M - m[:, None]) ** 2).sum() / (len(M) * (k - 1))
+        den = msb + (k - 1) * msw
+        return (msb - msw) / den if den > 0 else np.nan
+
+    est, ci = st.bootstrap(icc, L, n_boot=n_boot, seed=seed)
+    cc = np.corrcoef(L.T)
+    out.update(icc=est, icc_ci=ci,
+               r_mean=float(cc[np.triu_indices(k, 1)].mean()), seed_effect=L.mean(1),
+               sd_seed_effect=float(np.std(L.mean(1), ddof=1)))
+    return out

@@ -1,0 +1,137 @@
+"""The book's statistics, in one place: the bootstrap (plain, within groups, by clusters), the percentile
+interval, binomial intervals, and the first time a curve crosses a level.
+
+Every interval in the analysis comes from :func:`interval` with a ``conf`` argument (0.95 by default); every
+bootstrap draws its indices with :func:`resample`, so a given seed gives the same replicates wherever it is
+used. Used by every chapter through :mod:`icl_kinetics.analysis` and :mod:`icl_kinetics.fits`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as _scipy_stats
+
+
+# ----------------------------------------------------------------------------- intervals
+def interval(values, conf: float = 0.95, method: str = "linear") -> tuple:
+    """Central percentile interval ``(low, high)`` holding `conf` of `values` (NaNs ignored).
+
+    ``method`` is numpy's quantile method: "linear" (the default, ``np.percentile``) or "inverted_cdf" (order
+    statistics, for samples holding +inf, e.g. censored times). An empty sample gives ``(nan, nan)``.
+    """
+    v = np.asarray(values, float).ravel()
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return (np.nan, np.nan)
+    q = (1.0 - conf) / 2
+    if method == "linear":
+        p = round(100.0 * q, 10)  # conf = 0.95 -> percentiles 2.5 and 97.5 exactly
+        lo, hi = np.percentile(v, [p, 100.0 - p])
+    else:
+        lo, hi = np.quantile(v, [q, 1.0 - q], method=method)
+    return (float(lo), float(hi))
+
+
+def wilson_interval(k, n, conf: float = 0.95):
+    """Wilson score interval for a binomial proportion k/n (arrays allowed)."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    z = _scipy_stats.norm.ppf(0.5 + conf / 2)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+def proportion_ci(k, n, conf: float = 0.95) -> tuple:
+    """(k/n, low, high) with the Wilson score interval; NaNs when n = 0."""
+    k, n = int(k), int(n)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    lo, hi = wilson_interval(k, n, conf)
+    return k / n, float(lo), float(hi)
+
+
+# ----------------------------------------------------------------------------- bootstrap
+def resample(rng: np.random.Generator, n: int | None = None, groups=None, clusters=None) -> np.ndarray:
+    """Indices of one bootstrap sample.
+
+    * ``n``: draw n of range(n) with replacement;
+    * ``groups`` (list of index arrays): draw within each group, as many as it holds (a stratified bootstrap,
+      e.g. seeds within each K), concatenated in group order;
+    * ``clusters`` (list of index arrays): draw whole clusters with replacement (e.g. every evaluation of a
+      member), concatenated.
+    """
+    if groups is not None:
+        return np.concatenate([np.asarray(g)[rng.integers(0, len(g), len(g))] for g in groups])
+    if clusters is not None:
+        return np.concatenate([clusters[i] for i in rng.integers(0, len(clusters), len(clusters))])
+    return rng.integers(0, n, n)
+
+
+def replicates(fn, n: int | None = None, n_boot: int = 1000, seed: int = 0, groups=None, clusters=None,
+               rng: np.random.Generator | None = None, skip=(RuntimeError, ValueError)) -> list:
+    """``fn(idx)`` for `n_boot` bootstrap index samples (:func:`resample`). A replicate whose ``fn`` raises one of
+    `skip` or returns None is left out. Returns the list of kept values (pass ``rng`` to continue a stream)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
+    out = []
+    for _ in range(n_boot):
+        idx = resample(rng, n, groups, clusters)
+        try:
+            v = fn(idx)
+        except skip:
+            continue
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def bootstrap(fn, samples, n_boot: int = 1000, seed: int = 0, conf: float = 0.95, groups=None):
+    """Percentile bootstrap of a statistic fn(samples) -> float; samples resampled along axis 0 (within
+    `groups` if given). Non-finite replicates are skipped.
+
+    Returns (estimate, (low, high)).
+    """
+    samples = np.asarray(samples)
+    vals = [v for v in replicates(lambda i: fn(samples[i]), len(samples), n_boot, seed, groups=groups)
+            if np.isfinite(v)]
+    return float(fn(samples)), interval(vals, conf)
+
+
+# ----------------------------------------------------------------------------- first crossings
+def first_index(mask) -> np.ndarray:
+    """Per row of a boolean (E, T) array, the first True column; -1 when the row has none."""
+    mask = np.asarray(mask, bool)
+    return np.where(mask.any(1), mask.argmax(1), -1)
+
+
+def first_crossing(x, curves, level: float, strict: bool = False, interpolate: bool = False) -> np.ndarray:
+    """(E,) first ``x`` at which each row of `curves` (E, T) reaches `level`; NaN where it never does.
+
+    ``strict``: "reaches" means ``> level`` (else ``>= level``). ``interpolate``: the crossing is linearly
+    interpolated between the two samples around it (else the first sample at or past it). NaN samples never
+    count as reaching the level. This is the one crossing helper: t_ICL (ICL accuracy > 0.95), acquisition
+    times, beta reaching log N, tau_K (I_K reaching t_ICL) all use it.
+    """
+    x = np.asarray(x, float)
+    curves = np.atleast_2d(np.asarray(curves, float))
+    c = np.nan_to_num(curves, nan=-np.inf)
+    idx = first_index(c > level if strict else c >= level)
+    out = np.where(idx >= 0, x[np.clip(idx, 0, None)], np.nan)
+    if interpolate:
+        for e in np.flatnonzero(idx > 0):
+            j = idx[e]
+            y0, y1 = curves[e, j - 1], curves[e, j]
+            out[e] = x[j - 1] + (level - y0) / (y1 - y0) * (x[j] - x[j - 1])
+    return out
+
+
+# ----------------------------------------------------------------------------- shape of a distribution
+def bimodality_coefficient(x) -> float:
+    """Sarle's bimodality coefficient (g^2 + 1) / (kappa + 3 (n-1)^2 / ((n-2)(n-3))); > 5/9 suggests bimodality."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 4:
+        return np.nan
+    g = _scipy_stats.skew(x, bias=False)
+    kappa = _scipy_stats.kurtosis(x, bias=False)
+    return float((g**2 + 1) / (kappa + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
