@@ -1,0 +1,34 @@
+"""Shared fixtures: one smoke-profile build of the whole book per test session (tests/test_book.py checks that
+it succeeds, tests/test_browser.py opens its pages)."""
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class BookBuild:
+    root: Path        # the --path-output directory: pages under root/_build/html
+    returncode: int
+    log: str
+
+    @property
+    def html(self) -> Path:
+        return self.root / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory) -> BookBuild:
+    """Builds the book (Jupyter Book 1.x, Sphinx) once, at the smoke profile unless ICL_PROFILE says otherwise,
+    into a temporary directory: the working tree's _build is left alone."""
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, ICL_PROFILE=os.environ.get("ICL_PROFILE", "smoke"))
+    jb = Path(sys.executable).parent / "jupyter-book"
+    r = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+                       capture_output=True, text=True, env=env, timeout=1800)
+    return BookBuild(out, r.returncode, r.stdout[-4000:] + r.stderr[-4000:])
