@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -105,3 +106,69 @@ def test_iwl_eval_with_infinite_members():
     assert x.shape == (3, 16, 10, 8)
     d = torch.cdist(x[1].reshape(-1, 8), b.items[:12], compute_mode="donot_use_mm_for_euclid_dist").argmin(1)
     assert all(len(set(row.tolist())) == 10 for row in d.view(16, 10))
+
+
+# ----------------------------------------------------------------------------- the pool sampler for K = infinity
+def test_pool_sampler_items_distinct_within_sequences_and_uniform():
+    P, E, B, N = 97, 3, 400, 8
+    g = torch.Generator().manual_seed(0)
+    idx = data._pooled_items(E, B, N, P, g, "cpu")  # (E, B, N)
+    ctx = idx[..., :-1]
+    assert idx.shape == (E, B, N) and int(idx.min()) >= 0 and int(idx.max()) < P
+    assert all(len(set(row.tolist())) == N - 1 for row in ctx.reshape(-1, N - 1))  # no repeat in a context
+    counts = torch.bincount(ctx.flatten(), minlength=P).numpy()
+    from scipy.stats import chisquare
+    assert chisquare(counts).pvalue > 1e-3  # every pool item equally likely
+
+
+def test_pool_sampler_labels_carry_no_information_about_items():
+    """The same pool item gets +1 and -1 equally often across sequences: nothing to memorise."""
+    bank = data.ItemBank.create((None,) * 2, 8, [0, 1], pool=64)
+    g = torch.Generator().manual_seed(1)
+    x, lab = data.sample_train(bank, 2000, 6, g)
+    ctx, ctx_lab = x[:, :, :-1].reshape(-1, 8), lab[:, :, :-1].flatten()  # the target repeats a context token
+    item = torch.cdist(ctx, bank.pool).argmin(1)  # which pool item each context token shows
+    assert torch.allclose(bank.pool[item], ctx)
+    plus = torch.bincount(item, weights=(ctx_lab > 0).double(), minlength=64)
+    total = torch.bincount(item, minlength=64).double()
+    from scipy.stats import chi2_contingency
+    assert chi2_contingency(np.stack([plus.numpy(), (total - plus).numpy()])).pvalue > 1e-3  # label independent
+    assert torch.equal(x[:, :, -1:].expand_as(x[:, :, :-1]).eq(x[:, :, :-1]).all(-1).any(-1),
+                       torch.ones(2, 2000, dtype=torch.bool))  # the target copies a context item
+
+
+def test_pool_sampler_matches_fresh_sampling_within_noise():
+    """t_ICL and the mean ICL curve with a deliberately small pool (each item reused ~10 times per step) agree
+    with exact fresh sampling: Mann-Whitney p > 0.05 on t_ICL, and the mean curves within 3 standard errors."""
+    from scipy.stats import mannwhitneyu
+
+    from icl_kinetics.train import RunConfig, train
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runs = {pool: train(RunConfig(model="transformer1", D=8, N=6, width=16, lr=0.1, batch=32, Ks=(None,) * 32,
+                                      seeds=tuple(range(32)), wd_attn=(0.0,) * 32, steps=1500, eval_every=25,
+                                      n_eval=256, evals=("icl",), early_stop=0.99, pool=pool), progress=False)
+                for pool in (0, 512)}
+    finally:
+        torch.set_num_threads(n)
+    t0, t1 = runs[0]["t_icl"], runs[512]["t_icl"]
+    assert not np.isnan(t0).any() and not np.isnan(t1).any()
+    assert mannwhitneyu(t0, t1).pvalue > 0.05
+    assert 0.8 < np.median(t1) / np.median(t0) < 1.25
+    # curves: after a member stops its accuracy stays at its last value (it is frozen above 0.99)
+    c0, c1 = (np.where(np.isnan(r["icl_acc"]), r["final_icl_acc"][:, None], r["icl_acc"]) for r in runs.values())
+    se = np.sqrt(c0.var(0) / len(c0) + c1.var(0) / len(c1)) + 1e-3
+    assert np.all(np.abs(c0.mean(0) - c1.mean(0)) < 3 * se + 0.02)
+
+
+def test_pool_field_is_left_out_of_configs_when_unused():
+    """Configs stored before the pool existed still match: `pool` is written only when set."""
+    from icl_kinetics.train import RunConfig
+    base = dict(model="transformer1", D=8, N=6, width=16, Ks=(None,), seeds=(0,), wd_attn=(0.0,), steps=2,
+                eval_every=1)
+    assert "pool" not in RunConfig(**base).to_dict()
+    c = RunConfig(**base, pool=64)
+    assert c.to_dict()["pool"] == 64 and RunConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ValueError, match="pool=8 < 2N=12"):
+        RunConfig(**base, pool=8)

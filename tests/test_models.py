@@ -70,3 +70,27 @@ def test_paper_size_parameter_count():
     m = models.build("transformer1", 1, 63, 512, seeds=[0])
     n = sum(p.numel() for p in m.parameters())
     assert 300_000 < n < 320_000  # about 0.31 M, as the authors' model
+
+
+def test_member_matches_plain_transformer_outputs_and_gradients_with_trained_layernorm():
+    """The fused forward of OneLayerTransformer (no N x W tensors) is exact algebra: with random LayerNorm
+    weights and biases, every member's output and every parameter gradient equal the stock-layer model's."""
+    E, D, width = 3, 6, 16
+    x, lab = _batch(E=E, D=D, N=9)
+    ens = models.build("transformer1", E, D, width, seeds=[1, 2, 3])
+    g = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        ens.ln.weight.copy_(1 + 0.5 * torch.randn(ens.ln.weight.shape, generator=g))
+        ens.ln.bias.copy_(0.5 * torch.randn(ens.ln.bias.shape, generator=g))
+    z = ens(x, lab)
+    torch.nn.functional.softplus(-lab[:, :, -1] * z).sum().backward()
+    t = models.tokens(x, lab, one_hot=True)
+    for e in range(E):
+        plain = models.PlainOneLayerTransformer.from_member(ens, e)
+        zp = plain(t[e])
+        torch.testing.assert_close(z[e], zp, rtol=1e-5, atol=1e-5)
+        torch.nn.functional.softplus(-lab[e, :, -1] * zp).sum().backward()
+        torch.testing.assert_close(ens.ln.weight.grad[e, 0], plain.ln.weight.grad, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(ens.ln.bias.grad[e, 0], plain.ln.bias.grad, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(ens.qkv.weight.grad[e].T, plain.qkv.weight.grad, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(ens.mlp.l1.weight.grad[e].T, plain.mlp[0].weight.grad, rtol=1e-4, atol=1e-5)

@@ -197,7 +197,7 @@ def test_fuzz_cli_flags(tmp_path_factory, name, profile, device, out_kind, steps
             assert len(stub.calls) == 1 and not stderr.strip()
         else:
             assert rc == 2 and not stub.calls, (args, rc, stderr)
-            lines = [ln for ln in stderr.strip().splitlines() if not ln.startswith("usage:")]
+            lines = [ln for ln in stderr.strip().splitlines() if not ln.startswith(("usage:", " "))]  # argparse usage block
             assert len(lines) == 1 and "error: " in lines[0], stderr
 
 

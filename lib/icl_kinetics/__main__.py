@@ -33,9 +33,11 @@ def main(argv=None) -> int:
     r.add_argument("--gpus", type=int, default=0, help="GPUs per shard (with --executor slurm or local)")
     r.add_argument("--timeout-min", type=int, default=24 * 60, help="time limit of one shard job, in minutes")
     sub.add_parser("scorecard", help="regenerate book/00_results_at_a_glance.md from the claim registry")
-    b = sub.add_parser("bench", help="throughput of the ensembled trainer vs a naive loop and the FLOP floor")
+    b = sub.add_parser("bench", help="throughput of the ensembled trainer vs a naive loop and the roofline; "
+                       "writes results/bench/<device>.json and .txt")
     b.add_argument("--device", default=None)
     b.add_argument("--steps", type=int, default=40)
+    b.add_argument("--out", default=None, help="directory for <device>.json and .txt (default: results/bench)")
     args = p.parse_args(argv)
 
     # 1. everything a command needs is checked before any compute; a user's mistake is one line on stderr
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
                 print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
                       f"on {res.meta['device']}")
         elif args.cmd == "bench":
-            bench.run(args.device, steps=args.steps)
+            bench.run(args.device, steps=args.steps, out=args.out)
         elif args.cmd == "scorecard":
             page = store.REPO_ROOT / "book" / "00_results_at_a_glance.md"
             page.write_text(verdicts.scorecard_markdown())

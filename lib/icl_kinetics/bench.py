@@ -1,21 +1,39 @@
-"""Throughput of the ensembled trainer against a naive loop over plain models and this machine's FLOP floor.
+"""Throughput of the ensembled trainer against a naive loop and this machine's roofline.
 
-``python -m icl_kinetics bench`` prints, for the one-layer transformer and the minimal model at the paper
-size and at the cpu-profile size, model-steps per second for E = 1, 8, 32 members trained at once, for a
-naive loop over plain single ``nn.Module`` models with ``torch.optim.SGD``, and the floor implied by the
-measured matmul rate (FLOPs of one training step / measured FLOP/s).
+``python -m icl_kinetics bench`` measures, for the one-layer transformer and the minimal model at the paper
+size and at the cpu-profile size, model-steps per second (one member trained one SGD step) of
+
+* the ensembled trainer (``train.train``) with E = 1, 8, 32 members at once, with exact K = infinity sampling
+  (fresh Gaussian items) and with the pool sampler (``RunConfig.pool``, fresh labels on pool items);
+* a naive loop over E plain single ``nn.Module`` models (stock layers, ``torch.optim.SGD``, fresh items);
+* the roofline: the larger of FLOPs / measured matmul rate and compulsory bytes / measured memory bandwidth.
+
+Bytes are counted as the traffic no implementation can avoid, per member and step: the sampled items written
+once and read once (2 x B x N x D x 4 bytes) and the parameters read in the forward pass, read in the backward
+pass, their gradient written, and read and written by the update (5 x parameters x 4 bytes). Random-number
+generation and every intermediate tensor are left out, so the roofline is a floor no real step reaches.
+
+Rows go to ``results/bench/<device>.json`` and a text table beside it (``<device>.txt``).
 """
 from __future__ import annotations
 
+import json
+import os
+import platform
+import re
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from . import data, models
+from .experiments import CPU, PAPER
+from .store import REPO_ROOT
 from .train import RunConfig, pick_device, train
 
-SIZES = {"paper": dict(D=63, N=100, width=512), "cpu": dict(D=31, N=20, width=128)}
+SIZES = {name: {k: p[k] for k in ("D", "N", "width", "batch")} for name, p in (("paper", PAPER), ("cpu", CPU))}
+POOL = 2**16  # pool size of the pooled sampler rows
 
 
 def matmul_flops(device, n: int = 1024, seconds: float = 1.0) -> float:
@@ -32,29 +50,52 @@ def matmul_flops(device, n: int = 1024, seconds: float = 1.0) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - t0)
 
 
-def step_flops(model: str, D: int, N: int, width: int, batch: int = 128) -> float:
-    """Matmul FLOPs of one training step of one model as we compute it (forward + backward ~ 3x forward).
+def memory_bandwidth(device, mbytes: int = 256, seconds: float = 1.0) -> float:
+    """Measured copy bandwidth (bytes/s: read + write) of a buffer far larger than the caches."""
+    a = torch.empty(mbytes * 2**20 // 4, device=device).fill_(1.0)
+    b = torch.empty_like(a)
+    b.copy_(a)
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        b.copy_(a)
+        reps += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return 2 * a.numel() * 4 * reps / (time.perf_counter() - t0)
 
-    The MLP dominates; the transformer's attention is the last-query form of models.OneLayerTransformer
-    (three W x W products per sequence and two N x W contractions)."""
+
+def n_params(model: str, D: int, width: int) -> int:
+    return sum(p[0].numel() for p in models.build(model, 1, D, width, (0,)).parameters())
+
+
+def step_flops(model: str, D: int, N: int, width: int, batch: int = 128) -> float:
+    """Matmul FLOPs of one training step of one model (forward + backward ~ 3x forward).
+
+    The MLP on the target; the transformer's attention as models.OneLayerTransformer computes it (the
+    target's query: three W x W products per sequence, two contractions over the N items); the minimal model's
+    similarities (one contraction over the N items)."""
     d_in = D + 2 if model.startswith("transformer") else D
     mlp = 2 * batch * (d_in * width + width * width + width)
-    if model == "transformer1":
-        W = D + 2
-        attn = 2 * batch * (3 * W * W + 2 * N * W)
-    else:
-        attn = 2 * batch * 2 * N * D
+    W = D + 2
+    attn = 2 * batch * (3 * W * W + 2 * N * W) if model == "transformer1" else 2 * batch * N * D
     return 3.0 * (mlp + attn)
 
 
-def _time_ensemble(model, size, E, steps, device):
+def step_bytes(model: str, D: int, N: int, width: int, batch: int = 128) -> float:
+    """Compulsory bytes of one training step of one model (see the module docstring)."""
+    return 4.0 * (2 * batch * N * D + 5 * n_params(model, D, width))
+
+
+def _time_ensemble(model, size, E, steps, device, pool=0):
     """Model-steps per second of train(): the difference of a 2n-step and an n-step run cancels the fixed cost
     (building the ensemble, the evaluations at the start and the end)."""
     def timed(n):
         cfg = RunConfig(model=model, Ks=(None,) * E, seeds=tuple(range(E)), wd_attn=(0.0,) * E, steps=n,
-                        eval_every=n, n_eval=8, evals=("icl",), **size)
+                        eval_every=n, n_eval=8, evals=("icl",), pool=pool, **size)
         t0 = time.perf_counter()
         train(cfg, device=device, progress=False)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         return time.perf_counter() - t0
 
     timed(2)  # warm-up (allocations, kernels)
@@ -62,8 +103,8 @@ def _time_ensemble(model, size, E, steps, device):
 
 
 def _time_naive(model, size, E, steps, device):
-    """A loop over E plain single models, each with its own torch.optim.SGD, data sampled on the device."""
-    D, N, width = size["D"], size["N"], size["width"]
+    """A loop over E plain single models, each with its own torch.optim.SGD, fresh items sampled on the device."""
+    D, N, width, batch = size["D"], size["N"], size["width"], size["batch"]
     nets, opts = [], []
     for e in range(E):
         if model == "transformer1":
@@ -77,7 +118,7 @@ def _time_naive(model, size, E, steps, device):
 
     def one_round():
         for net, opt in zip(nets, opts):
-            x, lab = data.sample_train(bank, 128, N, g)
+            x, lab = data.sample_train(bank, batch, N, g)
             if model == "transformer1":
                 z = net(models.tokens(x, lab, one_hot=True)[0])[None]
             else:
@@ -96,6 +137,13 @@ def _time_naive(model, size, E, steps, device):
     return E * steps / (time.perf_counter() - t0)
 
 
+def device_name(device) -> str:
+    """'cpu-2core' or the CUDA device's name as a file-name slug (e.g. 'nvidia-h100-80gb-hbm3')."""
+    if device.type == "cuda":
+        return re.sub(r"[^a-z0-9]+", "-", torch.cuda.get_device_name(device).lower()).strip("-")
+    return f"cpu-{os.cpu_count()}core"
+
+
 def check_args(steps, members=(1, 8, 32), sizes=("paper", "cpu")) -> None:
     """ValueError for arguments the benchmark cannot use (called before anything is timed)."""
     if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 100_000:
@@ -107,24 +155,44 @@ def check_args(steps, members=(1, 8, 32), sizes=("paper", "cpu")) -> None:
         raise ValueError(f"sizes={sizes!r}: choose from {', '.join(SIZES)}")
 
 
-def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")) -> list[dict]:
+def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu"), out=None) -> list[dict]:
+    """Time every configuration, print the table and write it (json and txt) under `out` (default
+    results/bench/; None-like `out=False` writes nothing)."""
     check_args(steps, members, sizes)
     device = pick_device(device)
-    flops = matmul_flops(device)
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"measured matmul rate {flops / 1e9:.1f} GFLOP/s")
-    header = f"{'model':<13}{'size':<7}{'E':>4}{'ensembled':>12}{'naive loop':>12}{'floor':>10}{'floor/ens':>11}"
-    print("model-steps per second\n" + header)
+    flops, bandwidth = matmul_flops(device), memory_bandwidth(device)
+    name = device_name(device)
+    lines = [f"device {name} ({platform.processor() or platform.machine()}), torch {torch.__version__}, "
+             f"{torch.get_num_threads()} threads; matmul {flops / 1e9:.1f} GFLOP/s, copy {bandwidth / 1e9:.1f} GB/s",
+             "model-steps per second (exact: fresh items; pool: pool sampler, 2^16 items, fresh labels)",
+             f"{'model':<13}{'size':<7}{'E':>4}{'exact':>9}{'pool':>9}{'naive':>9}{'roofline':>10}"
+             f"{'roof/pool':>10}{'pool/naive':>11}"]
+    print("\n".join(lines), flush=True)
     rows = []
     for model in ("transformer1", "minimal"):
         for size_name in sizes:
             size = SIZES[size_name]
-            floor = flops / step_flops(model, **size)
+            roof = min(flops / step_flops(model, **size), bandwidth / step_bytes(model, **size))
             for E in members:
                 n = max(5, steps // E) if size_name == "paper" and device.type == "cpu" else steps
-                ens = _time_ensemble(model, size, E, n, device)
+                exact = _time_ensemble(model, size, E, n, device)
+                pooled = _time_ensemble(model, size, E, n, device, pool=POOL)
                 naive = _time_naive(model, size, min(E, 8), max(2, n // 4), device)
-                rows.append(dict(model=model, size=size_name, E=E, ensembled=ens, naive=naive, floor=floor))
-                print(f"{model:<13}{size_name:<7}{E:>4}{ens:>12.1f}{naive:>12.1f}{floor:>10.1f}"
-                      f"{floor / ens:>11.2f}", flush=True)
+                rows.append(dict(device=name, model=model, size=size_name, E=E, model_steps_per_s=pooled,
+                                 exact_model_steps_per_s=exact, naive_model_steps_per_s=naive,
+                                 roofline_model_steps_per_s=roof, flop_floor=flops / step_flops(model, **size),
+                                 byte_floor=bandwidth / step_bytes(model, **size)))
+                line = (f"{model:<13}{size_name:<7}{E:>4}{exact:>9.1f}{pooled:>9.1f}{naive:>9.1f}{roof:>10.1f}"
+                        f"{roof / pooled:>10.2f}{pooled / naive:>11.2f}")
+                lines.append(line)
+                print(line, flush=True)
+    if out is not False:
+        d = Path(out) if out else REPO_ROOT / "results" / "bench"
+        d.mkdir(parents=True, exist_ok=True)
+        meta = dict(device=name, torch=torch.__version__, threads=torch.get_num_threads(), matmul_flops=flops,
+                    copy_bytes_per_s=bandwidth, steps=steps, pool=POOL,
+                    date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        (d / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+        (d / f"{name}.txt").write_text("\n".join(lines) + "\n")
+        print(f"wrote {d / name}.json and .txt")
     return rows

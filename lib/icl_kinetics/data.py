@@ -6,6 +6,10 @@ Conventions (as in the authors' code, see `official-code.md`):
 * Items are ``x ~ N(0, 1/D)`` in ``D`` dimensions; each item has a label in {-1, +1}.
 * A dataset of ``K`` pairs has exactly ``K/2`` items of each label (a balanced random split).
   ``K = None`` means ``K -> infinity``: fresh items and labels for every sequence.
+* ``pool = P > 0`` (optional, K = infinity only): instead of fresh Gaussian items, every sequence takes N - 1
+  distinct items from a fixed pool of P Gaussian items, with fresh random labels on every use (see
+  :func:`_pooled_items`). No item-label pair ever repeats by design, so nothing can be memorised and the only
+  solution is still ICL; what changes is the cost: B x N indices instead of B x N x D normals.
 * All members of an ensemble share one bank of items (the authors reuse the same items across runs,
   only labels, initialisation and sampling vary); member ``e`` uses the first ``K_e`` items with its own
   labels.
@@ -65,9 +69,10 @@ class ItemBank:
     items: torch.Tensor
     labels: torch.Tensor
     Ks: tuple  # per member, int or None
+    pool: torch.Tensor | None = None  # (P, D) items reused with fresh labels by K = infinity members, or None
 
     @classmethod
-    def create(cls, Ks, D: int, member_seeds, data_seed: int = 10, device="cpu") -> "ItemBank":
+    def create(cls, Ks, D: int, member_seeds, data_seed: int = 10, device="cpu", pool: int = 0) -> "ItemBank":
         Ks = tuple(Ks)
         _check_k(Ks)
         _check_int("D", D, 1)
@@ -90,7 +95,12 @@ class ItemBank:
             lab = torch.ones(k)
             lab[perm[: k // 2]] = -1.0
             labels[e, :k] = lab
-        return cls(items.to(device), labels.to(device), Ks)
+        pool_items = None
+        if pool:
+            _check_int("pool", pool, 2)
+            gp = torch.Generator().manual_seed(data_seed + 1_000_003)  # a stream apart from the finite-K items
+            pool_items = (torch.randn(pool, D, generator=gp) / math.sqrt(D)).to(device)
+        return cls(items.to(device), labels.to(device), Ks, pool_items)
 
     @property
     def E(self) -> int:
@@ -111,7 +121,7 @@ class ItemBank:
     def subset(self, members: torch.Tensor) -> "ItemBank":
         """The bank of the ensemble rows `members` (long tensor of member indices)."""
         rows = members.tolist()
-        return ItemBank(self.items, self.labels[members], tuple(self.Ks[e] for e in rows))
+        return ItemBank(self.items, self.labels[members], tuple(self.Ks[e] for e in rows), self.pool)
 
     def gather(self, idx: torch.Tensor):
         """idx: (E, B, N) long -> x (E, B, N, D), labels (E, B, N)."""
@@ -120,18 +130,47 @@ class ItemBank:
         return x, lab
 
 
-def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool):
-    """Items never seen in training; labels uniform (or exactly balanced); target copies a context item."""
-    x = torch.randn(E, B, N, D, generator=g, device=device) / math.sqrt(D)
+def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool, pool: torch.Tensor | None = None):
+    """Novel items (fresh Gaussians, or distinct pool items, see `_pooled_items`) with labels drawn for this
+    sequence only, uniform (or exactly balanced); the target copies a context item."""
+    if pool is None:
+        x = torch.randn(E, B, N, D, generator=g, device=device).div_(math.sqrt(D))
+    else:
+        idx = _pooled_items(E, B, N, pool.shape[0], g, device)  # (E, B, N)
     if balanced:
         lab = _balanced_labels(E, B, N, g, device)
         src = _same_label_source(lab, g)
     else:
         lab = torch.randint(0, 2, (E, B, N), generator=g, device=device).float() * 2 - 1
         src = torch.randint(0, N - 1, (E, B), generator=g, device=device)
-    x[:, :, -1] = torch.gather(x, 2, src[..., None, None].expand(E, B, 1, D)).squeeze(2)
     lab[:, :, -1] = torch.gather(lab, 2, src[..., None]).squeeze(2)
+    if pool is not None:  # copy the target in index space, then gather every item once
+        idx[:, :, -1] = torch.gather(idx, 2, src[..., None]).squeeze(2)
+        return pool.index_select(0, idx.flatten()).view(E, B, N, D), lab
+    x[:, :, -1] = torch.gather(x, 2, src[..., None, None].expand(E, B, 1, D)).squeeze(2)
     return x, lab
+
+
+def _pooled_items(E: int, B: int, N: int, P: int, g, device) -> torch.Tensor:
+    """(E, B, N) pool indices, distinct within each sequence, every index uniform over the pool of P items.
+
+    Consecutive chunks of N - 1 entries of random permutations of the pool: within a sequence no item repeats
+    (as with fresh Gaussians, where a repeat has probability 0), so no two context tokens show one item with two
+    labels. The last position is a placeholder that `_fresh` overwrites with a copy of a context item.
+
+    Why this is K = infinity for the task: the label of every token is drawn afresh on every use, independent
+    of which pool item it decorates, so E[label | item] = 0 and no item-label association exists to memorise;
+    a sequence is N - 1 distinct i.i.d. N(0, I/D) items with independent uniform labels and a target copying one
+    of them, exactly as with fresh sampling. The one difference is that items recur across sequences (each of
+    the P items appears in about E B (N - 1) / P sequences per step); tests/test_data.py::test_pool_sampler_*
+    check that t_ICL and the ICL curves match fresh sampling within noise.
+    """
+    per_perm = P // (N - 1)  # sequences one permutation of the pool provides
+    n_seq = E * B
+    perms = [torch.randperm(P, generator=g, device=device)[: per_perm * (N - 1)]
+             for _ in range(-(-n_seq // per_perm))]
+    ctx = torch.cat(perms)[: n_seq * (N - 1)].view(E, B, N - 1)
+    return torch.cat([ctx, ctx[..., :1]], dim=-1)
 
 
 def _balanced_labels(E, B, N, g, device):
@@ -172,7 +211,7 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
         _check_balanced_n(N)
     inf = bank.infinite_mask()
     if inf.all():  # K = infinity for every member: no item bank to draw from
-        return _fresh(E, B, N, bank.D, g, device, balanced)
+        return _fresh(E, B, N, bank.D, g, device, balanced, bank.pool)
     if balanced:
         if N % 2:
             raise ValueError(f"balanced contexts need an even N; got N={N}")
@@ -187,7 +226,7 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
         idx[..., -1] = torch.where(present, idx[..., -1], copy)
     x, lab = bank.gather(idx)
     if inf.any():
-        xf, lf = _fresh(E, B, N, bank.D, g, device, balanced)
+        xf, lf = _fresh(E, B, N, bank.D, g, device, balanced, bank.pool)
         m = inf[:, None, None]
         x = torch.where(m[..., None], xf, x)
         lab = torch.where(m, lf, lab)

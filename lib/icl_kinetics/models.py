@@ -110,14 +110,18 @@ def tokens(x, labels, one_hot: bool):
     """Concatenate items and labels; the target's (last) label part is zeroed.
 
     x: (E, B, N, D), labels: (E, B, N) in {-1, +1} -> (E, B, N, D+2) one-hot or (E, B, N, D+1) scalar.
+    Written into one preallocated tensor (one pass over the items, no intermediate copies).
     """
-    lab = labels.clone()
+    E, B, N, D = x.shape
+    t = x.new_empty(E, B, N, D + (2 if one_hot else 1))
+    t[..., :D] = x
     if one_hot:
-        oh = torch.stack([(lab > 0).float(), (lab < 0).float()], dim=-1)  # (E, B, N, 2): +1 -> (1, 0)
-        oh[:, :, -1] = 0.0
-        return torch.cat([x, oh], dim=-1)
-    lab[:, :, -1] = 0.0
-    return torch.cat([x, lab[..., None]], dim=-1)
+        t[..., D] = labels > 0  # +1 -> (1, 0), -1 -> (0, 1)
+        t[..., D + 1] = labels < 0
+    else:
+        t[..., D] = labels
+    t[:, :, -1, D:] = 0.0
+    return t
 
 
 # ----------------------------------------------------------------------------- one-layer transformer
@@ -142,24 +146,41 @@ class OneLayerTransformer(_Ensemble):
         self.qkv.reset(e, g)
         self.mlp.reset(e, g)
 
-    def attend_last(self, h):
-        """h: (E, B, N, W) normalised tokens -> attention output of the last token (E, B, W).
-
-        Exact reassociation of eq (1) for the last query only: score_j = (Wk h_j).(Wq h_N) = h_j . Wk^T Wq h_N
-        and sum_j a_j Wv h_j = Wv sum_j a_j h_j, so no projection of the N context tokens is needed.
-        """
-        W = self.W
-        Wq, Wk, Wv = self.qkv.weight.split(W, dim=-1)  # each (E, W, W), used as x @ W
-        q = torch.bmm(h[:, :, -1], Wq)  # (E, B, W)
-        r = torch.bmm(q, Wk.transpose(1, 2))  # (E, B, W): Wk^T q
-        a = torch.softmax(torch.einsum("ebnw,ebw->ebn", h, r), dim=-1)  # (E, B, N), scale 1.0
-        return torch.bmm(torch.einsum("ebn,ebnw->ebw", a, h), Wv)
-
     def forward(self, x, labels):
-        t = tokens(x, labels, one_hot=True)  # (E, B, N, W)
-        E, B, N, W = t.shape
-        h = self.ln(t.reshape(E, B * N, W)).view(E, B, N, W)
-        u = h[:, :, -1] + self.attend_last(h)  # (E, B, W)
+        """Eq (1) for the target's query, without materialising the tokens or their normalisation.
+
+        Tokens t_j = [x_j, onehot(l_j)] (W = D + 2 features; the target's label part is zero) and
+        h_j = LN(t_j) = (t_j - mu_j) rstd_j * w + b. Only the target's query q = Wq h_N is needed, and with
+        r = Wk^T q the scores are h_j . r = rstd_j (t_j . v - mu_j sum(v)) + b . r, v = w * r; b . r is the same
+        for every j, so it drops out of the softmax. The attention output is Wv sum_j a_j h_j with
+        sum_j a_j h_j = w * sum_j c_j (t_j - mu_j) + b, c_j = a_j rstd_j (the a_j sum to 1). Every step is exact
+        algebra; the N x W tensors t and h are never built, and no gradient flows into an N x W tensor: the items
+        x are read by four contractions (two forward, two backward), which is what bounds the speed at paper
+        size. tests/test_models.py checks outputs and gradients against :class:`PlainOneLayerTransformer`.
+        """
+        E, B, N, D = x.shape
+        W = self.W
+        oh = torch.stack([labels > 0, labels < 0], dim=-1).to(x.dtype)  # (E, B, N, 2): +1 -> (1, 0)
+        oh[:, :, -1] = 0.0  # the target's label is not an input
+        ones = oh.sum(-1)  # (E, B, N): 1 for context tokens, 0 for the target
+        mu = (x.sum(-1) + ones) / W  # (E, B, N) LayerNorm mean over the W features
+        var = (torch.linalg.vector_norm(x, dim=-1) ** 2 + ones) / W - mu * mu  # one-hot entries square to themselves
+        rstd = torch.rsqrt(var + self.ln.eps)  # (E, B, N)
+        w, b = self.ln.weight, self.ln.bias  # (E, 1, W)
+        t_last = torch.cat([x[:, :, -1], oh[:, :, -1]], dim=-1)  # (E, B, W)
+        h_last = (t_last - mu[..., -1:]) * rstd[..., -1:] * w + b  # (E, B, W) = LN(t_N)
+        Wq, Wk, Wv = self.qkv.weight.split(W, dim=-1)  # each (E, W, W), used as x @ W
+        r = torch.bmm(torch.bmm(h_last, Wq), Wk.transpose(1, 2))  # (E, B, W): Wk^T q
+        v = w * r  # (E, B, W)
+        xs = x.reshape(E * B, N, D)  # one sequence per row; contractions as row-vector products (fast on CPU)
+        tv = torch.bmm(v[..., :D].reshape(E * B, 1, D), xs.transpose(1, 2)).view(E, B, N) \
+            + torch.einsum("ebnk,ebk->ebn", oh, v[..., D:])  # t_j . v
+        a = torch.softmax(rstd * (tv - mu * v.sum(-1, keepdim=True)), dim=-1)  # (E, B, N), scale 1.0
+        c = a * rstd  # (E, B, N)
+        ct = torch.cat([torch.bmm(c.reshape(E * B, 1, N), xs).view(E, B, D),
+                        torch.einsum("ebn,ebnk->ebk", c, oh)], dim=-1)  # sum_j c_j t_j
+        mean_h = (ct - (c * mu).sum(-1, keepdim=True)) * w + b  # (E, B, W): sum_j a_j h_j
+        u = h_last + torch.bmm(mean_h, Wv)  # (E, B, W)
         return self.mlp(u).squeeze(-1)  # (E, B)
 
 
@@ -228,8 +249,9 @@ class MinimalModel(_Ensemble):
 
     def attention_logit(self, x, labels):
         """z_ATT of eq (3): (E, B)."""
-        target = x[:, :, -1]  # (E, B, D)
-        sims = torch.einsum("ebnd,ebd->ebn", x[:, :, :-1], target)  # (E, B, N-1)
+        E, B, N, D = x.shape
+        target = x[:, :, -1].reshape(E * B, 1, D)
+        sims = torch.bmm(target, x.reshape(E * B, N, D).transpose(1, 2)).view(E, B, N)[..., :-1]  # x_j . x_target
         a = torch.softmax(self.beta[..., None] * sims, dim=-1)
         return self.w * (a * labels[:, :, :-1]).sum(-1)
 

@@ -45,6 +45,7 @@ class RunConfig:
     early_stop: float | None = None  # stop a member once ICL accuracy exceeds this
     beta0: float = 0.0  # minimal model only
     data_seed: int = 10
+    pool: int = 0  # K = infinity from a pool of this many items with fresh labels (data.py); 0: fresh items
 
     def __post_init__(self):
         # lists become tuples (a config must be hashable) and numpy scalars plain Python numbers (json-able);
@@ -60,8 +61,11 @@ class RunConfig:
         return len(self.seeds)
 
     def to_dict(self) -> dict:
+        """Plain json-able fields. Fields added after results were stored (``_LATER_FIELDS``) are written only
+        when they differ from their default, so the configs stored before them still compare equal."""
         d = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()
+                if not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
@@ -70,6 +74,7 @@ class RunConfig:
 
 
 _SEQUENCE_FIELDS = ("Ks", "seeds", "wd_attn", "evals", "probes")
+_LATER_FIELDS = {"pool": 0}  # field -> default
 SEED_LIMIT = 2**32  # seeds (member and data) are integers in [0, 2^32)
 
 
@@ -126,6 +131,10 @@ def validate(c: RunConfig) -> list[str]:
     for wd in tuple(c.wd_attn) + (c.wd_mlp,):
         if not (_is_real(wd) and math.isfinite(wd) and wd >= 0):
             err.append(f"weight decay {wd!r}: must be a finite number >= 0")
+    if not _is_int(c.pool) or c.pool < 0:
+        err.append(f"pool={c.pool!r}: must be an integer >= 0 (0: fresh items for K = infinity)")
+    elif c.pool and _is_int(c.N) and c.pool < 2 * c.N:
+        err.append(f"pool={c.pool} < 2N={2 * c.N}: a pool must hold many sequences' worth of distinct items")
     if not (_is_real(c.beta0) and math.isfinite(c.beta0)):
         err.append(f"beta0={c.beta0!r}: must be a finite number")
     if not isinstance(c.balanced, bool):
@@ -273,7 +282,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     E = cfg.E
     model = models.build(cfg.model, E, cfg.D, cfg.width, cfg.seeds,
                          **({"beta0": cfg.beta0} if cfg.model == "minimal" else {})).to(device)
-    full_bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device)
+    full_bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device, pool=cfg.pool)
     bank = full_bank
     g = torch.Generator(device=device).manual_seed(sampling_seed(cfg))
     wd_attn_full = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
