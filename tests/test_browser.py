@@ -237,11 +237,16 @@ class Chromium:
             self.take_events(session)
 
     def _screenshot(self, session: str, path: Path):
-        size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
-        height = min(int(size["height"]) + 1, MAX_SHOT_HEIGHT)
-        shot = self.send("Page.captureScreenshot",
-                         {"format": "png", "captureBeyondViewport": True,
-                          "clip": {"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1}}, session)
+        """The whole page: the viewport is made as tall as the page (twice: the layout can change), so the
+        theme lays the page out as it would in such a window (captureBeyondViewport shifts its sidebar)."""
+        height = 900
+        for _ in range(2):
+            size = self.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
+            height = min(max(int(size["height"]) + 1, 900), MAX_SHOT_HEIGHT)
+            self.send("Emulation.setDeviceMetricsOverride",
+                      {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
+            self.evaluate(session, "new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)))")
+        shot = self.send("Page.captureScreenshot", {"format": "png"}, session)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
 
