@@ -43,9 +43,9 @@ def glue(name: str, value, display: bool = False):
 
 
 def glue_all(prefix: str, numbers: dict) -> None:
-    """Glue every ``key: value`` of `numbers` as ``<prefix>_<key>``."""
+    """Glue every ``key: value`` of `numbers` as ``<prefix>_<key>`` (as ``key`` when `prefix` is empty)."""
     for key, value in numbers.items():
-        glue(f"{prefix}_{key}", value)
+        glue(f"{prefix}_{key}" if prefix else key, value)
 
 
 def glue_fit(name: str, value, ci) -> None:
@@ -55,11 +55,15 @@ def glue_fit(name: str, value, ci) -> None:
     glue(f"{name}_hi", ci[1])
 
 
+def markdown_table(rows: list, header: list) -> str:
+    """A Markdown table from a header and rows of cells."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+
+
 def table(rows: list, header: list) -> None:
     """Display a Markdown table (rendered as a table by MyST-NB) from a header and rows of cells."""
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
-    display(Markdown("\n".join(lines)))
+    display(Markdown(markdown_table(rows, header)))
 
 
 def show_markdown(text: str) -> None:

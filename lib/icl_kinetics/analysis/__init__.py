@@ -5,6 +5,7 @@ Functions take the arrays of one run (``Result[run]``, a dict of numpy arrays) a
 tables and K*), ``dynamics`` (chapter 2), ``memorization`` (chapter 5), ``transience`` (chapters 2, 6, 11),
 ``scaling`` (chapters 7, 8, 10), ``outcomes`` (chapters 9, 10, 12). Every public name is re-exported here.
 """
+from . import acquisition, bimodality, dynamics, landscape, phenomenology, threshold
 from .runs import (members, sweep_threshold, acquired, SETTING_FIELDS, settings_table, safe_sweep_threshold,
                    n_context, censored_t_icl)
 from .memorization import (IKInfinity, ik_infinity, memorization_table, ScalingFit, fit_memorization_scaling,

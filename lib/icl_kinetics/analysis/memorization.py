@@ -13,6 +13,7 @@ from ..theory import i_k
 from ..theory import k_star_prediction, t_icl_eq11
 from ..train import RunConfig
 from .runs import members
+from .section import Section
 
 
 @dataclass
@@ -214,3 +215,116 @@ def half_range_fits(tab: dict, fit: ScalingFit, n_boot: int = 2000, seed: int = 
                      if half >= 3 else ScalingFit(np.nan, np.nan, (np.nan,) * 2, (np.nan,) * 2, (np.nan,) * 2,
                                                   np.nan, np.array([]), {}, np.empty((0, 2)), False, "too few K"))
     return out
+
+
+def _mlp_params(c) -> int:
+    """Parameters of the two-hidden-layer MLP of a config (D -> width -> width -> 1)."""
+    return c.D * c.width + c.width + c.width ** 2 + c.width + c.width + 1
+
+
+def memorization_settings(run: dict, cfg: RunConfig, paper_cfg: RunConfig, profile: str) -> Section:
+    """The numbers of chapter 5's settings table: this profile's MLP runs against the paper profile's."""
+    t = cfg.lr * run["steps"].astype(float)
+    K = members(cfg)["K"]
+    Ks = np.unique(K)
+    numbers = dict(profile=profile, D=cfg.D, width=cfg.width, lr=cfg.lr, batch=cfg.batch, steps=cfg.steps,
+                   eval_every=cfg.eval_every, t_end=float(t[-1]), K_min=int(Ks.min()), K_max=int(Ks.max()),
+                   n_K=len(Ks), n_seeds=int(np.sum(K == Ks[0])), paper_D=paper_cfg.D, paper_width=paper_cfg.width,
+                   paper_lr=paper_cfg.lr, paper_steps=paper_cfg.steps, params=_mlp_params(cfg),
+                   params_paper=_mlp_params(paper_cfg), params_ratio=_mlp_params(paper_cfg) / _mlp_params(cfg))
+    return Section(numbers)
+
+
+def order_parameters(run: dict, cfg: RunConfig) -> Section:
+    """Fig A.2: c1, c2, c3 of the MLP-only runs; c1 at the end for the smallest and largest K, the smallest c3 and
+    the lowest final training accuracy (mean over the seeds of a K)."""
+    t = cfg.lr * run["steps"].astype(float)
+    K = members(cfg)["K"]
+    Ks = np.unique(K)
+    tab = memorization_table(run, cfg)
+    c1_end = np.array([np.nanmean(run["c1"][K == k, -1]) for k in Ks])
+    acc_end = np.array([np.nanmean(tab["final_train_acc"][K == k]) for k in Ks])
+    numbers = dict(c1_end_smallK=float(c1_end[0]), c1_end_largeK=float(c1_end[-1]),
+                   c3_min=float(np.nanmin(run["c3"])), acc_end_min=float(np.nanmin(acc_end)))
+    return Section(numbers, dict(t=t, c1=run["c1"], c2=run["c2"], c3=run["c3"], K=K))
+
+
+def ik_estimates(run: dict, cfg: RunConfig, tol: float = 0.05, last10_tol: float = 0.05) -> Section:
+    """Fig A.3: I_K(t) per member and the estimate of I_K(inf) with its convergence test (:func:`ik_infinity`);
+    which K converged for every seed, the tail fractions and exponents, the seed spread, and the size of a
+    possible logarithmic divergence (c1 ~ 1/t after the run adds 2 c1(t_end) t_end ln 10 per decade).
+    ``data["table"]``: the per-member table; ``data["rows"]``: it as rows for the page."""
+    t = cfg.lr * run["steps"].astype(float)
+    K = members(cfg)["K"]
+    Ks = np.unique(K)
+    tab = memorization_table(run, cfg, tol=tol, last10_tol=last10_tol)
+    ik = np.array([i_k(t, c) for c in np.nan_to_num(run["c1"], nan=0.0)])
+    conv = tab["converged"]
+    conv_K = [int(k) for k in Ks if conv[K == k].all()]
+    nonconv_K = [int(k) for k in Ks if not conv[K == k].all()]
+
+    def finite_max(a):
+        return float(np.nanmax(a)) if np.isfinite(a).any() else float("nan")
+
+    def finite_min(a):
+        return float(np.nanmin(a)) if np.isfinite(a).any() else float("nan")
+
+    spread = [np.ptp(tab["value"][K == k]) / np.mean(tab["value"][K == k]) for k in conv_K]
+    log_div = 2 * tab["c1_end"] * float(t[-1]) * np.log(10) / tab["value"]
+    numbers = dict(tol_pct=100 * tol, last10_pct=100 * last10_tol, n_conv_K=len(conv_K),
+                   conv_K=", ".join(map(str, conv_K)) or "none", nonconv_K=", ".join(map(str, nonconv_K)) or "none",
+                   tail_frac_max=(float(100 * np.nanmax(np.where(conv, tab["tail_frac"], np.nan)))
+                                  if conv.any() else float("nan")),
+                   p_min=finite_min(np.where(conv, tab["tail_exponent"], np.nan)),
+                   p_max=finite_max(np.where(conv, tab["tail_exponent"], np.nan)),
+                   acc_largest=float(np.nanmean(tab["final_train_acc"][K == Ks.max()])),
+                   last10_largest=float(100 * np.nanmean(tab["last10_frac"][K == Ks.max()])),
+                   seed_spread_pct=100 * max(spread) if spread else float("nan"),
+                   logdiv_pct=100 * finite_max(np.where(conv, log_div, np.nan)))
+    rows = [[int(K[i]), tab["seed"][i], f"{tab['observed'][i]:.1f}", f"{tab['tail'][i]:.2f}", f"{tab['value'][i]:.1f}",
+             f"{tab['tail_exponent'][i]:.2f}", f"{100 * tab['last10_frac'][i]:.2f}%", tab["reason"][i]]
+            for i in range(len(K))]
+    figure = dict(t=t, c1=run["c1"], ik=ik, K=K, ik_inf=tab["value"], converged=conv)
+    return Section(numbers, figure, dict(table=tab, rows=rows, K=K, Ks=Ks))
+
+
+def scaling_law(est: Section, Ns, n_boot: int = 2000, nu_paper: float = 0.7) -> Section:
+    """Fig 5: the power law I_K(inf) = A K^nu over the converged K (:func:`fit_memorization_scaling`), local
+    slopes between neighbouring K, the fits on the lower and upper half of the K range, and the t_ICL(N) of eq 11
+    at the N the validation chapters train (drawn as horizontal lines)."""
+    tab, K = est["table"], est["K"]
+    fit = fit_memorization_scaling(tab, n_boot=n_boot, seed=0)
+    lines = {f"t_ICL(N={n}) = {t_icl_eq11(n, 0.0):.0f}": float(t_icl_eq11(n, 0.0)) for n in Ns}
+    numbers = dict(nu=fit.nu, nu_lo=fit.nu_ci[0], nu_hi=fit.nu_ci[1], nu_ols_lo=fit.nu_ci_ols[0],
+                   nu_ols_hi=fit.nu_ci_ols[1], A=fit.A, A_lo=fit.A_ci[0], A_hi=fit.A_ci[1], r2=fit.r2,
+                   nu_paper=nu_paper, local_min=float("nan"), local_max=float("nan"))
+    if fit.ok:  # local slopes between neighbouring K: does one power law describe the whole range?
+        gm = np.array([np.exp(np.mean(np.log(tab["value"][K == k]))) for k in fit.Ks_used])
+        local = np.diff(np.log(gm)) / np.diff(np.log(fit.Ks_used))
+        numbers.update(local_min=float(local.min()), local_max=float(local.max()))
+    sub = half_range_fits(tab, fit)
+    for part, f in sub.items():
+        ks = f.Ks_used
+        numbers.update({f"nu_{part}": f.nu, f"nu_{part}_lo": f.nu_ci[0], f"nu_{part}_hi": f.nu_ci[1],
+                        f"K_{part}": f"{int(ks.min())}-{int(ks.max())}" if len(ks) else "—"})
+    figure = dict(K=K, ik_inf=tab["value"], converged=tab["converged"], fit=fit, t_icl_lines=lines,
+                  ik_observed=tab["observed"])
+    return Section(numbers, figure, dict(fit=fit, sub=sub))
+
+
+def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> Section:
+    """Eq 13: K* predicted per N from the power law (and from the lower-half fit, a sensitivity check), as table
+    rows for the page, with 1/nu against the paper's."""
+    fit, sub = law["fit"], law["sub"]
+    rows = kstar_table(fit, Ns, beta0=0.0)
+    rows_low = kstar_table(sub["low"], Ns, beta0=0.0)   # sensitivity: power law of the lower K half only
+
+    def fmt(x, f):
+        return "—" if not np.isfinite(x) else format(x, f)
+
+    table = [[r["N"], f"{r['t_icl']:.1f}", f"{fmt(r['k_star'], '.0f')} [{fmt(r['ci'][0], '.0f')}, "
+              f"{fmt(r['ci'][1], '.0f')}]", "yes" if r["within_fitted_range"] else "no (extrapolated)",
+              f"{fmt(rl['k_star'], '.0f')} [{fmt(rl['ci'][0], '.0f')}, {fmt(rl['ci'][1], '.0f')}]"]
+             for r, rl in zip(rows, rows_low)]
+    numbers = dict(inv_nu=1 / fit.nu if fit.ok else float("nan"), inv_nu_paper=1 / nu_paper)
+    return Section(numbers, dict(rows=rows, nu=fit.nu), dict(table=table))

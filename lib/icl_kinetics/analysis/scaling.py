@@ -10,7 +10,9 @@ import numpy as np
 
 from .. import fits
 from .. import stats as st
+from ..theory import t_icl_eq11
 from .runs import censored_t_icl, safe_sweep_threshold
+from .section import Section
 
 
 def _order_quantile(x, q):
@@ -275,3 +277,70 @@ def seed_consistency(times: dict, seeds: dict, n_boot: int = 2000, seed: int = 0
                r_mean=float(cc[np.triu_indices(k, 1)].mean()), seed_effect=L.mean(1),
                sd_seed_effect=float(np.std(L.mean(1), ddof=1)))
     return out
+
+
+def _float(v):
+    return float(v) if v is not None else np.nan
+
+
+def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> Section:
+    """Fig 6b: median t_ICL against N (:func:`median_vs_n_fit`; paired bootstrap when every N shares its seeds)
+    against eq 11's sqrt(2 pi) / lr iterations per unit N. ``data["rows"]``: per N runs, censored runs, step
+    budget, median with interval, eq 11 and their ratio."""
+    cfgs = result.configs()
+    times, seeds = ticl_times(result), ticl_seeds(result)
+    paired = len({tuple(v) for v in seeds.values()}) == 1
+    budgets = {c.N: c.steps for c in cfgs.values()}
+    lr = next(iter(cfgs.values())).lr
+    Ns = sorted(times)
+    fit = median_vs_n_fit(times, n_boot=n_boot, seed=0, paired=paired, min_n=min_n)
+    eq11_const = float(t_icl_eq11(1, 0.0)) / lr   # sqrt(2 pi) / lr iterations per unit of N
+    rows = [[n, m.n, m.n_censored, budgets[n], f"{m.median:.0f}", f"[{m.ci[0]:.0f}, {m.ci[1]:.0f}]",
+             f"{eq11_const * n:.0f}", f"{m.median / (eq11_const * n):.2f}"] for n, m in zip(Ns, fit.medians)]
+    ok = fit.ok
+    numbers = dict(n_runs=sum(m.n for m in fit.medians), n_censored=sum(m.n_censored for m in fit.medians),
+                   seeds_per_N=min(m.n for m in fit.medians), eq11_const=eq11_const, lr=lr, N_min=Ns[0],
+                   N_max=Ns[-1], slope=_float(fit.line.slope if ok else np.nan),
+                   slope_lo=_float(fit.slope_ci_boot[0]), slope_hi=_float(fit.slope_ci_boot[1]),
+                   intercept=_float(fit.line.intercept if ok else np.nan),
+                   intercept_lo=_float(fit.intercept_ci_boot[0]), intercept_hi=_float(fit.intercept_ci_boot[1]),
+                   intercept_ols_lo=_float(fit.line.intercept_ci[0] if ok else np.nan),
+                   intercept_ols_hi=_float(fit.line.intercept_ci[1] if ok else np.nan),
+                   r2=_float(fit.line.r2 if ok else np.nan), loglog=_float(fit.loglog.slope if ok else np.nan),
+                   loglog_lo=_float(fit.loglog_ci_boot[0]), loglog_hi=_float(fit.loglog_ci_boot[1]),
+                   loglog_ols_lo=_float(fit.loglog.slope_ci[0] if ok else np.nan),
+                   loglog_ols_hi=_float(fit.loglog.slope_ci[1] if ok else np.nan),
+                   prop=_float(fit.prop), prop_lo=_float(fit.prop_ci_boot[0]), prop_hi=_float(fit.prop_ci_boot[1]),
+                   prop_ratio=_float(fit.prop / eq11_const), prop_ratio_lo=_float(fit.prop_ci_boot[0] / eq11_const),
+                   prop_ratio_hi=_float(fit.prop_ci_boot[1] / eq11_const), n_boot_ok=fit.n_boot_ok)
+    figure = dict(times=times, medfit=fit, budgets=budgets, eq11_const=eq11_const)
+    return Section(numbers, figure, dict(fit=fit, rows=rows, times=times, paired=paired, summary=fit_summary(
+        fit, eq11_const)))
+
+
+def fit_summary(fit: MedianVsN, eq11_const: float) -> str:
+    """Markdown sentences on a median t_ICL vs N fit: is slope 1 inside the log-log intervals, is the intercept
+    consistent with 0, and the fitted constant against eq 11's."""
+    if not fit.ok:
+        return f"**No fit**: {fit.message}. (At the smoke profile almost no run acquires ICL; this is expected.)"
+    lo, hi = fit.loglog_ci_boot
+    inside = lo <= 1 <= hi
+    ilo, ihi = fit.intercept_ci_boot
+    s = (f"The log-log slope is {fit.loglog.slope:.2f} with 95% bootstrap interval [{lo:.2f}, {hi:.2f}]: slope 1 "
+         f"(linear scaling) is {'inside' if inside else 'outside'} the interval; the OLS interval from the scatter of "
+         f"the medians about the line, [{fit.loglog.slope_ci[0]:.2f}, {fit.loglog.slope_ci[1]:.2f}], "
+         f"{'includes' if fit.loglog.slope_ci[0] <= 1 <= fit.loglog.slope_ci[1] else 'excludes'} 1. ")
+    consistent = ilo <= 0.5 and ihi >= -0.5  # iterations; interval ends of exactly 0 up to float rounding count
+    s += (f"The intercept of the straight line, {fit.line.intercept:.0f} iterations [{round(ilo) + 0:.0f}, "
+          f"{round(ihi) + 0:.0f}], is {'consistent' if consistent else 'not consistent'} with 0. ")
+    s += (f"The fitted constant is {fit.prop / eq11_const:.2f} times eq 11's $\\sqrt{{2\\pi}}/\\mathrm{{lr}}$ "
+          f"({fit.prop:.1f} against {eq11_const:.1f} iterations per unit $N$).")
+    if fit.message:
+        s += f" Note: {fit.message}."
+    return s
+
+
+def slope_against_context(times: dict, paired: bool, n_boot: int = 2000) -> tuple:
+    """Log-log slope of median t_ICL against the number of context items N - 1, with its bootstrap interval."""
+    fit_ctx = median_vs_n_fit({n - 1: t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
+    return (fit_ctx.loglog.slope, fit_ctx.loglog_ci_boot) if fit_ctx.ok else (float("nan"), (float("nan"),) * 2)

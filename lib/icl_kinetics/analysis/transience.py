@@ -4,12 +4,14 @@ and the fits of eq 16. Curves are (E, T) arrays sampled at run["steps"]."""
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from .. import fits
 from .. import stats as st
 from ..theory import w_transient, integrate_transience
 from ..train import RunConfig
-from .runs import members
+from .runs import members, n_context
+from .section import Section
 
 
 TRANSIENCE_CLASSES = ("never", "persistent", "transient")
@@ -183,3 +185,141 @@ def collapses(icl_acc, high: float = 0.95, low: float = 0.75) -> np.ndarray:
                 out[e] += 1
                 up = False
     return out
+
+
+def _median_ci(x, n_boot: int = 1000):
+    """Median of the finite values of `x` with a bootstrap interval (a single value gets a NaN interval)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if len(x) >= 2:
+        return st.bootstrap(np.median, x, n_boot=n_boot)
+    return (float(x[0]) if len(x) else np.nan), (np.nan, np.nan)
+
+
+def transformer_transience(run: dict, cfg: RunConfig) -> Section:
+    """Fig 2e: transience classes of the transformer runs, and the median IWL accuracy at ICL acquisition and at the
+    end, and final ICL accuracy, of the transient runs. ``data["rows"]``: one row per run for the page."""
+    steps = run["steps"].astype(float)
+    wd = members(cfg)["wd_attn"]
+    cls = classify_transience(run["icl_acc"])
+    t_tr = transience_time(steps, run["icl_acc"])
+    acq_i = acquisition_index(run["icl_acc"])
+    tr = np.flatnonzero(cls == "transient")
+    iwl_acq = np.array([run["iwl_acc"][e, acq_i[e]] for e in tr])
+    numbers = {f"n_{c}": int((cls == c).sum()) for c in TRANSIENCE_CLASSES}
+    numbers.update(n_runs=cfg.E, iwl_at_acq=float(np.median(iwl_acq)) if len(tr) else np.nan,
+                   iwl_end=float(np.median(run["final_iwl_acc"][tr])) if len(tr) else np.nan,
+                   icl_end=float(np.median(run["final_icl_acc"][tr])) if len(tr) else np.nan,
+                   n_wd=int(len(np.unique(wd))))
+    rows = [[f"{wd[e]:.2g}", cfg.seeds[e], cls[e], f"{steps[acq_i[e]] if acq_i[e] >= 0 else np.nan:.0f}",
+             f"{t_tr[e]:.0f}", f"{np.nanmax(run['icl_acc'][e]):.3f}", f"{run['final_icl_acc'][e]:.3f}",
+             f"{run['final_iwl_acc'][e]:.3f}"] for e in range(cfg.E)]
+    figure = dict(steps=steps, icl_acc=run["icl_acc"], iwl_acc=run["iwl_acc"], wd=wd)
+    return Section(numbers, figure, dict(classes=cls, t_tr=t_tr, wd=wd, rows=rows))
+
+
+def eq15_minimal(run: dict, cfg: RunConfig) -> Section:
+    """Eq 15 in the minimal model with weight decay on w and beta: per run, the learned w over eq 15's W(c3/lambda_w)
+    and over eq 44 integrated with the measured c3 (medians over the late half of the ICL branch), the same with
+    the attention on the target's copy a = 1 / (1 + (N - 1) e^-beta), and the transience time over the first time
+    c3 <= e lambda_w (where w_tr = 1). Medians over runs with bootstrap intervals; transience classes."""
+    steps = run["steps"].astype(float)
+    m = members(cfg)
+    wd = m["wd_attn"]
+    w_tr = lambert_w_prediction(run, cfg)
+    acq = acquisition_index(run["icl_acc"])
+    cls = classify_transience(run["icl_acc"])
+    t_tr = transience_time(steps, run["icl_acc"])
+    icl_branch = branch_mask(run["icl_acc"], "icl")
+    post = np.arange(len(steps))[None] >= np.where(acq >= 0, acq, len(steps))[:, None]
+    w_ode, ratios, ratios_ode, ratios_eff = [], [], [], []
+    for e in range(cfg.E):
+        if acq[e] < 0 or wd[e] <= 0:
+            w_ode.append(None)
+            continue
+        s_ode, w_e = member_transience_ode(run, cfg, e, int(acq[e]))
+        w_ode.append((s_ode, w_e))
+        idx = np.flatnonzero(icl_branch[e])
+        late = idx[len(idx) // 2:]
+        if len(late):
+            ratios.append(float(np.median(run["w"][e, late] / w_tr[e, late])))
+            a_copy = 1.0 / (1.0 + (n_context(cfg) - 1) * np.exp(-run["beta"][e, late]))
+            ratios_eff.append(float(np.median(a_copy * run["w"][e, late] / w_tr[e, late])))
+            ratios_ode.append(float(np.median(run["w"][e, late] / np.interp(steps[late], s_ode, w_e))))
+    # first time c3 <= e * lambda_w (w_tr = 1), interpolated
+    t_c3 = np.array([st.first_crossing(steps, -run["c3"][e][None], -np.e * wd[e], interpolate=True)[0]
+                     for e in range(cfg.E)])
+    both = (cls == "transient") & np.isfinite(t_c3)
+    numbers = {}
+    for name, vals in (("wratio", ratios), ("wratio_ode", ratios_ode), ("weff_ratio", ratios_eff),
+                       ("fade_ratio", t_tr[both] / t_c3[both])):
+        med, ci = _median_ci(vals)
+        numbers.update({name: med, f"{name}_lo": ci[0], f"{name}_hi": ci[1],
+                        f"{name}_n": int(np.isfinite(np.asarray(vals, float)).sum())})
+    numbers.update({f"m_{c}": int((cls == c).sum()) for c in TRANSIENCE_CLASSES})
+    numbers["m_runs"] = cfg.E
+    rows = [[f"{m['K'][e]:.0f}", f"{wd[e]:g}", cfg.seeds[e], cls[e],
+             f"{steps[acq[e]] if acq[e] >= 0 else np.nan:.0f}", f"{t_tr[e]:.0f}", f"{t_c3[e]:.0f}",
+             f"{run['final_w'][e]:.2f}", f"{run['final_beta'][e]:.2f}", f"{run['final_c3'][e]:.2g}"]
+            for e in range(cfg.E)]
+    figure = dict(steps=steps, c3=run["c3"], w=run["w"], w_tr=np.where(post, w_tr, np.nan), w_ode=w_ode, wd=wd,
+                  labels=[f"K = {m['K'][e]:.0f}, $\\lambda_w$ = {wd[e]:g}, seed {cfg.seeds[e]}" for e in range(cfg.E)])
+    return Section(numbers, figure, dict(classes=cls, rows=rows))
+
+
+def _runs_for_fit(classes):
+    """The paper fits eq 16 on runs that show transience; if there is none, every run that acquired ICL."""
+    sel = classes == "transient"
+    return (sel, "transient runs") if sel.any() else (classes != "never", "runs that acquired ICL (none transient)")
+
+
+def _branches(run: dict, sel):
+    """(L_ICL, L_IWL) of the selected runs on the ICL branch and after fading, and the two branch masks."""
+    icl_m, fad_m = branch_mask(run["icl_acc"], "icl"), branch_mask(run["icl_acc"], "faded")
+    b = dict(icl=[], faded=[])
+    for e in np.flatnonzero(sel):
+        b["icl"].append((run["icl_loss"][e, icl_m[e]], run["iwl_loss"][e, icl_m[e]]))
+        b["faded"].append((run["icl_loss"][e, fad_m[e]], run["iwl_loss"][e, fad_m[e]]))
+    return b, icl_m, fad_m
+
+
+def loss_relations(run: dict, classes, mrun: dict, mclasses, max_loss: float = 0.1) -> Section:
+    """Fig 6d: eq 16's first relation fitted on the ICL branch of the transformer (``t``) and of the minimal model
+    (``m``), and the second relation after fading in the transformer (``t2``) (:func:`loss_relation_fit`)."""
+    sel_t, which_t = _runs_for_fit(classes)
+    sel_m, which_m = _runs_for_fit(mclasses)
+    b_t, icl_t, fad_t = _branches(run, sel_t)
+    b_m, icl_mm, _ = _branches(mrun, sel_m)
+    fits_ = dict(t=loss_relation_fit(run["icl_loss"], run["iwl_loss"], icl_t & sel_t[:, None], max_loss=max_loss),
+                 m=loss_relation_fit(mrun["icl_loss"], mrun["iwl_loss"], icl_mm & sel_m[:, None], max_loss=max_loss),
+                 t2=loss_relation_fit(run["icl_loss"], run["iwl_loss"], fad_t & sel_t[:, None], max_loss=max_loss,
+                                      swap=True))
+    numbers = dict(max_loss=max_loss)
+    for name, f in fits_.items():
+        numbers.update({f"slope_{name}": f["slope"], f"slope_{name}_lo": f["slope_ci"][0],
+                        f"slope_{name}_hi": f["slope_ci"][1], f"slope_{name}_olslo": f["slope_ci_ols"][0],
+                        f"slope_{name}_olshi": f["slope_ci_ols"][1], f"icpt_{name}": f["intercept"],
+                        f"npts_{name}": f["n_points"], f"nmem_{name}": f["n_members"]})
+    panels = {f"one-layer transformer ({which_t})": b_t, f"minimal model ({which_m})": b_m}
+    return Section(numbers, dict(panels=panels, fit=fits_["t"]), fits_)
+
+
+def transience_vs_wd(wd, t_tr, classes) -> Section:
+    """Fig A.6: Spearman correlation and log-log slope of transience time against attention weight decay over the
+    transient runs (with at least 3 runs at 2 or more weight decays), and one table row per weight decay."""
+    ok = (classes == "transient") & np.isfinite(t_tr)
+    if ok.sum() >= 3 and len(np.unique(wd[ok])) >= 2:
+        rho, p_rho = scipy_stats.spearmanr(wd[ok], t_tr[ok])
+        pl = fits.power_law_fit(wd[ok], t_tr[ok])
+        slope, slope_ci = pl.slope, pl.slope_ci
+    else:
+        rho, p_rho, slope, slope_ci = np.nan, np.nan, np.nan, (np.nan, np.nan)
+    numbers = dict(rho=float(rho), rho_p=float(p_rho), a6_slope=float(slope), a6_slope_lo=float(slope_ci[0]),
+                   a6_slope_hi=float(slope_ci[1]), a6_n=int(ok.sum()))
+    rows = []
+    for u in np.unique(wd):
+        s = wd == u
+        times = ", ".join(f"{t:.0f}" for t in t_tr[s & (classes == "transient")]) or "-"
+        rows.append([f"{u:.2g}", s.sum(), (classes[s] == "never").sum(), (classes[s] == "persistent").sum(),
+                     (classes[s] == "transient").sum(), times])
+    return Section(numbers, data=dict(rows=rows, rho=rho, p=p_rho, n_levels=len(np.unique(wd[ok]))))

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..fits import sigmoid
-from .style import figure, GREY, PAPER_BLUE, title
+from .style import figure, GREY, PAPER_BLUE, PAPER_RED, title
 
 
 def accuracy_vs_k(ax, K, acc, threshold=None, color=PAPER_BLUE, label="runs (one dot per seed)", jitter=0.03,
@@ -88,3 +88,23 @@ def fig_ode_overlay(members: list, beta_threshold: float, fig_title: str, max_st
     ax[0].legend(fontsize=6, loc="upper left")
     ax[1].legend(fontsize=6, loc="upper left")
     return title(fig, fig_title)
+
+
+def fig_icl_iwl_vs_k(K, icl, iwl, thr, N, profile: str):
+    """Fig 2b,c: final ICL accuracy (with the sigmoid and K*) and final IWL accuracy against K, one dot per run."""
+    fig, (ax1, ax2) = figure(2)
+    accuracy_vs_k(ax1, K, icl, thr)
+    ax1.set_ylabel("final ICL accuracy (novel items)")
+    ax1.legend(fontsize=8, loc="lower right")
+    accuracy_vs_k(ax2, K, iwl, color=PAPER_RED)
+    ax2.set_ylabel("final IWL accuracy (training items, no copy)")
+    ax2.legend(fontsize=8, loc="lower left")
+    return title(fig, f"Fig 2b,c: ICL and IWL accuracy vs K (one-layer transformer, N = {N}, {profile} profile)")
+
+
+def fig_icl_during_training(steps, curves, values, profile: str):
+    """Fig 2d: ICL accuracy during training of the runs above the threshold, coloured by K."""
+    fig, ax = figure(1, width=6)
+    accuracy_curves(ax, steps, curves, values)
+    ax.legend(fontsize=7, ncol=2)
+    return title(fig, f"Fig 2d: ICL accuracy during training (K >= 1.5 K*, {profile} profile)")

@@ -148,3 +148,30 @@ def fig_eq16_branches(panel: dict, fit_icl: dict, fit_faded: dict, fig_title: st
     ax[0].set_title(r"$L_{\rm ICL} \ll 1$ branch", fontsize=10)
     ax[1].set_title(r"$L_{\rm IWL} \ll 1$ branch", fontsize=10)
     return title(fig, fig_title)
+
+
+def fig_eq15_minimal(steps, c3, w, w_tr, w_ode, wd, labels, fig_title: str):
+    """Eq 15 in the minimal model: c3 of every run against e lambda_w (top) and the learned w against W(c3/lambda_w)
+    (dashed, from ICL acquisition on) and eq 44 with the measured c3 (dotted) (bottom)."""
+    fig, ax = figure(2, 1, width=4.8, height=3.5)
+    colors = plt.cm.plasma(np.linspace(0, 0.85, len(c3)))
+    for e in range(len(c3)):
+        ax[0].semilogy(steps, c3[e], color=colors[e], lw=1, label=labels[e])
+        ax[1].plot(steps, w[e], color=colors[e], lw=1.3)
+        ax[1].plot(steps, w_tr[e], "--", color=colors[e], lw=0.9)
+        if w_ode[e] is not None:
+            ax[1].plot(*w_ode[e], ":", color=colors[e], lw=1.4)
+    for lam in np.unique(wd):
+        ax[0].axhline(np.e * lam, color="k", lw=0.8, ls="-.")
+        ax[0].annotate(rf"$e\lambda_w$ = {np.e * lam:.2g}", (steps[-1], np.e * lam), ha="right", va="bottom",
+                       fontsize=7)
+    ax[1].plot([], [], "k-", label="learned $w$")
+    ax[1].plot([], [], "k--", label=r"$W(c_3/\lambda_w)$ (eq 15)")
+    ax[1].plot([], [], "k:", label="eq 44 with measured $c_3$")
+    ax[0].set_ylabel(r"$c_3 = \langle e^{-\phi^+}\rangle$ (training items)")
+    ax[1].set_ylabel(r"$w$")
+    for a in ax:
+        a.set_xlabel("training iteration")
+    ax[0].legend(fontsize=5)
+    ax[1].legend(fontsize=7)
+    return title(fig, fig_title)

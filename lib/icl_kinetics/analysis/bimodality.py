@@ -1,0 +1,117 @@
+"""Chapter 9, bimodal outcomes near K* (Fig 6c): which seeds acquire ICL at one K near the threshold and when,
+against the K = infinity acquisition times; how their final accuracies split; the split the memorisation curve
+I_K(t) implies through eq 12 (an illustration); and the Fig 6c rule's statistics for the transformer at two K and
+for the minimal model. Times are training iterations unless a name says otherwise."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import stats as st
+from ..theory import i_k, t_icl_eq11
+from .memorization import invert_ik
+from .outcomes import bimodality_stats, bimodality_test, compare_acquisition_times
+from .runs import censored_t_icl, members, n_context
+from .section import Section
+
+
+def reference_times(ref, N: int, profile: str):
+    """K = infinity t_ICL at context length N from a stored ``long_tail`` result (None if not stored): (times or
+    None, a sentence saying where they come from)."""
+    if ref is None:
+        return None, f"no K = infinity reference at profile {profile} (ResultsError)"
+    runs_n = {c.N: r for r, c in ref.configs().items()}
+    if N not in runs_n:
+        return None, f"`long_tail` at profile {profile} has no run at N = {N}"
+    c = ref.configs()[runs_n[N]]
+    t_inf = censored_t_icl(ref[runs_n[N]])
+    return t_inf, (f"K = infinity: {len(t_inf)} seeds of `long_tail` run {runs_n[N]} (budget {c.steps} iterations, "
+                   f"evaluated every {c.eval_every})")
+
+
+def ticl_outcomes(run: dict, cfg, t_inf, ref_note: str) -> Section:
+    """Fig 6c (bottom): the fraction of seeds that acquire ICL (Wilson interval) and their t_ICL against the
+    K = infinity times (:func:`compare_acquisition_times`)."""
+    K = float(members(cfg)["K"][0])
+    t_icl = censored_t_icl(run)           # +inf = never acquired within the budget
+    acq = np.isfinite(t_icl)
+    p_acq, p_lo, p_hi = st.proportion_ci(acq.sum(), cfg.E)
+    cmp = compare_acquisition_times(t_icl, t_inf if t_inf is not None else [np.nan])
+    numbers = dict(K=K, N=cfg.N, n_seeds=cfg.E, n_acquire=int(acq.sum()), frac_acquire=p_acq, frac_acquire_lo=p_lo,
+                   frac_acquire_hi=p_hi, budget=cfg.steps, mw_p=cmp["mannwhitney_p"],
+                   late_frac=cmp["frac_beyond_inf_q90"], ref_note=ref_note)
+    for k in ("median_k", "median_inf", "ratio"):
+        numbers.update({k: cmp[k], f"{k}_lo": cmp[f"{k}_ci"][0], f"{k}_hi": cmp[f"{k}_ci"][1]})
+    figure = dict(t_icl=t_icl, budget=cfg.steps, t_ref=t_inf, label=f"K = {K:.0f}")
+    return Section(numbers, figure, dict(t_icl=t_icl, acq=acq, p_acq=p_acq, K=K))
+
+
+def final_accuracy_split(run: dict, acq, mid=(0.6, 0.9)) -> Section:
+    """Fig 6c (curves): Sarle's bimodality coefficient and the intermediate fraction of final ICL accuracy
+    (:func:`bimodality_stats`), and each seed's outcome (acquired, intermediate, never)."""
+    final = run["final_icl_acc"]
+    bm = bimodality_stats(final, mid=mid)
+    outcome = np.where(acq, "acquired", np.where((final > mid[0]) & (final < mid[1]), "intermediate", "never"))
+    numbers = dict(bc=bm["bc"], bc_lo=bm["bc_ci"][0], bc_hi=bm["bc_ci"][1], frac_mid=bm["frac_mid"],
+                   frac_mid_lo=bm["frac_mid_ci"][0], frac_mid_hi=bm["frac_mid_ci"][1], n_mid=bm["n_mid"],
+                   n_low=bm["n_low"], n_high=bm["n_high"])
+    return Section(numbers, dict(steps=run["steps"].astype(float), icl_acc=run["icl_acc"], outcome=outcome))
+
+
+def ik_split(mem, cfg, out: Section, t_inf) -> Section:
+    """Fig 6c (top), an illustration of eq 12: I_K(t) of the MLP alone (chapter 5's runs, `mem`; log I_K
+    interpolated linearly in log K between the stored K) at the K whose predicted fraction of acquirers is closest
+    to the observed one, inverted at the K = infinity acquisition times (or eq 11's time if none is stored), and
+    the fraction of acquirers predicted and observed in the second half of the budget. ``numbers["ik_note"]``
+    says it in a sentence; an empty ``figure`` when `mem` is None."""
+    profile_note = "The memorisation results are not stored at this profile (ResultsError): no illustration."
+    if mem is None:
+        return Section(dict(ik_note=profile_note))
+    t_icl, acq, p_acq, K = out["t_icl"], out["acq"], out["p_acq"], out["K"]
+    mcfg, mrun = mem.configs()["mlp"], mem["mlp"]
+    mK = members(mcfg)["K"]
+    tm = mcfg.lr * mrun["steps"].astype(float)
+    ik_curves = {float(k): (tm, i_k(tm, np.nanmean(mrun["c1"][mK == k], axis=0))) for k in np.unique(mK)}
+    if t_inf is not None and np.isfinite(t_inf).any():
+        t_src, src = cfg.lr * t_inf, "the measured K = infinity acquisition times"  # gradient-flow time
+    else:
+        t_src = np.array([float(t_icl_eq11(n_context(cfg), 0.0))])
+        src = "a single K = infinity time from eq 11 with beta0 = 0 (no stored K = infinity runs)"
+    budget_t = cfg.lr * cfg.steps
+    gridK = np.array(sorted(ik_curves))
+    logI = np.log(np.maximum(np.array([ik_curves[k][1] for k in gridK]), 1e-12))
+    fineK = np.geomspace(gridK[0], gridK[-1], 8 * len(gridK))
+
+    def ik_at(k):
+        return np.exp([np.interp(np.log(k), np.log(gridK), col) for col in logI.T])
+
+    pred = {k: float(np.mean(invert_ik(tm, ik_at(k), t_src) <= budget_t)) for k in fineK}
+    k_ill = float(round(min(pred, key=lambda k: (abs(pred[k] - p_acq), k))))
+    ik_curves[k_ill] = (tm, ik_at(k_ill))
+    pred[k_ill] = float(np.mean(invert_ik(*ik_curves[k_ill], t_src) <= budget_t))
+    tau_it = invert_ik(*ik_curves[k_ill], t_src) / cfg.lr
+    tf = tau_it[np.isfinite(tau_it) & (tau_it <= cfg.steps)]
+    late_pred = float(np.mean(tf > cfg.steps / 2)) if len(tf) else np.nan
+    late_obs = float(np.mean(t_icl[acq] > cfg.steps / 2)) if acq.any() else np.nan
+
+    def pct(v):
+        return "n/a" if not np.isfinite(v) else f"{v:.0%}"
+
+    note = (f"With {src}, the memorisation curve at K = {k_ill:g} predicts that {pct(pred[k_ill])} of the runs "
+            f"acquire ICL within our budget; of those, {pct(late_pred)} would acquire in the second half of the "
+            f"budget (observed at K = {K:.0f}: {pct(late_obs)} of the acquirers; n/a = no acquirers).")
+    figure = dict(t=tm, ik_curves=ik_curves, t_icl_inf=t_src, highlight=k_ill, tau_iters=tau_it, budget=cfg.steps,
+                  t_max=budget_t)
+    return Section(dict(ik_note=note), figure)
+
+
+def bimodality_rules(runs: dict) -> Section:
+    """The Fig 6c rule's statistics (:func:`bimodality_test`) per claim id for ``runs = {claim id: (name, K, run)}``
+    and a table row per run (``data["rows"]``)."""
+    bt, rows = {}, []
+    for cid, (name, k, run) in runs.items():
+        b = bimodality_test(run["final_icl_acc"], censored_t_icl(run))
+        bt[cid] = b
+        rows.append([name, f"{k:.0f}", b["n"], f"{b['frac_acq']:.2f} [{b['frac_acq_ci'][0]:.2f}, "
+                     f"{b['frac_acq_ci'][1]:.2f}]", f"{b['frac_mid']:.2f} [{b['frac_mid_ci'][0]:.2f}, "
+                     f"{b['frac_mid_ci'][1]:.2f}]", f"{b['dip']:.3f}", f"{b['dip_p']:.2g}"])
+    return Section(data=dict(tests=bt, rows=rows))

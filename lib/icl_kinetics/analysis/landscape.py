@@ -1,0 +1,124 @@
+"""Chapter 3, the loss landscape (section 3.3, Fig 4, eqs 5, 6, 9, 20): how flat the landscape is near the
+origin, the saddle that balanced contexts create, and where eq 6 (the small-w expansion) holds. Everything is
+computed from :mod:`icl_kinetics.theory` while the book builds; no stored results."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import integrate
+
+from .. import theory as T
+from .section import Section
+
+
+def flatness(N: int = 100) -> Section:
+    """Eq 5 against eq 20 on a (w, beta) grid, the landscape with the ODE and GD trajectories (Fig 4), and the
+    gradient norm at the origin against eq 6's 1/(2N)."""
+    w = np.linspace(-4, 8, 121)
+    beta = np.linspace(-3, 8, 111)
+    W, B = np.meshgrid(w, beta)
+    L5 = T.loss_gaussian(W, B, N)      # eq 5, Gauss-Hermite over eta
+    L20 = T.loss_exact(W, B, N)        # eq 20/21, exact binomial sum over n_+
+    ode = T.integrate_icl_ode(N, beta0=0.0, w0=0.0)                         # eqs 7-8, stopped at beta = log N
+    gd = T.simulate_gd_exact(N, beta0=0.0, w0=0.0, lr=1.0, n_steps=3000)   # plain GD on eq 21, t = lr x steps
+    gb, gw = np.gradient(L5, beta, w)
+    gnorm = np.hypot(gw, gb)
+    i0, j0 = np.argmin(np.abs(beta)), np.argmin(np.abs(w))
+    grad_origin, grad_max = float(gnorm[i0, j0]), float(gnorm.max())
+    grad_theory = 0.5 / N                      # eq 6: |grad L|(0, 0) = c1/N e^0 = 1/(2N)
+    flat = gnorm < 2 * grad_theory
+    numbers = dict(err_5_20=float(np.abs(L5 - L20).max()), range_L=float(L20.max() - L20.min()),
+                   grad_origin=grad_origin, grad_theory=grad_theory, grad_max=grad_max,
+                   grad_ratio=grad_max / grad_origin, flat_frac=float(100 * flat.mean()))
+    figure = dict(w=w, beta=beta, L=L5, N=N, trajectories={
+        "eqs 7-8 (to beta = log N)": (ode.w, ode.beta),
+        "GD on exact loss (3000 steps, lr = 1)": (gd.w[:, 0], gd.beta[:, 0])})
+    return Section(numbers, figure)
+
+
+def _flows_to_icl(loss_fn, w0, b0, N, t_max):
+    """Gradient flow of `loss_fn` from (w0, b0) until beta = log N: (reached ICL with w, beta > 0, end point)."""
+    def rhs(t, y):
+        e = 1e-5
+        gw_ = (loss_fn(y[0] + e, y[1]) - loss_fn(y[0] - e, y[1])) / (2 * e)
+        gb_ = (loss_fn(y[0], y[1] + e) - loss_fn(y[0], y[1] - e)) / (2 * e)
+        return [-gw_, -gb_]
+
+    def ev(t, y):
+        return y[1] - np.log(N)
+
+    ev.terminal = True
+    sol = integrate.solve_ivp(rhs, (0, t_max), [w0, b0], events=ev, rtol=1e-6, atol=1e-9)
+    return bool(sol.y[0, -1] > 0 and sol.y[1, -1] > 0), (sol.y[0, -1], sol.y[1, -1])
+
+
+def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> Section:
+    """Eq 9: the Hessian of the exact balanced loss at the origin (finite differences) and the fraction of random
+    initialisations whose gradient flow reaches ICL, balanced against binomial contexts and against the linearised
+    prediction (ICL iff w0 + beta0 > 0)."""
+    wb, bb = np.linspace(-4, 4, 81), np.linspace(-3, 3, 61)
+    Wb, Bb = np.meshgrid(wb, bb)
+    h = 1e-3
+
+    def Lb(a, b):
+        return float(T.loss_balanced_exact(a, b, N))
+
+    H = np.array([[Lb(h, 0) - 2 * Lb(0, 0) + Lb(-h, 0), (Lb(h, h) - Lb(h, -h) - Lb(-h, h) + Lb(-h, -h)) / 4],
+                  [(Lb(h, h) - Lb(h, -h) - Lb(-h, h) + Lb(-h, -h)) / 4, Lb(0, h) - 2 * Lb(0, 0) + Lb(0, -h)]]) / h**2
+    eig = np.linalg.eigvalsh(H)
+    inits = np.random.default_rng(seed).normal(0, 0.3, size=(n_init, 2))
+    bal = [_flows_to_icl(Lb, *x, N, 40 * N) for x in inits]
+    std = [_flows_to_icl(lambda a, b: float(T.loss_gaussian(a, b, N, n_quad=31)), *x, N, 40 * N) for x in inits]
+    frac_bal = float(np.mean([r[0] for r in bal]))
+    frac_std = float(np.mean([r[0] for r in std]))
+    pred = float(np.mean(inits.sum(1) > 0))    # linearised eq 9 flow: ICL iff w0 + beta0 > 0
+    numbers = dict(eig_neg=float(eig[0] * N), eig_pos=float(eig[1] * N), frac_bal=100 * frac_bal,
+                   frac_std=100 * frac_std, frac_pred=100 * pred)
+    figure = dict(w=wb, beta=bb, L_exact=T.loss_balanced_exact(Wb, Bb, N), L_eq9=T.loss_balanced(Wb, Bb, N), N=N)
+    return Section(numbers, figure, dict(frac_balanced=frac_bal, frac_standard=frac_std))
+
+
+def _grad_exact(Wg, Bg, n, h=1e-5):
+    gw_ = (T.loss_exact(Wg + h, Bg, n) - T.loss_exact(Wg - h, Bg, n)) / (2 * h)
+    gb_ = (T.loss_exact(Wg, Bg + h, n) - T.loss_exact(Wg, Bg - h, n)) / (2 * h)
+    return gw_, gb_
+
+
+def grad_rel_err(Wg, Bg, n):
+    """Relative error of eq 6's gradient (c1 = c2 = 1/2) against the exact loss's (central differences)."""
+    ew, eb = _grad_exact(Wg, Bg, n)
+    aw, ab = T.grad_small_w(Wg, Bg, n, c1=0.5, c2=0.5)
+    return np.hypot(aw - ew, ab - eb) / np.hypot(ew, eb)
+
+
+def eq6_validity(N: int = 100) -> Section:
+    """Where eq 6 holds: its gradient error on a grid and along lines, and its loss and gradient errors in the
+    initialisation box |w|, |beta| <= 0.5 as functions of N (with their log-log slopes)."""
+    we, be = np.linspace(-3, 3, 61), np.linspace(-2, 5, 71)
+    We, Be = np.meshgrid(we, be)
+    grid_err = grad_rel_err(We, Be, N)
+    Ns = [20, 100, 1000]
+    w_line, b_line = np.geomspace(0.05, 10, 60), np.linspace(-2, 7, 60)
+    err_w = {n: grad_rel_err(w_line, 0.0, n) for n in Ns}
+    err_b = {n: grad_rel_err(1.0, b_line, n) for n in Ns}
+    Wn, Bn = np.meshgrid(np.linspace(-0.5, 0.5, 11), np.linspace(-0.5, 0.5, 11))
+    Wn, Bn = Wn[Wn != 0], Bn[Wn != 0]
+    Nscan = np.array([20, 50, 100, 300, 1000])
+    box_loss = []
+    for n in Nscan:
+        ex = T.loss_exact(Wn, Bn, n) - np.log(2)
+        box_loss.append(np.max(np.abs((T.loss_small_w(Wn, Bn, n) - np.log(2) - ex) / ex)))
+    box_loss = np.array(box_loss)
+    box_grad = np.array([grad_rel_err(Wn, Bn, n).max() for n in Nscan])
+    # gradient error at N = 100 along beta = 0 at |w| = sqrt(N) (end of panel b), and where it reaches 10% along
+    # w = 1 (in beta > 0)
+    pos = b_line > 0
+    numbers = dict(box_loss_100=float(100 * box_loss[Nscan == 100][0]),
+                   box_grad_100=float(100 * box_grad[Nscan == 100][0]),
+                   slope_loss=float(np.polyfit(np.log(Nscan), np.log(box_loss), 1)[0]),
+                   slope_grad=float(np.polyfit(np.log(Nscan), np.log(box_grad), 1)[0]),
+                   err_sqrtN=100 * float(grad_rel_err(np.sqrt(N), 0.0, N)),
+                   b10=float(b_line[pos][np.argmax(err_b[100][pos] > 0.1)]),
+                   sqrtN=float(np.sqrt(N)), logN=float(np.log(N)))
+    figure = dict(w=we, beta=be, rel_err_grid=grid_err, N_grid=N, w_line=w_line, err_vs_w=err_w, beta_line=b_line,
+                  err_vs_beta=err_b, w_fixed=1.0)
+    return Section(numbers, figure)

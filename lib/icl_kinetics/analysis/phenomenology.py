@@ -1,0 +1,137 @@
+"""Chapters 1 and 2, the phenomenology (Fig 2b-d, 3a-c): the sharp transition in K (the authors' sigmoid K*),
+runs near the threshold, how abrupt the acquisition of ICL is, the minimal model's majority-vote plateau, and the
+transient runs of Fig 3c. Times are training iterations."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import comb
+
+from .. import stats as st
+from ..train import RunConfig
+from .runs import members, safe_sweep_threshold, sweep_threshold
+from .section import Section
+from .transience import acquisition_index, classify_transience, lambert_w_prediction
+
+
+def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Section:
+    """Fig 2b,c: K* from the sigmoid fit of final ICL accuracy against K, and the correlation of final ICL and IWL
+    accuracy across runs (percentile bootstrap over runs)."""
+    thr = sweep_threshold(run, cfg)
+    pairs = np.c_[run["final_icl_acc"], run["final_iwl_acc"]]
+    rho, rho_ci = st.bootstrap(lambda s: np.corrcoef(s[:, 0], s[:, 1])[0, 1], pairs, n_boot=n_boot)
+    numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], N=cfg.N, icl_iwl_corr=rho,
+                   slope_a=thr.params[0])
+    K = members(cfg)["K"]
+    return Section(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
+                   dict(thr=thr, K=K, rho=rho, rho_ci=rho_ci))
+
+
+def near_threshold(run: dict, K, k_star: float, mid=(0.6, 0.9)) -> Section:
+    """Runs within a factor of two of K*: how many ended at an intermediate final ICL accuracy (inside `mid`), and
+    how much those still moved over the second half of training (a stable plateau moves little)."""
+    near = (K > k_star / 2) & (K < k_star * 2)
+    inter = near & (run["final_icl_acc"] > mid[0]) & (run["final_icl_acc"] < mid[1])
+    half = run["steps"] >= run["steps"][-1] / 2
+    drift = np.nanmax(run["icl_acc"][inter][:, half], axis=1) - np.nanmin(run["icl_acc"][inter][:, half], axis=1)
+    med_drift = float(np.median(drift)) if inter.any() else float("nan")
+    note = ("they sit on stable intermediate plateaus, not caught mid-rise, which counts against the claim at this K"
+            if med_drift < 0.05 else "they are still moving when training stops")
+    return Section(dict(n_near=int(near.sum()), n_mid=int(inter.sum()), drift=med_drift, plateau_note=note))
+
+
+def rise_ratios(steps, icl_acc, start: float, end: float = 0.95):
+    """Per run: (rise time from ICL accuracy `start` to `end`) / (iterations before `start`), over runs that reach
+    both (first evaluation above the level) after step 0. Returns (ratios, first crossing of `end` per run, the
+    runs the ratios are over)."""
+    t0 = st.first_crossing(steps, icl_acc, start, strict=True)
+    t1 = st.first_crossing(steps, icl_acc, end, strict=True)
+    ok = np.isfinite(t0) & np.isfinite(t1) & (t0 > 0)
+    return (t1[ok] - t0[ok]) / t0[ok], t1, ok
+
+
+def abrupt_rise(run: dict, K, k_star: float) -> Section:
+    """Fig 2d: ICL accuracy of the runs with K >= 1.5 K* (the largest K if K* is not finite) and the median of
+    rise time (0.6 to 0.95) over plateau (iterations before 0.6)."""
+    above = K >= k_star * 1.5 if np.isfinite(k_star) else K == K.max()
+    ratio, t95, ok = rise_ratios(run["steps"], run["icl_acc"][above], 0.6)
+    numbers = dict(rise_ratio=np.median(ratio) if ok.any() else np.nan,
+                   median_ticl=np.nanmedian(t95) if ok.any() else np.nan, n_rise=int(ok.sum()))
+    return Section(numbers, dict(steps=run["steps"], curves=run["icl_acc"][above], values=K[above]))
+
+
+def abruptness(run: dict, start: float = 0.7, n_boot: int = 1000):
+    """Median rise/plateau ratio (rise from `start` to 0.95) with a bootstrap interval, the number of runs and the
+    median t_ICL (first evaluation above 0.95) of those runs."""
+    ratio, t95, ok = rise_ratios(run["steps"], run["icl_acc"], start)
+    t95 = t95[ok]
+    if len(ratio) >= 2:
+        med, ci = st.bootstrap(np.median, ratio, n_boot=n_boot)
+    else:
+        med, ci = (float(ratio[0]) if len(ratio) else np.nan), (np.nan, np.nan)
+    return med, ci, len(ratio), float(np.median(t95)) if len(ratio) else np.nan
+
+
+def majority_vote_plateau(N: int) -> float:
+    """ICL accuracy of the minimal model at beta = 0, w > 0: a majority vote over the N - 1 context labels, the
+    target's copy included, right with probability P(S >= 0), S the sum of N - 2 random labels (N even)."""
+    n_rand = N - 2
+    return float(0.5 + 0.5 * comb(n_rand, n_rand // 2) / 2.0 ** n_rand) if n_rand % 2 == 0 else 0.5
+
+
+def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> Section:
+    """Fig 3a with Fig 2b: K* of the minimal model and of the transformer at the same profile, their ratio, and the
+    minimal model's accuracies at the smallest and largest K."""
+    K, K_tf = members(cfg)["K"], members(tf_cfg)["K"]
+    thr, note = safe_sweep_threshold(run, cfg)
+    thr_tf, note_tf = safe_sweep_threshold(tf_run, tf_cfg)
+    lo_k, hi_k = K == K.min(), K == K.max()
+    numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], steep=thr.params[0],
+                   kstar_tf=thr_tf.k_star, kstar_tf_lo=thr_tf.ci[0], kstar_tf_hi=thr_tf.ci[1],
+                   kstar_ratio=thr.k_star / thr_tf.k_star, acc_lowK=float(np.mean(run["final_icl_acc"][lo_k])),
+                   acc_highK=float(np.mean(run["final_icl_acc"][hi_k])),
+                   iwl_lowK=float(np.mean(run["final_iwl_acc"][lo_k])), Kmin=int(K.min()), Kmax=int(K.max()))
+    panels = {f"minimal model (eq 3), N = {cfg.N}": (K, run["final_icl_acc"], thr),
+              f"one-layer transformer (eq 1), N = {tf_cfg.N}": (K_tf, tf_run["final_icl_acc"], thr_tf)}
+    return Section(numbers, dict(panels=panels), dict(thr=thr, K=K, notes=(note, note_tf)))
+
+
+def acquisition_shape(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> Section:
+    """Fig 3b with Fig 2d: abruptness (rise 0.7 to 0.95 over plateau) of both models and the majority-vote plateau
+    predicted at this N (and at the paper's N = 100) against the observed median at the second evaluation."""
+    numbers = dict(eval_every=cfg.eval_every)
+    for name, r in (("mm", run), ("tf", tf_run)):
+        med, ci, n, tmed = abruptness(r)
+        numbers.update({f"rise_{name}": med, f"rise_{name}_lo": ci[0], f"rise_{name}_hi": ci[1],
+                        f"nrise_{name}": n, f"ticl_{name}": tmed})
+    numbers.update(plateau_pred=majority_vote_plateau(cfg.N), plateau_obs=float(np.nanmedian(run["icl_acc"][:, 1])),
+                   plateau_step=int(run["steps"][1]), plateau_paperN=majority_vote_plateau(100))
+    panels = {f"minimal model, N = {cfg.N}": (run["steps"], run["icl_acc"], members(cfg)["K"]),
+              f"one-layer transformer, N = {tf_cfg.N}": (tf_run["steps"], tf_run["icl_acc"], members(tf_cfg)["K"])}
+    return Section(numbers, dict(panels=panels))
+
+
+def minimal_transience(run: dict, cfg: RunConfig) -> Section:
+    """Fig 3c: one seed per (K, lambda_w) with eq 15's w_tr drawn from its ICL acquisition on, and the transience
+    classes of every run per weight decay (``data["rows"]``, a table for the page)."""
+    m = members(cfg)
+    w_tr = lambert_w_prediction(run, cfg)
+    acq_i = acquisition_index(run["icl_acc"])
+    j = np.arange(w_tr.shape[1])[None]
+    w_tr_post = np.where((acq_i[:, None] >= 0) & (j >= acq_i[:, None]), w_tr, np.nan)
+    cls = classify_transience(run["icl_acc"])
+    pick, seen = [], set()
+    for e in range(cfg.E):
+        key = (m["K"][e], m["wd_attn"][e])
+        if key not in seen:
+            seen.add(key)
+            pick.append(e)
+    labels = [f"K = {m['K'][e]:.0f}, $\\lambda_w$ = {m['wd_attn'][e]:g}" for e in pick]
+    rows = [[f"{wd:g}", (s := m["wd_attn"] == wd).sum(), (cls[s] == "never").sum(), (cls[s] == "persistent").sum(),
+             (cls[s] == "transient").sum()] for wd in np.unique(m["wd_attn"])]
+    numbers = {f"tr_{c}": int((cls == c).sum()) for c in ("never", "persistent", "transient")}
+    numbers.update(tr_runs=cfg.E, tr_time=cfg.lr * cfg.steps, tr_steps=cfg.steps)
+    strong = m["wd_attn"] == m["wd_attn"].max()
+    figure = dict(steps=run["steps"], icl_acc=run["icl_acc"][pick], w=run["w"][pick], w_tr=w_tr_post[pick],
+                  labels=labels)
+    return Section(numbers, figure, dict(rows=rows, n_transient_strong=int((cls[strong] == "transient").sum()),
+                                         n_acquired_strong=int((cls[strong] != "never").sum())))

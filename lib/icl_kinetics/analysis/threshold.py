@@ -1,0 +1,71 @@
+"""Chapter 7, K* against N (Fig 6a, A.7): the sigmoid K* at each context length with a joint bootstrap, the power
+law K* ~ N^exponent, and eq 13's prediction from the memorisation power law of chapter 5. Eq 13's N is the number
+of context items; the configs' N counts the target too, so K* is fitted against N - 1 (and, as a sensitivity
+check, against N)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .memorization import fit_memorization_scaling, half_range_fits, kstar_table, memorization_table
+from .runs import members, safe_sweep_threshold
+from .scaling import kstar_vs_n_fit
+from .section import Section
+
+
+def kstar_vs_n(result, n_boot: int = 1000) -> Section:
+    """Fig A.7 and the K* table: per N the sigmoid fit (curve) with the interval of the joint bootstrap of
+    :func:`kstar_vs_n_fit` (against N - 1), steepness and fraction of runs above 0.9 final ICL accuracy."""
+    cfgs = result.configs()
+    runs = {c.N: (name, c) for name, c in cfgs.items()}
+    Ns = sorted(runs)
+    sweeps = {n: (members(c)["K"], result[name]["final_icl_acc"]) for n, (name, c) in runs.items()}
+    kfit = kstar_vs_n_fit({n - 1: s for n, s in sweeps.items()}, n_boot=n_boot, seed=0)
+    panels, rows = {}, []
+    for i, n in enumerate(Ns):
+        name, c = runs[n]
+        thr, note = safe_sweep_threshold(result[name], c, n_boot=0)  # curve; interval from the joint bootstrap
+        panels[f"N = {n}" + ("" if note == "ok" else " (see note)")] = (
+            sweeps[n][0], sweeps[n][1], dataclasses.replace(thr, ci=tuple(kfit.ci[i])))
+        frac = float(np.mean(result[name]["final_icl_acc"] > 0.9))
+        rows.append([n, n - 1, c.E, f"{kfit.k_star[i]:.0f}", f"[{kfit.ci[i, 0]:.0f}, {kfit.ci[i, 1]:.0f}]",
+                     f"{thr.params[0]:.1f}", f"{frac:.2f}", note])
+    ok = kfit.ok
+    numbers = dict(exponent=kfit.exponent, exponent_lo=kfit.exponent_ci_boot[0],
+                   exponent_hi=kfit.exponent_ci_boot[1], exponent_ols_lo=kfit.line.slope_ci[0] if ok else np.nan,
+                   exponent_ols_hi=kfit.line.slope_ci[1] if ok else np.nan, r2=kfit.line.r2 if ok else np.nan,
+                   n_used=int(kfit.used.sum()), n_N=len(Ns), n_boot_ok=kfit.n_boot_ok)
+    return Section(numbers, dict(panels=panels), dict(kfit=kfit, sweeps=sweeps, rows=rows, Ns=Ns))
+
+
+def eq13_prediction(kn: Section, mem) -> Section:
+    """Eq 13 from chapter 5's memorisation runs at the same profile: 1/nu with its interval and the range of 1/nu
+    over the two halves of the K range, and K* predicted at each N - 1 (``data["rows"]``: measured against
+    predicted, a table for the page). ``figure``: the arguments of ``plots.fig_kstar_vs_n``."""
+    kfit, Ns = kn["kfit"], kn["Ns"]
+    tab = memorization_table(mem["mlp"], mem.configs()["mlp"])
+    mfit = fit_memorization_scaling(tab, n_boot=2000, seed=0)
+    nu, nu_ci = (mfit.nu, mfit.nu_ci) if mfit.ok else (np.nan, (np.nan, np.nan))
+    inv_nu, inv_nu_ci = 1 / nu, (1 / nu_ci[1], 1 / nu_ci[0])
+    halves = half_range_fits(tab, mfit) if mfit.ok else {}
+    inv_nu_range = (1 / halves["high"].nu, 1 / halves["low"].nu) if halves else (np.nan, np.nan)
+    pred = [r for r in kstar_table(mfit, [n - 1 for n in Ns]) if np.isfinite(r["k_star"])] if mfit.ok else []
+    meas = {int(n): i for i, n in enumerate(kfit.N)}
+    rows = []
+    for r in pred:
+        i = meas.get(int(r["N"]))
+        m = [f"{kfit.k_star[i]:.0f}", f"[{kfit.ci[i, 0]:.0f}, {kfit.ci[i, 1]:.0f}]"] if i is not None else \
+            ["not measured", "—"]
+        rows.append([r["N"] + 1, r["N"], *m, f"{r['k_star']:.0f}", f"[{r['ci'][0]:.0f}, {r['ci'][1]:.0f}]",
+                     r.get("within_fitted_range")])
+    numbers = dict(nu=nu, inv_nu=inv_nu, inv_nu_lo=inv_nu_ci[0], inv_nu_hi=inv_nu_ci[1],
+                   inv_nu_range_lo=inv_nu_range[0], inv_nu_range_hi=inv_nu_range[1])
+    return Section(numbers, dict(kfit=kfit, predicted=pred or None), dict(rows=rows, inv_nu_range=inv_nu_range))
+
+
+def exponent_against_n(kn: Section, n_boot: int = 300) -> Section:
+    """Sensitivity: the exponent of K* against N with the target counted (the configs' N) instead of N - 1."""
+    kfit_N = kstar_vs_n_fit(kn["sweeps"], n_boot=n_boot, seed=0)
+    return Section(dict(exponent_N=kfit_N.exponent, exponent_N_lo=kfit_N.exponent_ci_boot[0],
+                        exponent_N_hi=kfit_N.exponent_ci_boot[1]))
