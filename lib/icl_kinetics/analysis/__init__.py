@@ -1,11 +1,17 @@
-"""From stored results to the numbers the chapters report: one module per topic of the book.
+"""From stored results to the numbers the chapters report, one module per topic of the book.
 
 Functions take the arrays of one run (``Result[run]``, a dict of numpy arrays) and its
-:class:`~icl_kinetics.train.RunConfig`; they do no training and no plotting. Modules: ``runs`` (shared per-run
-tables and K*), ``dynamics`` (chapter 2), ``memorization`` (chapter 5), ``transience`` (chapters 2, 6, 11),
-``scaling`` (chapters 7, 8, 10), ``outcomes`` (chapters 9, 10, 12). Every public name is re-exported here.
+:class:`~icl_kinetics.train.RunConfig` (or a whole stored result); they do no training and no plotting.
+
+Building blocks: ``runs`` (per-run tables, the sigmoid K*, settings tables), ``transience`` (acquisition and
+fading, eqs 15-16), ``memorization`` (I_K(inf) and its power law), ``scaling`` (censored medians, K* and t_ICL
+against N), ``outcomes`` (bimodality, acquisition probability, tails). One module per chapter turns them into the
+:class:`~icl_kinetics.analysis.section.Section` s a page shows: ``phenomenology`` (chapters 1-2), ``dynamics``
+(chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5), ``transience`` (6, 11), ``threshold``
+(7), ``scaling`` (8), ``bimodality`` (9), ``tails`` (10), ``balanced`` (12). Every public name of the building
+blocks is re-exported here.
 """
-from . import acquisition, bimodality, dynamics, landscape, phenomenology, threshold
+from . import acquisition, balanced, bimodality, dynamics, landscape, phenomenology, section, tails, threshold
 from .runs import (members, sweep_threshold, acquired, SETTING_FIELDS, settings_table, safe_sweep_threshold,
                    n_context, censored_t_icl)
 from .memorization import (IKInfinity, ik_infinity, memorization_table, ScalingFit, fit_memorization_scaling,
@@ -22,14 +28,15 @@ from .outcomes import (skewness_ci, lognormal_skewness, log_normality, BC_UNIFOR
                        stratified_permutation_test, suboptimal_plateaus, bimodality_test)
 
 __all__ = [
-    "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table", "safe_sweep_threshold",
-    "n_context", "censored_t_icl", "IKInfinity", "ik_infinity", "memorization_table", "ScalingFit",
-    "fit_memorization_scaling", "kstar_from_scaling", "kstar_table", "invert_ik", "half_range_fits",
+    "acquisition", "balanced", "bimodality", "dynamics", "landscape", "phenomenology", "section", "tails",
+    "threshold", "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table",
+    "safe_sweep_threshold", "n_context", "censored_t_icl", "IKInfinity", "ik_infinity", "memorization_table",
+    "ScalingFit", "fit_memorization_scaling", "kstar_from_scaling", "kstar_table", "invert_ik", "half_range_fits",
     "TRANSIENCE_CLASSES", "ACQUIRE_ACC", "FADE_ACC", "acquisition_index", "transience_index", "transience_time",
     "classify_transience", "branch_mask", "loss_relation_fit", "lambert_w_prediction", "member_transience_ode",
     "eq16_fits", "slope_status", "collapses", "crossing_time", "member_icl_ode", "CensoredMedian",
     "censored_median", "MedianVsN", "median_vs_n_fit", "KStarVsN", "kstar_vs_n_fit", "pooled_relative_times",
     "ticl_times", "ticl_seeds", "seed_consistency", "skewness_ci", "lognormal_skewness", "log_normality",
     "BC_UNIFORM", "bimodality_stats", "compare_acquisition_times", "acquisition_vs_k", "k_half",
-    "stratified_permutation_test", "suboptimal_plateaus", "bimodality_test"
+    "stratified_permutation_test", "suboptimal_plateaus", "bimodality_test",
 ]

@@ -323,3 +323,31 @@ def transience_vs_wd(wd, t_tr, classes) -> Section:
         rows.append([f"{u:.2g}", s.sum(), (classes[s] == "never").sum(), (classes[s] == "persistent").sum(),
                      (classes[s] == "transient").sum(), times])
     return Section(numbers, data=dict(rows=rows, rho=rho, p=p_rho, n_levels=len(np.unique(wd[ok]))))
+
+
+def eq16_transformer(run: dict, cfg: RunConfig, max_loss: float = 0.1) -> Section:
+    """Chapter 11, Fig 6d: both relations of eq 16 in the one-layer transformer (:func:`eq16_fits`), how each
+    slope compares with -1/2 (:func:`slope_status`), and the two branches of the selected runs for the figure."""
+    f = eq16_fits(run, max_loss=max_loss)
+    sel = np.flatnonzero(f["selected"])
+    panel = {b: [(run["icl_loss"][e, f[f"{m}_mask"][e]], run["iwl_loss"][e, f[f"{m}_mask"][e]]) for e in sel]
+             for b, m in (("icl", "icl"), ("faded", "faded"))}
+    numbers = {}
+    for name, g in (("", f["icl"]), ("2", f["faded"])):
+        numbers.update({f"slope{name}": g["slope"], f"slope{name}_lo": g["slope_ci"][0],
+                        f"slope{name}_hi": g["slope_ci"][1], f"intercept{name}": g["intercept"],
+                        f"npts{name}": g["n_points"], f"nruns{name}": g["n_members"]})
+    numbers.update(status=slope_status(f["icl"]["slope"], f["icl"]["slope_ci"]),
+                   status2=slope_status(f["faded"]["slope"], f["faded"]["slope_ci"]), which=f["which"],
+                   n_transient=int((f["classes"] == "transient").sum()), n_runs=cfg.E, max_loss=max_loss)
+    return Section(numbers, dict(panel=panel, fit_icl=f["icl"], fit_faded=f["faded"]), f)
+
+
+def eq16_cut_sensitivity(run: dict, cuts=(0.03, 0.1, 0.3), n_boot: int = 1000) -> list:
+    """Rows (cut, slope of each branch with its interval and number of points) of eq 16 fitted with the loss cuts."""
+    rows = []
+    for cut in cuts:
+        g = eq16_fits(run, max_loss=cut, n_boot=n_boot)
+        rows.append([f"{cut:g}"] + [f"{h['slope']:.2f} ({h['slope_ci'][0]:.2f} to {h['slope_ci'][1]:.2f}, "
+                                    f"{h['n_points']})" for h in (g["icl"], g["faded"])])
+    return rows

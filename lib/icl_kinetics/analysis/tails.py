@@ -1,0 +1,91 @@
+"""Chapter 10, the long tail of t_ICL (Fig A.4): skewness and log-normality of t_ICL per N and pooled over N,
+whether a seed keeps its place in the distribution across N, and the many-seed run at one N. Eq 11 reads a
+log-normal t_ICL as a normal beta0. Times are training iterations; runs that never acquired ICL are censored."""
+from __future__ import annotations
+
+import numpy as np
+
+from .outcomes import log_normality, lognormal_skewness, skewness_ci
+from .runs import censored_t_icl
+from .scaling import censored_median, pooled_relative_times, seed_consistency, ticl_seeds, ticl_times
+from .section import Section
+
+
+def per_n_tails(result) -> Section:
+    """Per N: median, resolution over median, skewness of t_ICL with a bootstrap interval, sd of ln t_ICL with its
+    chi-square interval (``data["rows"]``), and the number of N with a significantly positive skewness."""
+    cfgs = result.configs()
+    times = ticl_times(result)
+    evals = {c.N: c.eval_every for c in cfgs.values()}
+    rows, n_pos = [], 0
+    for n in sorted(times):
+        t = times[n]
+        med = censored_median(t, n_boot=0).median
+        sk, ci, _ = skewness_ci(t, n_boot=2000, seed=0)
+        ln = log_normality(t)
+        n_pos += int(np.isfinite(ci[0]) and ci[0] > 0)
+        rows.append([n, len(t), int(np.isinf(t).sum()), f"{med:.0f}", f"{evals[n] / med:.2f}", f"{sk:.2f}",
+                     f"[{ci[0]:.2f}, {ci[1]:.2f}]", f"{ln['sd']:.2f}", f"[{ln['sd_ci'][0]:.2f}, {ln['sd_ci'][1]:.2f}]"])
+    numbers = dict(n_pos_skew=n_pos, n_N=len(times), seeds_per_N=min(len(t) for t in times.values()))
+    figure = dict(times=times, budgets={c.N: c.steps for c in cfgs.values()})
+    return Section(numbers, figure, dict(rows=rows, times=times))
+
+
+def seed_ranks(result) -> Section:
+    """Does a seed keep its t_ICL rank across N? (:func:`seed_consistency`)"""
+    sc = seed_consistency(ticl_times(result), ticl_seeds(result), n_boot=2000, seed=0)
+    numbers = dict(icc=sc["icc"], icc_lo=sc["icc_ci"][0], icc_hi=sc["icc_ci"][1], r_mean=sc["r_mean"],
+                   n_seeds_common=sc["n_seeds"], sd_seed=sc["sd_seed_effect"])
+    return Section(numbers, dict(sc=sc))
+
+
+def pooled_tail(times: dict) -> Section:
+    """t_ICL / median pooled over N: skewness with a bootstrap interval, log-normality, and the skewness a
+    log-normal with the measured sd (and its interval) would have. ``data["summary"]``: that in sentences."""
+    pooled, n_cens = pooled_relative_times(times)
+    ratios = {}
+    for n in sorted(times):
+        med = np.median(times[n])
+        if np.isfinite(med) and med > 0:
+            ratios[n] = times[n][np.isfinite(times[n])] / med
+    ln = log_normality(pooled)
+    sk, sk_ci, n_pool = skewness_ci(pooled, n_boot=2000, seed=0)
+    numbers = dict(n_pool=n_pool, n_cens=n_cens, skew=sk, skew_lo=sk_ci[0], skew_hi=sk_ci[1], sd=ln["sd"],
+                   sd_lo=ln["sd_ci"][0], sd_hi=ln["sd_ci"][1], shapiro_p=ln["shapiro_p"], skew_log=ln["skew_log"],
+                   skew_pred=ln["skew_pred"], skew_pred_lo=lognormal_skewness(ln["sd_ci"][0]),
+                   skew_pred_hi=lognormal_skewness(ln["sd_ci"][1]),
+                   max_ratio=float(np.max(pooled)) if len(pooled) else np.nan)
+    return Section(numbers, dict(ratios_by_n=ratios, lognorm=ln), dict(summary=_tail_summary(ln, sk, sk_ci, n_pool)))
+
+
+def _tail_summary(ln: dict, sk: float, sk_ci, n_pool: int) -> str:
+    if not np.isfinite(ln["sd"]) or n_pool < 8:
+        return (f"**Too few acquired runs ({n_pool}) for a tail analysis** at this profile "
+                "(expected at the smoke profile, where runs are far too short to acquire ICL).")
+    s = (f"Pooled over $N$, $t_{{\\rm ICL}}$/median has skewness {sk:.2f} [{sk_ci[0]:.2f}, {sk_ci[1]:.2f}]: "
+         + ("a significant right tail. " if sk_ci[0] > 0 else f"no right tail that {n_pool} runs can resolve. "))
+    s += (f"$\\ln t_{{\\rm ICL}}$ has standard deviation {ln['sd']:.2f} [{ln['sd_ci'][0]:.2f}, {ln['sd_ci'][1]:.2f}] "
+          f"and the Shapiro-Wilk test {'does not reject' if ln['shapiro_p'] > 0.05 else 'rejects'} normality "
+          f"(p = {ln['shapiro_p']:.2f}). ")
+    s += (f"A log-normal with this sd would have skewness {ln['skew_pred']:.2f}, "
+          + ("inside" if sk_ci[0] <= ln["skew_pred"] <= sk_ci[1] else "outside") + " the measured interval. ")
+    return s + f"Read as eq 11, the spread corresponds to an effective $\\mathrm{{sd}}(\\beta_0) \\approx$ {ln['sd']:.2f}."
+
+
+def many_seeds(lt) -> Section:
+    """The `long_tail` run (many seeds at one N): t_ICL / median of the acquirers, its skewness with a bootstrap
+    interval, log-normality, the 99th percentile and maximum, and the censored fraction."""
+    (name, cfg), = lt.configs().items()
+    t = censored_t_icl(lt[name])              # +inf = never acquired within the budget
+    acq = np.isfinite(t)
+    rel = t[acq] / np.median(t[acq]) if acq.any() else np.array([])
+    sk, sk_ci, _ = skewness_ci(rel, n_boot=2000, seed=0)
+    ln = log_normality(rel)
+    numbers = {f"lt_{k}": v for k, v in dict(
+        n=cfg.E, n_acq=int(acq.sum()), median=float(np.median(t)), sd=ln["sd"], shapiro_p=ln["shapiro_p"],
+        skew_pred=ln["skew_pred"], p99=float(np.percentile(rel, 99)) if len(rel) else np.nan,
+        max=float(rel.max()) if len(rel) else np.nan).items()}
+    figure = dict(times={cfg.N: t}, budgets={cfg.N: cfg.steps})
+    return Section(numbers, figure, dict(skew=sk, skew_ci=sk_ci, n_acquired=int(acq.sum()),
+                                         frac_censored=float(np.mean(~acq)),
+                                         max_ratio=float(rel.max()) if len(rel) else np.nan, cfg=cfg))
