@@ -4,14 +4,7 @@ import pytest
 
 from icl_kinetics import analysis as A
 from icl_kinetics import theory as T
-from icl_kinetics.train import RunConfig
-
-
-def _cfg(**kw):
-    base = dict(model="minimal", D=8, N=11, width=8, Ks=(64, 64), seeds=(0, 1), wd_attn=(1e-2, 0.0), steps=10,
-                eval_every=5, lr=0.1, probes=("wbeta", "mlp_stats"))
-    base.update(kw)
-    return RunConfig(**base)
+from synthetic import minimal_cfg
 
 
 def test_crossing_time_interpolates():
@@ -20,7 +13,7 @@ def test_crossing_time_interpolates():
 
 
 def test_member_icl_ode_matches_constant_c_theory():
-    cfg = _cfg()
+    cfg = minimal_cfg()
     steps = np.arange(0, 5001, 250)
     run = {"steps": steps, "c1": np.full((2, len(steps)), 0.5), "c2": np.full((2, len(steps)), 0.5)}
     ode, ode_steps = A.member_icl_ode(run, cfg, 0)

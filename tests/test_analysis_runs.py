@@ -3,21 +3,14 @@ censored t_ICL."""
 import numpy as np
 
 from icl_kinetics import analysis as A
-from icl_kinetics.train import RunConfig
-
-
-def _cfg(**kw):
-    base = dict(model="minimal", D=8, N=11, width=8, Ks=(64, 64), seeds=(0, 1), wd_attn=(1e-2, 0.0), steps=10,
-                eval_every=5, lr=0.1, probes=("wbeta", "mlp_stats"))
-    base.update(kw)
-    return RunConfig(**base)
+from synthetic import minimal_cfg
 
 
 def test_safe_sweep_threshold_never_raises():
-    cfg = _cfg(Ks=(64, 64, 128, 128, 256, 256), seeds=tuple(range(6)), wd_attn=(0.0,) * 6)
+    cfg = minimal_cfg(Ks=(64, 64, 128, 128, 256, 256), seeds=tuple(range(6)), wd_attn=(0.0,) * 6)
     thr, note = A.safe_sweep_threshold({"final_icl_acc": np.full(6, 0.5)}, cfg, n_boot=10)
     assert np.isnan(thr.k_star) and "flat" in note
-    cfg2 = _cfg()
+    cfg2 = minimal_cfg()
     thr, note = A.safe_sweep_threshold({"final_icl_acc": np.array([0.5, 0.9])}, cfg2, n_boot=10)
     assert np.isnan(thr.k_star) and "distinct" in note
     acc = np.array([0.5, 0.52, 0.6, 0.9, 1.0, 0.98])

@@ -5,7 +5,7 @@ import pytest
 
 from icl_kinetics import analysis as A
 from icl_kinetics import theory as T
-from icl_kinetics.train import RunConfig
+from synthetic import minimal_cfg
 
 
 STEPS = np.arange(0, 2000, 100)  # 20 evaluations
@@ -39,13 +39,6 @@ def _synthetic_losses(coef, n_members=4, seed=0, noise=0.02):
     icl = np.exp(-w)
     iwl = coef * w + noise * rng.standard_normal(w.shape)
     return icl, iwl, np.ones_like(w, bool)
-
-
-def _cfg(**kw):
-    base = dict(model="minimal", D=8, N=11, width=8, Ks=(64, 64), seeds=(0, 1), wd_attn=(1e-2, 0.0), steps=10,
-                eval_every=5, lr=0.1, probes=("wbeta", "mlp_stats"))
-    base.update(kw)
-    return RunConfig(**base)
 
 
 def _eq16_run(slope=-0.5, noise=0.0, E=10, T=60, seed=0):
@@ -127,7 +120,7 @@ def test_loss_relation_swap_and_degenerate():
 
 
 def test_lambert_w_prediction_uses_weight_decay():
-    cfg = _cfg()
+    cfg = minimal_cfg()
     c3 = np.array([[1.0, 0.1, 0.01], [1.0, 0.1, 0.01]])
     w_tr = A.lambert_w_prediction({"c3": c3}, cfg)
     # w e^w = c3 / lambda_w for the decayed member; NaN without weight decay
@@ -136,7 +129,7 @@ def test_lambert_w_prediction_uses_weight_decay():
 
 
 def test_member_transience_ode_relaxes_to_lambert_w():
-    cfg = _cfg(lr=1.0)
+    cfg = minimal_cfg(lr=1.0)
     steps = np.arange(0, 3001, 100)
     run = {"steps": steps, "c3": np.full((2, len(steps)), 0.05), "w": np.full((2, len(steps)), 6.0)}
     s, w = A.member_transience_ode(run, cfg, 0, start=2)

@@ -1,8 +1,11 @@
 """Reference replication of "Differential learning kinetics govern the transition from memorization to
 generalization during in-context learning".
 
-Modules: ``data`` (sequences), ``models`` (ensembled networks), ``train`` (ensembled SGD), ``theory``
-(loss landscape, ODEs, t_ICL), ``fits`` (sigmoids, power laws, intervals), ``experiments`` (registry,
-profiles, results store, CLI), ``plots`` (figures).
+Modules: ``data`` (sequences), ``models`` (ensembled networks), ``train`` (ensembled SGD), ``theory`` (package: loss
+landscape, ODEs, closed forms, transience), ``fits`` (sigmoid thresholds, lines, power laws), ``stats`` (bootstrap,
+intervals, first crossings), ``analysis`` (package: from stored results to the numbers of each chapter),
+``plots`` (package: figures by family, one style), ``verdicts`` (claims, rules, scorecard), ``book`` (page helpers:
+glue, tables, verdicts, provenance captions), ``experiments`` (registry, profiles), ``store`` (results store),
+``bench`` (throughput).
 """
 __version__ = "0.1.0"

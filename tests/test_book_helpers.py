@@ -1,0 +1,31 @@
+"""Tests of lib/icl_kinetics/book.py: the provenance line of figure captions and Markdown tables."""
+from types import SimpleNamespace
+
+from icl_kinetics import book
+
+
+def _result(**meta):
+    base = dict(experiment="ticl_vs_n", profile="cpu", git_commit="0123456789abcdef", device="cpu",
+                wall_time_s=600.0)
+    base.update(meta)
+    return SimpleNamespace(experiment=base["experiment"], profile=base["profile"], meta=base)
+
+
+def test_provenance_names_profile_commit_device_time_and_command():
+    line = book.provenance(_result())
+    for part in ("cpu profile", "commit 01234567", "cpu", "10.0 min",
+                 "`python -m icl_kinetics run ticl_vs_n --profile cpu`"):
+        assert part in line, part
+    assert "89abcdef" not in line  # the commit is shortened
+
+
+def test_caption_lists_every_result_or_says_theory():
+    two = book.caption("Fig X.", _result(), _result(experiment="long_tail", profile="smoke"))
+    assert str(two).startswith("Fig X.") and "run long_tail --profile smoke" in str(two)
+    assert "run ticl_vs_n --profile cpu" in str(two)
+    assert "icl_kinetics.theory" in str(book.caption("Fig 4."))
+
+
+def test_markdown_table():
+    assert book.markdown_table([[1, "a"], [2, "b"]], ["n", "x"]).splitlines() == [
+        "| n | x |", "|---|---|", "| 1 | a |", "| 2 | b |"]
