@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from icl_kinetics import checkpoint, experiments
+from icl_kinetics import checkpoint
 from icl_kinetics.store import ResultsError
 from icl_kinetics.train import RunConfig, TimeLimitReached, train
 
@@ -126,6 +126,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
 def test_resume_after_time_limit_slices(tmp_path):
     """--time-limit stops cleanly (exit 0, a checkpoint, progress printed); repeating the command finishes."""
     ref = _cli(tmp_path, "--out", str(tmp_path / "ref"))
+    assert ref.returncode == 0, ref.stdout + ref.stderr
     out, slices = tmp_path / "sliced", 0
     while not (out / "resume_test" / "smoke.npz").exists():
         r = _cli(tmp_path, "--out", str(out), "--time-limit", "0.01")  # 0.6 s per slice

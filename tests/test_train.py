@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from icl_kinetics import data, models
-from icl_kinetics.train import RunConfig, evaluate, first_crossing, last_finite, sampling_seed, train
+from icl_kinetics.stats import first_crossing
+from icl_kinetics.train import RunConfig, evaluate, last_finite, sampling_seed, train
 
 
 def cfg(**kw):
@@ -73,7 +74,7 @@ def test_sgd_step_matches_torch_optim():
 def test_early_stop_and_t_icl():
     steps = np.array([0, 10, 20, 30])
     curve = np.array([[0.5, 0.96, 0.99, 1.0], [0.5, 0.5, 0.6, 0.7]])
-    np.testing.assert_array_equal(first_crossing(steps, curve, 0.95), [10.0, np.nan])
+    np.testing.assert_array_equal(first_crossing(steps, curve, 0.95, strict=True), [10.0, np.nan])
     curve2 = np.array([[0.5, 0.7, np.nan, np.nan]])
     assert last_finite(curve2)[0] == 0.7
 

@@ -29,9 +29,9 @@ import torch
 
 from . import __version__
 from . import store as _store
-from .store import (REPO_ROOT, RESULTS_DIR, Result, ResultsError, _config_diff, _git_commit, _paths,  # noqa: F401
-                    _sha256, save, stored_meta)
 from . import checkpoint
+from .store import (REPO_ROOT, RESULTS_DIR, Result, ResultsError, _git_commit, _paths,  # noqa: F401
+                    _sha256, save, stored_meta)
 from .train import RunConfig, TimeLimitReached, pick_device, train
 
 PROFILES = ("smoke", "cpu", "paper")

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoint as ckpt
-from . import data, models
+from . import data, models, stats
 
 ICL_THRESHOLD = 0.95  # t_ICL: first evaluation with ICL accuracy above this (paper section 4)
 
@@ -400,7 +400,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     out = {"steps": np.asarray(eval_steps, dtype=np.int64)}
     out.update(rec)
     if "icl_acc" in rec:
-        out["t_icl"] = first_crossing(out["steps"], rec["icl_acc"], ICL_THRESHOLD)
+        out["t_icl"] = stats.first_crossing(out["steps"], rec["icl_acc"], ICL_THRESHOLD, strict=True)
     for k, v in rec.items():
         out[f"final_{k}"] = last_finite(v)
     out["stopped_at"] = stopped_at
@@ -422,13 +422,6 @@ def _compact(model, keep: torch.Tensor) -> None:
         owner, _, attr = name.rpartition(".")
         setattr(model.get_submodule(owner), attr, torch.nn.Parameter(p.detach()[keep].clone()))
     model.E = len(keep)
-
-
-def first_crossing(steps: np.ndarray, curve: np.ndarray, threshold: float) -> np.ndarray:
-    """Per row of curve (E, T): the first step where curve > threshold; NaN when never."""
-    above = np.nan_to_num(curve, nan=-np.inf) > threshold
-    idx = above.argmax(1)
-    return np.where(above.any(1), steps[idx].astype(float), np.nan)
 
 
 def last_finite(curve: np.ndarray) -> np.ndarray:
