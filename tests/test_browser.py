@@ -305,8 +305,16 @@ PAGE_JS = r"""
   const pipeRow = /^\s*\|.*\|\s*$/m;
   const rawMath = [], pipeTables = [];
   for (const [t, el] of texts) {
-    if (rawTex.test(t)) rawMath.push(where(el));
+    // a lone $ in prose is a delimiter that did not pair up (outputs may print dollars)
+    if (rawTex.test(t) || (t.includes("$") && !el.closest("pre"))) rawMath.push(where(el));
     if (pipeRule.test(t) && pipeRow.test(t)) pipeTables.push(where(el));
+  }
+  // formulas whose TeX holds Markdown: delimiters paired across prose, which MathJax then set as one formula
+  const proseInMath = [];
+  if (mathjax === "done" && window.MathJax.startup.document) {
+    for (const item of window.MathJax.startup.document.math) {
+      if (/\*\*|`|\]\(|\n\s*\n/.test(item.math)) proseInMath.push(item.math.replace(/\s+/g, " ").slice(0, 160));
+    }
   }
   const mathEls = Array.from(document.querySelectorAll(".math"));
   return {
@@ -318,6 +326,7 @@ PAGE_JS = r"""
     mathjax_errors: Array.from(document.querySelectorAll("mjx-merror"))
                       .map(e => (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 160)),
     raw_math: rawMath,
+    prose_in_math: proseInMath,
     pipe_tables: pipeTables,
     images: document.images.length,
     broken_images: Array.from(document.images).filter(im => !(im.complete && im.naturalWidth > 0))
@@ -345,6 +354,9 @@ def page_problems(report: dict) -> list[str]:
         problems.append(f"MathJax errors: {report['mathjax_errors'][:5]}")
     if report["raw_math"]:
         problems.append(f"raw TeX in the text: {report['raw_math'][:3]}")
+    if report["prose_in_math"]:
+        problems.append(f"Markdown inside a formula (math delimiters paired across prose?): "
+                        f"{report['prose_in_math'][:3]}")
     if report["pipe_tables"]:
         problems.append(f"raw pipe table in the text: {report['pipe_tables'][:3]}")
     if report["broken_images"]:
@@ -466,12 +478,20 @@ def test_the_checks_catch_a_broken_page(tmp_path, chromium):
     assert "01_a.html" not in nav
 
 
-def test_a_formula_mathjax_cannot_read_is_reported(tmp_path, chromium):
+def test_formulas_mathjax_cannot_read_or_that_swallowed_prose_are_reported(tmp_path, chromium):
+    """A TeX error, and what $$...$$ inside a paragraph once gave: a lone $ in the text and a formula made of
+    the prose between two delimiters that paired up wrongly."""
     (tmp_path / "merror.html").write_text(f"""<!doctype html><html><head><title>merror</title>
 <script defer src="{_mathjax_url()}"></script></head><body>
-<p>Bad: <span class="math notranslate nohighlight">\\(x^\\)</span></p></body></html>""")
-    problems = page_problems(chromium.check_page((tmp_path / "merror.html").as_uri()))
-    assert any(p.startswith("MathJax errors:") for p in problems), problems
+<p>Bad: <span class="math notranslate nohighlight">\\(x^\\)</span></p>
+<p>the loss becomes $<span class="math notranslate nohighlight">\\(\\mathcal{{L}}' \\approx w \\qquad (9)\\)</span>
+<span class="math notranslate nohighlight">\\( whose origin is a **saddle**; depending on \\)</span></p>
+</body></html>""")
+    problems = "\n".join(page_problems(chromium.check_page((tmp_path / "merror.html").as_uri())))
+    for expected in ["MathJax errors:", "raw TeX in the text: ['the loss becomes $",
+                     "Markdown inside a formula (math delimiters paired across prose?): "
+                     "[' whose origin is a **saddle**"]:
+        assert expected in problems, f"{expected!r} not reported:\n{problems}"
 
 
 @pytest.mark.slow
