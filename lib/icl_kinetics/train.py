@@ -364,11 +364,15 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
                 active &= ~bad
             model.zero_grad(set_to_none=True)
             torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
-            with torch.no_grad():
+            with torch.no_grad():  # SGD with per-member weight decay: p <- p (1 - lr wd) - lr grad, active rows only
+                frozen = ~active
+                any_frozen = bool(frozen.any())
                 for p, wd in params:
                     shape = (len(members),) + (1,) * (p.dim() - 1)
-                    upd = p.grad + wd.view(shape) * p
-                    p.sub_(torch.where(active.view(shape), cfg.lr * upd, torch.zeros_like(p)))
+                    if any_frozen:
+                        p.grad[frozen] = 0.0  # a frozen member takes no step (its gradient may be NaN)
+                    p.mul_((1 - cfg.lr * wd * active).view(shape))  # exactly 1 where wd = 0 or frozen
+                    p.add_(p.grad, alpha=-cfg.lr)
             loss_sum += torch.where(active, per_member.detach(), torch.zeros_like(per_member))
             loss_n += 1
             bar.update(1)

@@ -397,7 +397,7 @@ def judge(claim_id: str, **stats) -> Verdict:
     claim = CLAIMS[claim_id]
     outcome, reason = claim.rule(**stats)
     if outcome == UNDECIDED and claim.decide_with:
-        reason += f"; would be decided by `{claim.decide_with}`"
+        reason += f"; would be decided by {claim.decide_with}"  # plain text: the scorecard pastes it as text
     return Verdict(claim_id, outcome, reason)
 
 
@@ -440,8 +440,9 @@ scale-free claims (shapes, exponents, signs, ratios).
 
 
 def _escape(text: str) -> str:
-    """Markdown-safe plain text (K* must not open emphasis)."""
-    return text.replace("*", "\\*").replace("_", "\\_")
+    """Markdown-safe plain text (K* must not open emphasis); `code spans` are left as they are."""
+    parts = text.split("`")  # odd-numbered parts are inside a code span
+    return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
 
 
 def scorecard_markdown() -> str:
