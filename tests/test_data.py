@@ -109,12 +109,13 @@ def test_iwl_eval_with_infinite_members():
 
 
 # ----------------------------------------------------------------------------- the pool sampler for K = infinity
-def test_pool_sampler_items_distinct_within_sequences_and_uniform():
-    P, E, B, N = 97, 3, 400, 8
+@pytest.mark.parametrize("P, E, B, N, calls", [(97, 3, 400, 8, 1),  # permutations of the pool
+                                                (4096, 1, 10, 8, 600)])  # few items per step (< P / 16): redrawn repeats
+def test_pool_sampler_items_distinct_within_sequences_and_uniform(P, E, B, N, calls):
     g = torch.Generator().manual_seed(0)
-    idx = data._pooled_items(E, B, N, P, g, "cpu")  # (E, B, N)
+    idx = torch.cat([data._pooled_items(E, B, N, P, g, "cpu") for _ in range(calls)], dim=1)  # (E, B calls, N)
     ctx = idx[..., :-1]
-    assert idx.shape == (E, B, N) and int(idx.min()) >= 0 and int(idx.max()) < P
+    assert idx.shape == (E, B * calls, N) and int(idx.min()) >= 0 and int(idx.max()) < P
     assert all(len(set(row.tolist())) == N - 1 for row in ctx.reshape(-1, N - 1))  # no repeat in a context
     counts = torch.bincount(ctx.flatten(), minlength=P).numpy()
     from scipy.stats import chisquare

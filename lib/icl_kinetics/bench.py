@@ -33,7 +33,7 @@ from .store import REPO_ROOT
 from .train import RunConfig, pick_device, train
 
 SIZES = {name: {k: p[k] for k in ("D", "N", "width", "batch")} for name, p in (("paper", PAPER), ("cpu", CPU))}
-POOL = 2**16  # pool size of the pooled sampler rows
+POOL = 2**14  # pool size of the pooled sampler rows (16,384 items x D floats: cache-sized at paper D)
 
 
 def matmul_flops(device, n: int = 1024, seconds: float = 1.0) -> float:
@@ -173,7 +173,7 @@ def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")
     name = device_name(device)
     lines = [f"device {name} ({platform.processor() or platform.machine()}), torch {torch.__version__}, "
              f"{torch.get_num_threads()} threads; matmul {flops / 1e9:.1f} GFLOP/s, copy {bandwidth / 1e9:.1f} GB/s",
-             "model-steps per second (exact: fresh items; pool: pool sampler, 2^16 items, fresh labels)",
+             "model-steps per second (exact: fresh items; pool: pool sampler, 2^14 items, fresh labels)",
              f"{'model':<13}{'size':<7}{'E':>4}{'exact':>9}{'pool':>9}{'naive':>9}{'roofline':>10}"
              f"{'roof/pool':>10}{'pool/naive':>11}"]
     print("\n".join(lines), flush=True)
@@ -181,6 +181,7 @@ def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")
     for model in ("transformer1", "minimal"):
         for size_name in sizes:
             size = SIZES[size_name]
+            flops, bandwidth = matmul_flops(device), memory_bandwidth(device)  # again: the machine's speed drifts
             roof = min(flops / step_flops(model, **size), bandwidth / step_bytes(model, **size))
             for E in members:
                 n = max(5, steps // E) if size_name == "paper" and device.type == "cpu" else steps

@@ -154,9 +154,10 @@ def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool, pool: torc
 def _pooled_items(E: int, B: int, N: int, P: int, g, device) -> torch.Tensor:
     """(E, B, N) pool indices, distinct within each sequence, every index uniform over the pool of P items.
 
-    Consecutive chunks of N - 1 entries of random permutations of the pool: within a sequence no item repeats
-    (as with fresh Gaussians, where a repeat has probability 0), so no two context tokens show one item with two
-    labels. The last position is a placeholder that `_fresh` overwrites with a copy of a context item.
+    Consecutive chunks of N - 1 entries of random permutations of the pool, or, when a step needs far fewer
+    items than the pool holds, independent draws with repeats redrawn (`_distinct_draws`). Within a sequence no
+    item repeats (as with fresh Gaussians, where a repeat has probability 0), so no two context tokens show one
+    item with two labels. The last position is a placeholder that `_fresh` overwrites with a copy of a context item.
 
     Why this is K = infinity for the task: the label of every token is drawn afresh on every use, independent
     of which pool item it decorates, so E[label | item] = 0 and no item-label association exists to memorise;
@@ -165,12 +166,31 @@ def _pooled_items(E: int, B: int, N: int, P: int, g, device) -> torch.Tensor:
     the P items appears in about E B (N - 1) / P sequences per step); tests/test_data.py::test_pool_sampler_*
     check that t_ICL and the ICL curves match fresh sampling within noise.
     """
-    per_perm = P // (N - 1)  # sequences one permutation of the pool provides
     n_seq = E * B
-    perms = [torch.randperm(P, generator=g, device=device)[: per_perm * (N - 1)]
-             for _ in range(-(-n_seq // per_perm))]
-    ctx = torch.cat(perms)[: n_seq * (N - 1)].view(E, B, N - 1)
+    if n_seq * (N - 1) < P // 16:  # a small demand: redraw repeats (cheaper than permuting the whole pool)
+        ctx = _distinct_draws((E, B, N - 1), P, g, device)
+    else:  # chunks of random permutations of the pool
+        per_perm = P // (N - 1)  # sequences one permutation provides
+        perms = [torch.randperm(P, generator=g, device=device)[: per_perm * (N - 1)]
+                 for _ in range(-(-n_seq // per_perm))]
+        ctx = torch.cat(perms)[: n_seq * (N - 1)].view(E, B, N - 1)
     return torch.cat([ctx, ctx[..., :1]], dim=-1)
+
+
+def _distinct_draws(shape: tuple, high, g, device) -> torch.Tensor:
+    """Integers uniform in [0, high) (`high`: an int or a tensor broadcasting to `shape`), distinct along the last
+    dimension: draw, then redraw every entry equal to an earlier one in its row until none is. Each position
+    ends up uniform over the values its predecessors do not hold, so a row is a uniformly random ordered set of
+    distinct values. Cheap when repeats are rare (row length << high)."""
+    n = shape[-1]
+    sub = (torch.rand(shape, generator=g, device=device) * high).long().clamp_max(high - 1)
+    earlier = torch.tril(torch.ones(n, n, dtype=torch.bool, device=device), diagonal=-1)
+    while True:
+        dup = ((sub[..., :, None] == sub[..., None, :]) & earlier).any(-1)
+        if not dup.any():
+            return sub
+        fresh = (torch.rand(sub.shape, generator=g, device=device) * high).long().clamp_max(high - 1)
+        sub = torch.where(dup, fresh, sub)
 
 
 def _balanced_labels(E, B, N, g, device):
@@ -298,14 +318,5 @@ def sample_iwl_eval(bank: ItemBank, B: int, N: int, g: torch.Generator):
     large = ~small & finite
     if large.any():
         # Large K: duplicates are rare; resample the repeated entries until every row is distinct.
-        kl = Kt[large][:, None, None]
-        sub = (torch.rand(int(large.sum()), B, N, generator=g, device=device) * kl).long().clamp_max(kl - 1)
-        earlier = torch.tril(torch.ones(N, N, dtype=torch.bool, device=device), diagonal=-1)
-        while True:
-            dup = ((sub[..., :, None] == sub[..., None, :]) & earlier).any(-1)  # (E_large, B, N)
-            if not dup.any():
-                break
-            fresh = (torch.rand(sub.shape, generator=g, device=device) * kl).long().clamp_max(kl - 1)
-            sub = torch.where(dup, fresh, sub)
-        idx[large] = sub
+        idx[large] = _distinct_draws((int(large.sum()), B, N), Kt[large][:, None, None], g, device)
     return bank.gather(idx)
