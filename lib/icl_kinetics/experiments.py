@@ -460,3 +460,13 @@ def _long_tail(profile):
                                  n_eval=500, evals=("icl",), early_stop=0.99)}
     return {"N100": RunConfig(model="transformer1", **PAPER, **grid((None,), 250), steps=400 * EPOCH,
                               eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)}
+
+
+@register("long_tail_pool", "the long_tail run with the pool sampler (RunConfig.pool: distinct pool items, fresh "
+          "labels) on other seeds: does the cheaper K = infinity sampler give the same t_ICL distribution? "
+          "(README, Benchmark)", "10_long_tail")
+def _long_tail_pool(profile):
+    base = next(iter(_long_tail(profile).values())).to_dict()
+    n = {"smoke": 8, "cpu": 32, "paper": 250}[profile]
+    base.update(Ks=[None] * n, seeds=list(range(5000, 5000 + n)), wd_attn=[0.0] * n, pool=2**14)
+    return {f"N{base['N']}": RunConfig.from_dict(base)}

@@ -97,7 +97,7 @@ def fig_icl_iwl_vs_k(K, icl, iwl, thr, N, profile: str):
     ax1.set_ylabel("final ICL accuracy (novel items)")
     ax1.legend(fontsize=8, loc="lower right")
     accuracy_vs_k(ax2, K, iwl, color=PAPER_RED)
-    ax2.set_ylabel("final IWL accuracy (training items, no copy)")
+    ax2.set_ylabel("final IWL accuracy (training items)")
     ax2.legend(fontsize=8, loc="lower left")
     return title(fig, f"Fig 2b,c: ICL and IWL accuracy vs K (one-layer transformer, N = {N}, {profile} profile)")
 
