@@ -518,4 +518,4 @@ def test_every_page_reads_right_in_a_browser(book_build, chromium):
     shutil.copytree(screens, mirror)
     print("\n".join(summary))
     assert not failures, f"{len(failures)} problems (screenshots in {mirror}):\n" + "\n".join(failures)
-    assert formulas > 0 and images > 0, f"no formulas or no images anywhere in the book:\n" + "\n".join(summary)
+    assert formulas > 0 and images > 0, "no formulas or no images anywhere in the book:\n" + "\n".join(summary)

@@ -1,7 +1,6 @@
 """Every outcome of every verdict rule, reached with synthetic statistics; the scorecard is generated."""
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from icl_kinetics import verdicts as V
