@@ -127,3 +127,11 @@ def test_shards_train_separately_then_assemble(tmp_path):
     np.testing.assert_array_equal(res["N4"]["icl_acc"], first)
     assert not (tmp_path / "runs" / "kstar_vs_n" / "smoke").exists()  # partials removed once stored
     assert ex.load("kstar_vs_n", "smoke", out=out).runs.keys() == {"N4", "N6"}
+
+
+def test_load_optional_is_none_when_not_stored_and_never_trains(tmp_path):
+    out = tmp_path / "results"
+    assert ex.load_optional("ticl_vs_n", "smoke", out) is None
+    assert not out.exists()  # nothing was trained or written
+    ex.run("ticl_vs_n", "smoke", out=out, progress=False)
+    assert ex.load_optional("ticl_vs_n", "smoke", out).experiment == "ticl_vs_n"

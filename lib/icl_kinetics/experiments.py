@@ -213,6 +213,15 @@ def load_or_run(name: str, profile: str | None = None, out=None, device=None) ->
     return run(name, profile, device=device, out=out, progress=profile != "smoke")
 
 
+def load_optional(name: str, profile: str | None = None, out=None) -> Result | None:
+    """Stored results of another experiment that a page can do without (a reference curve, an illustration):
+    the Result, or None when it is not stored or not usable. Never trains."""
+    try:
+        return load(name, profile, out)
+    except ResultsError:
+        return None
+
+
 def progress(name: str, profile: str, out=None) -> tuple[int, int]:
     """(steps done, steps in total) of an experiment at a profile, summed over its sub-runs: a stored result
     or a finished sub-run counts in full, a sub-run in progress by its checkpoint's step."""
