@@ -134,16 +134,16 @@ def _time_naive(model, size, E, steps, device):
             loss.backward()
             opt.step()
 
-    one_round()
-    best = float("inf")
-    for _ in range(3):  # the fastest of three timings, as for the ensemble
+    def timed():
         t0 = time.perf_counter()
         for _ in range(steps):
             one_round()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
-    return E * steps / best
+        return time.perf_counter() - t0
+
+    one_round()
+    return E * steps / min(timed() for _ in range(3))  # the fastest of three timings, as for the ensemble
 
 
 def device_name(device) -> str:

@@ -137,15 +137,13 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     partial = _partial_dir(name, profile, out)
     t0 = time.time()
     deadline = None if time_limit is None else time.monotonic() + 60.0 * time_limit
-    runs, walls, commits, devices = {}, {}, {}, {}
+    runs, prov = {}, {}  # arrays and provenance (wall_s, git_commit, device) of each finished sub-run
     for i, (run_name, cfg) in enumerate(configs.items()):
         done = _load_partial(partial, run_name, cfg)
         if done is None and only is not None and run_name not in only:
             continue  # another shard's job
         if done is not None:
-            runs[run_name], pmeta = done
-            walls[run_name], commits[run_name] = pmeta["wall_s"], pmeta["git_commit"]
-            devices[run_name] = pmeta.get("device", "unknown")
+            runs[run_name], prov[run_name] = done
             print(f"{name}/{run_name}: reusing the finished sub-run in {partial}")
             continue
         if deadline is not None and time.monotonic() >= deadline:
@@ -158,25 +156,23 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         except TimeLimitReached as e:
             print(f"{name}/{run_name}: time limit reached, {e}; run the same command to continue")
             return None
-        walls[run_name], commits[run_name] = float(runs[run_name].pop("wall_s")), commit
-        devices[run_name] = _device_name(dev)
-        _save_partial(partial, run_name, cfg, runs[run_name],
-                      {"wall_s": walls[run_name], "git_commit": commit, "device": devices[run_name]})
+        prov[run_name] = {"wall_s": float(runs[run_name].pop("wall_s")), "git_commit": commit,
+                          "device": _device_name(dev)}
+        _save_partial(partial, run_name, cfg, runs[run_name], prov[run_name])
         checkpoint.remove(partial / run_name)
     for run_name, cfg in configs.items():  # sub-runs that other shards finished while this one trained
         done = None if run_name in runs else _load_partial(partial, run_name, cfg)
         if done is not None:
-            runs[run_name], pmeta = done
-            walls[run_name], commits[run_name] = pmeta["wall_s"], pmeta["git_commit"]
-            devices[run_name] = pmeta.get("device", "unknown")
+            runs[run_name], prov[run_name] = done
     if len(runs) < len(configs):
         return None
     runs = {k: runs[k] for k in configs}
+    walls = {k: prov[k]["wall_s"] for k in configs}
     meta = {
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
         "runs": {k: v.to_dict() for k, v in configs.items()},
-        "package_version": __version__, "git_commit": commit, "run_git_commit": commits,
-        "device": _device_name(dev), "run_device": devices,
+        "package_version": __version__, "git_commit": commit, "run_git_commit": {k: prov[k]["git_commit"] for k in configs},
+        "device": _device_name(dev), "run_device": {k: prov[k].get("device", "unknown") for k in configs},
         "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "wall_time_s": sum(walls.values()), "run_wall_time_s": walls,
         "session_wall_time_s": time.time() - t0,

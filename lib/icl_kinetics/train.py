@@ -289,12 +289,13 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     members = torch.arange(E, device=device)  # rows of the full ensemble still computed (see _compact)
 
     def param_decay():
-        """[(parameter, its decay factor 1 - lr wd per row)]: exactly 1 for frozen rows; recomputed whenever the
-        active rows change (the factor is shaped to broadcast over the parameter)."""
+        """([(parameter, its decay factor 1 - lr wd per row)], any row frozen): the factor is exactly 1 for frozen
+        rows and shaped to broadcast over the parameter; recomputed whenever the active rows change."""
         groups, n, on = model.param_groups(), len(members), active.float()
         wd = [(p, wd_attn_full[members]) for p in groups["attn"]] + \
              [(p, torch.full((n,), cfg.wd_mlp, device=device)) for p in groups["mlp"]]
-        return [(p, (1 - cfg.lr * w * on).view((n,) + (1,) * (p.dim() - 1))) for p, w in wd]
+        decays = [(p, (1 - cfg.lr * w * on).view((n,) + (1,) * (p.dim() - 1))) for p, w in wd]
+        return decays, not bool(active.all())  # ..., whether some row is frozen
 
     eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
     if eval_steps[-1] != cfg.steps:
@@ -347,7 +348,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
             _compact(model, members)
             bank = full_bank.subset(members)
         model.load_state_dict({k[len("param."):]: v for k, v in saved.items() if k.startswith("param.")})
-    params, any_frozen = param_decay(), not bool(active.all())
+    params, any_frozen = param_decay()
     last_save = time.monotonic()
     bar = tqdm(total=cfg.steps, initial=start - 1, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
     with ckpt.deferred_interrupts(enabled=checkpoint is not None) as interrupts:
@@ -364,7 +365,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
                 nonfinite[members.cpu().numpy()[newly]] = True
                 stopped_at[members.cpu().numpy()[newly]] = step
                 active &= ~bad
-                params, any_frozen = param_decay(), not bool(active.all())
+                params, any_frozen = param_decay()
             model.zero_grad(set_to_none=True)
             torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
             with torch.no_grad():  # SGD with per-member weight decay: p <- p (1 - lr wd) - lr grad, active rows only
@@ -380,7 +381,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
             if step == eval_steps[next_eval]:
                 record(next_eval, step)  # may stop members (early stop)
                 next_eval += 1
-                params, any_frozen = param_decay(), not bool(active.all())
+                params, any_frozen = param_decay()
                 if "icl_acc" in rec and active.any():
                     bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}",
                                     active=int(active.sum()))
@@ -389,7 +390,7 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
                     _compact(model, keep)
                     members, active, loss_sum = members[keep], active[keep], loss_sum[keep]
                     bank = full_bank.subset(members)
-                    params, any_frozen = param_decay(), not bool(active.all())
+                    params, any_frozen = param_decay()
                 if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every and step < cfg.steps:
                     snapshot(step)
                     last_save = time.monotonic()
