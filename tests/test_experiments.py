@@ -17,7 +17,7 @@ def store(tmp_path):
 def test_every_experiment_has_valid_profiles():
     assert ex.REGISTRY, "no experiments registered"
     for name, exp in ex.REGISTRY.items():
-        for prof in ex.PROFILES:
+        for prof in exp.profiles:
             runs = exp.runs(prof)  # constructing RunConfig validates it
             assert runs, (name, prof)
 

@@ -16,7 +16,7 @@ def main(argv=None) -> int:
     sub.add_parser("list", help="list the experiments and their profiles")
     r = sub.add_parser("run", help="train an experiment at a profile and store its results")
     r.add_argument("experiment")
-    r.add_argument("--profile", default=None, help="smoke | cpu | paper (default: $ICL_PROFILE or cpu)")
+    r.add_argument("--profile", default=None, help="smoke | cpu | paper_net | paper (default: $ICL_PROFILE or cpu)")
     r.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     r.add_argument("--out", default=None, help="results directory (default: results/)")
     r.add_argument("--only", nargs="+", default=None, metavar="RUN",
@@ -140,7 +140,7 @@ def _check_creatable(path: Path) -> None:
 def _list() -> None:
     for name, exp in sorted(experiments.REGISTRY.items()):
         sizes = []
-        for prof in experiments.PROFILES:
+        for prof in exp.profiles:
             cfgs = exp.runs(prof)
             members = sum(c.E for c in cfgs.values())
             steps = max(c.steps for c in cfgs.values())

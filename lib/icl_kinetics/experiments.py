@@ -5,6 +5,10 @@ within a run, so a sweep over N is several runs). Profiles:
 
 * ``smoke`` -- seconds; used by CI and nbmake. Shows nothing scientific.
 * ``cpu``   -- the default and what the book shows; each chapter regenerable on 2 CPU cores well under an hour.
+* ``paper_net`` -- the paper's network and context length (D = 63, MLP width 512, batch 128, N = 100 where N
+  is not varied) on the cpu profile's clock: lr 0.05, five times the paper's, and budgets of a fifth of the
+  paper's iterations (the theory's time is lr x iterations). A rung of the scale ladder between ``cpu`` and
+  ``paper``; defined for the experiments the ladder runs (others raise a one-line error).
 * ``paper`` -- the paper's exact settings; needs a GPU.
 
 The profile comes from the argument or the ``ICL_PROFILE`` environment variable (default ``cpu``).
@@ -34,7 +38,8 @@ from .store import (REPO_ROOT, RESULTS_DIR, Result, ResultsError, _git_commit, _
                     _sha256, save, stored_meta)
 from .train import RunConfig, TimeLimitReached, pick_device, train
 
-PROFILES = ("smoke", "cpu", "paper")
+PROFILES = ("smoke", "cpu", "paper_net", "paper")
+BASE_PROFILES = ("smoke", "cpu", "paper")  # what every experiment defines; the ladder's rungs are added per experiment
 DEFAULT_PROFILE = "cpu"
 RUNS_DIR = Path(os.environ.get("ICL_RUNS", REPO_ROOT / "runs"))  # finished sub-runs of unfinished experiments
 
@@ -45,17 +50,22 @@ class Experiment:
     description: str
     chapter: str
     build: Callable[[str], dict]  # profile -> {run name: RunConfig}
+    profiles: tuple = BASE_PROFILES  # the profiles `build` defines
 
     def runs(self, profile: str) -> dict:
-        return self.build(resolve_profile(profile))
+        profile = resolve_profile(profile)
+        if profile not in self.profiles:
+            raise ValueError(f"experiment {self.name!r} has no {profile!r} profile; its profiles are "
+                             f"{', '.join(self.profiles)}")
+        return self.build(profile)
 
 
 REGISTRY: dict[str, Experiment] = {}
 
 
-def register(name: str, description: str, chapter: str):
+def register(name: str, description: str, chapter: str, profiles: tuple = BASE_PROFILES):
     def deco(fn):
-        REGISTRY[name] = Experiment(name, description, chapter, fn)
+        REGISTRY[name] = Experiment(name, description, chapter, fn, tuple(profiles))
         return fn
     return deco
 
@@ -260,6 +270,9 @@ CPU = dict(D=31, N=20, width=128, lr=0.05, batch=128)
 PAPER = dict(D=63, N=100, width=512, lr=0.01, batch=128)
 SMOKE = dict(D=8, N=6, width=16, lr=0.05, batch=32)
 EPOCH = 469  # the authors' epoch: 60,000 sequences / batch 128
+# The ladder's rung at the paper's network: PAPER with the cpu profile's clock (lr x 5, iterations / 5).
+PAPER_NET = dict(PAPER, lr=0.05)
+NET_EPOCH = EPOCH / 5  # one of the paper's epochs on this clock, in iterations
 
 
 @register("phenomenology", "one-layer transformer: ICL/IWL accuracy vs K and ICL curves (Fig 2b-d)",
@@ -334,7 +347,7 @@ def _transformer_transience(profile):
 
 
 @register("memorization", "MLP alone memorising K item-label pairs: c1, c2, c3 over training and I_K "
-          "(Fig 5, A.2, A.3)", "05_memorization_scaling_law")
+          "(Fig 5, A.2, A.3)", "05_memorization_scaling_law", PROFILES)
 def _memorization(profile):
     common = dict(model="mlp", N=2, evals=(), probes=("mlp_stats",), n_eval=8)  # the MLP sees the target alone
     if profile == "smoke":
@@ -345,6 +358,10 @@ def _memorization(profile):
         return {"mlp": RunConfig(**common, D=CPU["D"], width=CPU["width"], lr=CPU["lr"], batch=CPU["batch"],
                                  **grid(Ks, 3), steps=60_000, eval_every=200)}
     Ks = tuple(even(k) for k in np.geomspace(500, 50_000, 8))
+    if profile == "paper_net":  # one sub-run (shard) per K, about 15 minutes of one core each
+        return {f"K{K}": RunConfig(**common, D=PAPER["D"], width=PAPER["width"], lr=PAPER_NET["lr"],
+                                   batch=PAPER["batch"], **grid((K,), 3, seed0=1000 * i), steps=int(1000 * NET_EPOCH),
+                                   eval_every=200) for i, K in enumerate(Ks)}
     return {"mlp": RunConfig(**common, D=PAPER["D"], width=PAPER["width"], lr=PAPER["lr"], batch=PAPER["batch"],
                              **grid(Ks, 3), steps=1000 * EPOCH, eval_every=EPOCH // 4)}
 
@@ -354,7 +371,7 @@ def _at_n(base: dict, N: int) -> dict:
 
 
 @register("ticl_vs_n", "one-layer transformer at K = infinity: t_ICL vs N, its long-tailed distribution "
-          "(Fig 6b, A.4)", "08_ticl_vs_n")
+          "(Fig 6b, A.4)", "08_ticl_vs_n", PROFILES)
 def _ticl_vs_n(profile):
     if profile == "smoke":
         return {f"N{N}": RunConfig(model="transformer1", **_at_n(SMOKE, N), **grid((None,), 3), steps=40,
@@ -363,6 +380,10 @@ def _ticl_vs_n(profile):
         return {f"N{N}": RunConfig(model="transformer1", **_at_n(CPU, N), **grid((None,), 12), steps=800 * N,
                                    eval_every=10 * N, n_eval=500, evals=("icl",), early_stop=0.99)
                 for N in (10, 20, 30, 40)}
+    if profile == "paper_net":  # the paper's budget of 400 epochs on this clock; exact K = infinity sampling
+        return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER_NET, N), **grid((None,), 24),
+                                   steps=int(400 * NET_EPOCH), eval_every=N, n_eval=1000, evals=("icl",),
+                                   early_stop=0.99) for N in (25, 50, 100)}
     return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER, N), **grid((None,), 100), steps=400 * EPOCH,
                                eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)
             for N in (50, 100, 150, 200, 250)}
