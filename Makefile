@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: book test unit notebooks install clean results bench
+.PHONY: book test unit notebooks install clean results bench browser
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,8 +19,18 @@ book: $(STAMP)
 	ICL_NO_TRAIN=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@test -f _build/html/index.html && echo "site: _build/html/index.html"
 
-# Unit tests, every notebook under nbmake with the smoke profile, and a full book build test.
-test: $(STAMP)
+# The browser test needs headless Chromium: Debian's package is installed when missing (as root, or with sudo);
+# otherwise this stops before the suite with what to install. CHROMIUM=/path/to/chrome uses another build.
+browser:
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make test: the browser test needs headless Chromium; install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chrome" >&2; exit 1; fi; \
+	echo "installing chromium (apt) for the browser test"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null \
+	  || { echo "make test: could not install chromium with apt; install it by hand or set CHROMIUM=/path/to/chrome" >&2; exit 1; }
+
+# Unit tests, every notebook under nbmake with the smoke profile, a full book build and the browser test.
+test: $(STAMP) browser
 	ICL_PROFILE=smoke $(BIN)/python -m pytest -q tests --nbmake book --nbmake-timeout=600
 
 unit: $(STAMP)

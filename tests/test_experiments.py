@@ -121,11 +121,12 @@ def test_shards_train_separately_then_assemble(tmp_path):
     out = tmp_path / "results"
     assert ex.run("kstar_vs_n", "smoke", out=out, progress=False, only=["N4"]) is None
     assert not (out / "kstar_vs_n" / "smoke.json").exists()
-    first = np.load(tmp_path / "runs" / "kstar_vs_n" / "smoke" / "N4.npz")["icl_acc"]
+    shards = out / "kstar_vs_n" / "smoke.shards"  # the work folder belongs to the results folder
+    first = np.load(shards / "N4.npz")["icl_acc"]
     res = ex.run("kstar_vs_n", "smoke", out=out, progress=False, only=["N6"])
     assert set(res.runs) == {"N4", "N6"}
     np.testing.assert_array_equal(res["N4"]["icl_acc"], first)
-    assert not (tmp_path / "runs" / "kstar_vs_n" / "smoke").exists()  # partials removed once stored
+    assert not shards.exists()  # shards removed once stored
     assert ex.load("kstar_vs_n", "smoke", out=out).runs.keys() == {"N4", "N6"}
 
 

@@ -137,7 +137,12 @@ def test_list_survives_incomplete_and_unreadable_stored_metadata(tmp_path, monke
     (tmp_path / "memorization" / "cpu.json").write_bytes(b"\xff\xfe")
     rc, out, err, _ = call(["list"])
     assert rc == 0, err  # was: error: wall_time_s
-    assert "stored: wall time unknown on cpu" in out
+    # issue 18.9: list reports only what loads; each unusable file is named on a line of its own
+    for name in ("phenomenology", "minimal_model", "memorization"):
+        block = next(b for b in out.split("\n\n") if b.startswith(name + " "))
+        assert "cpu: " in block and "not stored" in block.split("cpu: ")[1].split("\n")[0], block
+        assert "unusable: " in block, block
+    assert "stored:" not in out.replace("not stored:", "")
 
 
 # --------------------------------------------------------------------------------------- during the compute

@@ -202,13 +202,17 @@ def test_a_waiting_writer_says_so_and_reports_the_other_result(out, saved, capsy
             errors.append(e)
     t = threading.Thread(target=second)
     t.start()
-    time.sleep(0.5)
-    assert t.is_alive()  # blocked on the lock
-    lock.release()
-    t.join(timeout=30)
-    assert not errors and not t.is_alive()
-    err = capsys.readouterr().err
+    err = ""
+    for _ in range(6000):  # until the writer says it waits (it cannot get further: the lock is held); a hang guard
+        err += capsys.readouterr().err
+        if "another process is writing this result; waiting" in err or errors:
+            break
+        time.sleep(0.01)
+    assert t.is_alive() and not errors  # blocked on the lock
     assert "another process is writing this result; waiting" in err
+    lock.release()
+    t.join(timeout=60)
+    assert not errors and not t.is_alive()
     np.testing.assert_array_equal(ex.load(NAME, PROFILE, out=out)["sweep"]["acc"], np.full((2, 50), 3.0))
 
 
@@ -292,7 +296,8 @@ def test_two_concurrent_writers_never_leave_a_mismatched_pair(tmp_path):
     assert len(verdicts) == rounds
     bad = [v for v in verdicts if not v["ok"]]
     assert not bad, bad
-    assert any("another process is writing this result; waiting" in e for _, e in outs)  # the second one says so
+    # (whether the writers ever met at the lock depends on the scheduler: that the waiting writer says so is
+    # tested deterministically above)
     assert not list(out.rglob("*.tmp"))
 
 
@@ -312,7 +317,7 @@ def test_interrupted_multi_run_experiment_keeps_and_reuses_finished_sub_runs(tmp
     with pytest.raises(KeyboardInterrupt):
         ex.run(name, "smoke", out=out, progress=False)
     assert not (out / name / "smoke.json").exists()
-    partial = tmp_path / "runs" / name / "smoke"
+    partial = out / name / "smoke.shards"
     assert len(list(partial.glob("*.npz"))) == 1
 
     calls.clear()

@@ -5,7 +5,7 @@ import submitit
 import torch
 from submitit.slurm.test_slurm import mocked_slurm
 
-from icl_kinetics import __main__, checkpoint, executors, experiments
+from icl_kinetics import __main__, checkpoint, executors, experiments, store
 
 EXP = "ticl_vs_n"  # two sub-runs (N = 4, 6) at the smoke profile: two shards
 
@@ -31,7 +31,7 @@ def test_submitit_local_executor_runs_shards_and_merges(tmp_path):
     _same(ref, res)
     assert set(res.meta["run_device"]) == set(res.meta["run_git_commit"]) == set(res.meta["run_wall_time_s"]) \
         == {"N4", "N6"}
-    assert not (tmp_path / "shards" / "runs" / EXP / "smoke").exists(), "sub-runs are cleaned up after the merge"
+    assert not (tmp_path / "shards" / "results" / EXP / "smoke.shards").exists(), "shards are cleaned up after the merge"
     assert list(executors.folder(EXP, "smoke", tmp_path / "shards" / "results").glob("*_log.out"))  # job logs
 
 
@@ -42,7 +42,7 @@ def test_shard_resume_and_reuse_under_submitit(tmp_path):
     out = tmp_path / "shards" / "results"
     assert experiments.run(EXP, "smoke", out=out, progress=False, only=["N4"]) is None
     cfg = experiments.get(EXP).runs("smoke")["N6"]
-    stem = experiments._partial_dir(EXP, "smoke", out) / "N6"
+    stem = store.workdir(EXP, "smoke", out).checkpoint("N6")
     from icl_kinetics.train import TimeLimitReached, train
     with pytest.raises(TimeLimitReached):
         train(cfg, progress=False, checkpoint=stem, deadline=0.0)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import bench, executors, experiments, store, verdicts
+from .errors import ShardError
 from .train import pick_device
 
 
@@ -54,12 +55,11 @@ def main(argv=None) -> int:
                                  f"{profile!r}; its sub-runs are {', '.join(runs)}")
             pick_device(args.device)
             _check_run_flags(args)
-            partial = experiments._partial_dir(args.experiment, profile, args.out)
             store.check_writable(args.out)
-            _check_creatable(partial)
         elif args.cmd == "bench":
             bench.check_args(args.steps)
             pick_device(args.device)
+            bench.check_out(args.out)
     except (KeyError, ValueError, store.ResultsError) as e:
         return _fail(e)
 
@@ -72,8 +72,11 @@ def main(argv=None) -> int:
             jobs = executors.submit(args.experiment, profile, "slurm", out=args.out, device=args.device,
                                     partition=args.partition, gpus=args.gpus, timeout_min=args.timeout_min,
                                     checkpoint_every=args.checkpoint_every)
-            print(f"submitted {len(jobs)} shard(s) of {args.experiment}/{profile} as SLURM job array "
-                  f"{jobs[0].job_id.split('_')[0] if jobs else '-'}; the last to finish stores the result")
+            if isinstance(jobs, store.Result):  # every shard was finished: merged and stored here
+                print(f"every shard of {args.experiment}/{profile} was finished: merged and stored")
+            else:
+                print(f"submitted {len(jobs)} shard(s) of {args.experiment}/{profile} as SLURM job array "
+                      f"{jobs[0].job_id.split('_')[0]}; the last to finish stores the result")
         elif args.cmd == "run":
             if args.executor == "local":
                 res = executors.submit(args.experiment, profile, "local", out=args.out, device=args.device,
@@ -84,9 +87,9 @@ def main(argv=None) -> int:
                                       time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
             if res is None:
                 out = f" --out {args.out}" if args.out else ""
-                done, total = experiments.progress(args.experiment, profile, args.out)
-                print(f"{args.experiment}/{profile}: {done} of {total} steps done; run `python -m icl_kinetics run "
-                      f"{args.experiment} --profile {profile}{out}` to continue and store the result")
+                pr = experiments.progress(args.experiment, profile, args.out)
+                print(f"{args.experiment}/{profile}: {pr.done} of {pr.total} steps done; run `python -m "
+                      f"icl_kinetics run {args.experiment} --profile {profile}{out}` to continue and store the result")
             else:
                 print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
                       f"on {res.meta['device']}")
@@ -96,7 +99,7 @@ def main(argv=None) -> int:
             page = store.REPO_ROOT / "book" / "00_results_at_a_glance.md"
             page.write_text(verdicts.scorecard_markdown())
             print(f"wrote {page} ({len(verdicts.CLAIMS)} claims)")
-    except store.ResultsError as e:
+    except (store.ResultsError, ShardError) as e:
         return _fail(e, code=1)
     except KeyboardInterrupt:
         print("error: interrupted" + (" (finished sub-runs and a checkpoint of the one in training are kept; "
@@ -124,17 +127,10 @@ def _check_run_flags(args) -> None:
                          "and --time-limit (use --timeout-min for the shard jobs)")
     if args.executor == "slurm" and not args.partition:
         raise ValueError("--executor slurm needs --partition NAME (the SLURM partition to submit to)")
+    if args.executor == "slurm":
+        executors.check_slurm()
     if args.executor != "slurm" and args.partition:
         raise ValueError("--partition is a SLURM setting; add --executor slurm")
-
-
-def _check_creatable(path: Path) -> None:
-    """ResultsError unless the directory `path` exists or can be created (nothing is created here)."""
-    p = Path(path).absolute()
-    while not p.exists():
-        p = p.parent
-    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
-        raise store.ResultsError(f"cannot write finished sub-runs to {path}: {p} is not a writable directory")
 
 
 def _list() -> None:
@@ -144,15 +140,15 @@ def _list() -> None:
             cfgs = exp.runs(prof)
             members = sum(c.E for c in cfgs.values())
             steps = max(c.steps for c in cfgs.values())
-            stored = experiments.stored_meta(name, prof)
-            done = ""
-            if stored:
+            pr = experiments.progress(name, prof)
+            if pr.stored:
+                stored = experiments.stored_meta(name, prof) or {}
                 wall = stored.get("wall_time_s")
                 wall = f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "wall time unknown"
                 done = f", stored: {wall} on {stored.get('device', 'unknown device')}"
             else:
-                steps_done, total = experiments.progress(name, prof)
-                done = f", not stored: {steps_done} of {total} steps done"
+                done = f", not stored: {pr.done} of {pr.total} steps done"
+                done += "".join(f"\n{'':<28}unusable: {p}" for p in pr.problems)
             sizes.append(f"{prof}: {len(cfgs)} run(s), {members} members, <= {steps} steps{done}")
         print(f"{name:<24} [{exp.chapter}] {exp.description}\n" + "".join(f"{'':<26}{z}\n" for z in sizes))
 

@@ -27,7 +27,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from . import data, models
+from . import data, models, store
+from .files import write_bytes
 from .experiments import CPU, PAPER
 from .store import REPO_ROOT
 from .train import RunConfig, pick_device, train
@@ -164,10 +165,21 @@ def check_args(steps, members=(1, 8, 32), sizes=("paper", "cpu")) -> None:
         raise ValueError(f"sizes={sizes!r}: choose from {', '.join(SIZES)}")
 
 
+def check_out(out) -> Path | None:
+    """The folder the benchmark will write to (created if missing; None for `out=False`), or ValueError /
+    ResultsError before anything is timed: an empty path, or a folder that cannot be written."""
+    if out is False:
+        return None
+    if out is not None and not str(out).strip():
+        raise ValueError("--out '': an empty path; leave --out out for results/bench")
+    return store.check_writable(Path(out) if out else REPO_ROOT / "results" / "bench")
+
+
 def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu"), out=None) -> list[dict]:
     """Time every configuration, print the table and write it (json and txt) under `out` (default
     results/bench/; None-like `out=False` writes nothing)."""
     check_args(steps, members, sizes)
+    d = check_out(out)
     device = pick_device(device)
     flops, bandwidth = matmul_flops(device), memory_bandwidth(device)
     name = device_name(device)
@@ -196,13 +208,11 @@ def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")
                         f"{roof / pooled:>10.2f}{pooled / naive:>11.2f}")
                 lines.append(line)
                 print(line, flush=True)
-    if out is not False:
-        d = Path(out) if out else REPO_ROOT / "results" / "bench"
-        d.mkdir(parents=True, exist_ok=True)
+    if d is not None:
         meta = dict(device=name, torch=torch.__version__, threads=torch.get_num_threads(), matmul_flops=flops,
                     copy_bytes_per_s=bandwidth, steps=steps, pool=POOL,
                     date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        (d / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
-        (d / f"{name}.txt").write_text("\n".join(lines) + "\n")
+        write_bytes(d / f"{name}.json", (json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n").encode())
+        write_bytes(d / f"{name}.txt", ("\n".join(lines) + "\n").encode())
         print(f"wrote {d / name}.json and .txt")
     return rows

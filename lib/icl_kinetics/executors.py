@@ -12,18 +12,21 @@ merges all of them into the one stored result (with each shard's commit, device 
   :meth:`ShardJob.checkpoint`, which requeues the same call, and the requeued shard resumes from its last
   checkpoint (at most ``checkpoint_every`` seconds of work are lost).
 
-Jobs' logs and pickles live in ``runs/<experiment>/<profile>.submitit/``.
+Jobs' logs and pickles live in ``<out>/<experiment>/<profile>.submitit/`` (:func:`store.workdir`). When every
+shard is already finished, any executor merges and stores the result at once, without submitting anything.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
 import submitit
 import torch
 
-from . import experiments
+from . import experiments, store
+from .errors import ShardError
 
 EXECUTORS = ("local", "slurm")
 
@@ -40,9 +43,15 @@ class ShardJob(submitit.helpers.Checkpointable):
 
 
 def folder(name: str, profile: str, out=None) -> Path:
-    """submitit's logs and pickles: beside the sub-runs, kept when the merge removes them."""
-    d = experiments._partial_dir(name, profile, out)
-    return d.with_name(d.name + ".submitit")
+    """submitit's logs and pickles: beside the shards, kept when the merge removes them."""
+    return store.workdir(name, profile, out).jobs
+
+
+def check_slurm() -> None:
+    """ValueError unless SLURM's commands are on this machine (what submitit's SLURM executor calls)."""
+    if shutil.which("srun") is None:
+        raise ValueError("--executor slurm: SLURM is not installed here (no srun on PATH); run on a SLURM "
+                         "login node, or use --executor local")
 
 
 def make_executor(kind: str, log_folder: Path, timeout_min: int = 24 * 60, partition: str | None = None,
@@ -55,6 +64,7 @@ def make_executor(kind: str, log_folder: Path, timeout_min: int = 24 * 60, parti
     if kind == "slurm":
         if not partition:
             raise ValueError("--executor slurm needs --partition NAME (the SLURM partition to submit to)")
+        check_slurm()
         ex = submitit.SlurmExecutor(folder=log_folder)
         ex.update_parameters(partition=partition, time=timeout_min, cpus_per_task=cpus, ntasks_per_node=1,
                              gpus_per_node=gpus or None, signal_delay_s=120, array_parallelism=n_shards,
@@ -64,11 +74,11 @@ def make_executor(kind: str, log_folder: Path, timeout_min: int = 24 * 60, parti
 
 
 def pending(name: str, profile: str, out=None) -> list[str]:
-    """The sub-runs of an experiment without finished arrays under ``runs/`` (like `run`, an executor trains
-    every sub-run again once the experiment is stored and its sub-runs cleaned up)."""
-    partial = experiments._partial_dir(name, profile, out)
+    """The sub-runs of an experiment without a finished shard (like `run`, an executor trains every sub-run
+    again once the experiment is stored and its shards cleaned up). A damaged shard: ResultsError."""
+    wd = store.workdir(name, profile, out)
     return [r for r, cfg in experiments.get(name).runs(profile).items()
-            if experiments._load_partial(partial, r, cfg) is None]
+            if store.load_shard(wd, r, cfg.to_dict()) is None]
 
 
 def submit(name: str, profile: str, kind: str = "local", out=None, device=None, partition: str | None = None,
@@ -82,18 +92,30 @@ def submit(name: str, profile: str, kind: str = "local", out=None, device=None, 
     """
     profile = experiments.resolve_profile(profile)
     todo = pending(name, profile, out)
+    if not todo:  # every shard finished (the merge may have failed, e.g. on a full disk): merge here
+        return experiments.run(name, profile, device=device, out=out, progress=False)
     threads = 1 if device in (None, "cpu") else torch.get_num_threads()
     ex = make_executor(kind, folder(name, profile, out), timeout_min, partition, gpus, threads, len(todo))
     args = [(name, profile, r, None if out is None else str(out), device, checkpoint_every, threads) for r in todo]
     if kind == "slurm":
         return ex.map_array(ShardJob(), *zip(*args))
     width = max_parallel or os.cpu_count() or 1
-    queue, running = list(args), []
+    queue, running, shard_of = list(args), [], {}
     while queue or running:  # at most `width` shard processes at a time
         while queue and len(running) < width:
-            running.append(ex.submit(ShardJob(), *queue.pop(0)))
+            a = queue.pop(0)
+            running.append(ex.submit(ShardJob(), *a))
+            shard_of[running[-1].job_id] = a[2]
         time.sleep(0.2)
         for job in [j for j in running if j.done()]:
             running.remove(job)
-            job.result()  # raises with the job's traceback when a shard failed
+            try:
+                job.result()
+            except submitit.core.utils.FailedJobError as e:
+                for other in running:
+                    other.cancel()
+                lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+                cause = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1] if lines else "")
+                raise ShardError(f"shard {shard_of[job.job_id]} of {name}/{profile} failed: {cause[:300]}; "
+                                 f"its log: {job.paths.stderr}") from None
     return experiments.load(name, profile, out)

@@ -18,30 +18,25 @@ package version, git commit, device, torch version, wall time, date, checksum of
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
+import filelock
 import numpy as np
 import torch
 
 from . import __version__
 from . import store as _store
 from . import checkpoint
-from .store import (REPO_ROOT, RESULTS_DIR, Result, ResultsError, _git_commit, _paths,  # noqa: F401
-                    _sha256, save, stored_meta)
+from .store import RESULTS_DIR, Result, ResultsError, _git_commit, _paths, save, stored_meta
 from .train import RunConfig, TimeLimitReached, pick_device, train
 
 PROFILES = ("smoke", "cpu", "paper_net", "paper")
 BASE_PROFILES = ("smoke", "cpu", "paper")  # what every experiment defines; the ladder's rungs are added per experiment
 DEFAULT_PROFILE = "cpu"
-RUNS_DIR = Path(os.environ.get("ICL_RUNS", REPO_ROOT / "runs"))  # finished sub-runs of unfinished experiments
 
 
 @dataclass
@@ -94,48 +89,19 @@ def load(name: str, profile: str | None = None, out=None) -> Result:
     return _store.load(name, profile, expected, out)
 
 
-def _partial_dir(name: str, profile: str, out) -> Path:
-    """Where finished sub-runs of an experiment wait until the whole experiment is stored (git-ignored)."""
-    base = RUNS_DIR if out is None else Path(out).parent / "runs"
-    return base / name / profile
-
-
-def _load_partial(d: Path, run_name: str, cfg: RunConfig):
-    """A finished sub-run saved by an earlier, interrupted `run` of the same configuration, or None."""
-    js, npz = d / f"{run_name}.json", d / f"{run_name}.npz"
-    try:
-        meta = json.loads(js.read_text())
-        if meta.get("config") != cfg.to_dict() or meta.get("npz_sha256") != _sha256(npz):
-            return None
-        with np.load(npz) as z:
-            return {k: z[k] for k in z.files}, meta
-    except (OSError, ValueError):
-        return None
-
-
-def _save_partial(d: Path, run_name: str, cfg: RunConfig, arrays: dict, meta: dict) -> None:
-    d.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=d, suffix=".npz.tmp", delete=False) as f:
-        np.savez(f, **arrays)
-        tmp = Path(f.name)
-    meta = dict(meta, config=cfg.to_dict(), npz_sha256=_sha256(tmp))
-    os.replace(tmp, d / f"{run_name}.npz")
-    with tempfile.NamedTemporaryFile("w", dir=d, suffix=".json.tmp", delete=False) as f:
-        json.dump(meta, f)
-    os.replace(f.name, d / f"{run_name}.json")
-
-
 def run(name: str, profile: str | None = None, device: str | None = None, out=None,
         progress: bool = True, only=None, time_limit: float | None = None,
         checkpoint_every: float = 300.0) -> Result | None:
     """Train every run of an experiment at a profile and store the results.
 
-    Resumable at two levels, under ``runs/<experiment>/<profile>/`` (git-ignored): each finished sub-run is
-    saved at once and reused by the same command, and a sub-run in progress checkpoints every
-    ``checkpoint_every`` seconds (:mod:`icl_kinetics.checkpoint`) and resumes from there. ``time_limit``
-    (minutes): stop cleanly, with a checkpoint, once this much time has passed; the same command continues.
-    ``only``: train just these sub-runs (shards that separate processes can train side by side). The result is
-    stored, and returned, only when every sub-run is finished, else None.
+    Resumable at two levels, in the experiment's work folder beside its result (:func:`store.workdir`): each
+    finished sub-run is saved at once as a shard and reused by the same command, and a sub-run in training
+    checkpoints every ``checkpoint_every`` seconds (:mod:`icl_kinetics.checkpoint`) and resumes from there.
+    ``time_limit`` (minutes): stop cleanly, with a checkpoint, once this much time has passed; every call
+    trains at least one step, so repeating the command always gets further. ``only``: train just these
+    sub-runs (shards that separate processes can train side by side). Two processes never train the same
+    sub-run at once (the second waits, then reuses it). The result is stored, and returned, only when every
+    sub-run is finished, else None.
     """
     exp = get(name)
     profile = resolve_profile(profile)
@@ -144,40 +110,35 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     commit = _git_commit()  # the code that trains, not whatever HEAD is when training ends
     if profile == "paper" and dev.type == "cpu":
         print(f"warning: the paper profile of {name!r} is sized for a GPU; on this CPU it will take very long")
-    partial = _partial_dir(name, profile, out)
+    wd = _store.workdir(name, profile, out)
     t0 = time.time()
     deadline = None if time_limit is None else time.monotonic() + 60.0 * time_limit
-    runs, prov = {}, {}  # arrays and provenance (wall_s, git_commit, device) of each finished sub-run
+    runs, prov, trained = {}, {}, False  # arrays and provenance (wall_s, git_commit, device) per sub-run
     for i, (run_name, cfg) in enumerate(configs.items()):
-        done = _load_partial(partial, run_name, cfg)
+        done = _store.load_shard(wd, run_name, cfg.to_dict())
         if done is None and only is not None and run_name not in only:
             continue  # another shard's job
-        if done is not None:
-            runs[run_name], prov[run_name] = done
-            print(f"{name}/{run_name}: reusing the finished sub-run in {partial}")
-            continue
-        if deadline is not None and time.monotonic() >= deadline:
+        if done is None and trained and deadline is not None and time.monotonic() >= deadline:
             print(f"{name}: time limit reached before {run_name}; run the same command to continue")
             return None
-        try:
-            runs[run_name] = train(cfg, device=dev, progress=progress, checkpoint=partial / run_name,
-                                   checkpoint_every=checkpoint_every, deadline=deadline,
-                                   desc=f"{name}/{run_name} [{i + 1}/{len(configs)}]")
-        except TimeLimitReached as e:
-            print(f"{name}/{run_name}: time limit reached, {e}; run the same command to continue")
-            return None
-        prov[run_name] = {"wall_s": float(runs[run_name].pop("wall_s")), "git_commit": commit,
-                          "device": _device_name(dev)}
-        _save_partial(partial, run_name, cfg, runs[run_name], prov[run_name])
-        checkpoint.remove(partial / run_name)
+        if done is None:
+            done = _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline,
+                                f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+            if done is None:
+                return None  # time limit
+            trained = True
+        else:
+            print(f"{name}/{run_name}: reusing the finished sub-run in {wd.shards}")
+        runs[run_name], prov[run_name] = done
     for run_name, cfg in configs.items():  # sub-runs that other shards finished while this one trained
-        done = None if run_name in runs else _load_partial(partial, run_name, cfg)
-        if done is not None:
-            runs[run_name], prov[run_name] = done
+        if run_name not in runs:
+            done = _store.load_shard(wd, run_name, cfg.to_dict())
+            if done is not None:
+                runs[run_name], prov[run_name] = done
     if len(runs) < len(configs):
-        return None
+        return _stored_by_another(name, profile, out)
     runs = {k: runs[k] for k in configs}
-    walls = {k: prov[k]["wall_s"] for k in configs}
+    walls = {k: float(prov[k]["wall_s"]) for k in configs}
     meta = {
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
         "runs": {k: v.to_dict() for k, v in configs.items()},
@@ -190,7 +151,47 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     }
     result = Result(name, profile, meta, runs)
     save(result, out)
-    shutil.rmtree(partial, ignore_errors=True)
+    _store.remove_work(wd)
+    return result
+
+
+def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline, desc):
+    """Train one sub-run under its lock and save it as a shard: (arrays, provenance), or None at the time
+    limit. A process that finds the sub-run being trained by another waits for it, then reuses its shard."""
+    lock = wd.lock(run_name)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        print(f"{name}/{run_name}: another process is training this sub-run; waiting for it to finish")
+        lock.acquire()
+    try:
+        done = _store.load_shard(wd, run_name, cfg.to_dict())  # finished by the process we waited for
+        if done is not None:
+            print(f"{name}/{run_name}: finished by another process; reusing it")
+            return done
+        try:
+            arrays = train(cfg, device=dev, progress=progress, checkpoint=wd.checkpoint(run_name),
+                           checkpoint_every=checkpoint_every, deadline=deadline, desc=desc)
+        except TimeLimitReached as e:
+            print(f"{name}/{run_name}: time limit reached, {e}; run the same command to continue")
+            return None
+        prov = {"wall_s": float(arrays.pop("wall_s")), "git_commit": commit, "device": _device_name(dev)}
+        _store.save_shard(wd, run_name, cfg.to_dict(), arrays, prov)
+        checkpoint.remove(wd.checkpoint(run_name))
+        return arrays, prov
+    finally:
+        lock.release()
+
+
+def _stored_by_another(name: str, profile: str, out) -> Result | None:
+    """The stored result when another process merged and stored every sub-run while this one trained, else
+    None (some sub-runs are still to be trained)."""
+    try:
+        result = load(name, profile, out)
+    except ResultsError:
+        return None
+    print(f"{name}/{profile}: every sub-run was finished and stored by another process (date "
+          f"{result.meta.get('date', '?')})")
     return result
 
 
@@ -207,7 +208,7 @@ def load_or_run(name: str, profile: str | None = None, out=None, device=None) ->
     """
     profile = resolve_profile(profile)
     d, npz, js = _paths(name, profile, out or RESULTS_DIR)
-    if os.environ.get("ICL_NO_TRAIN") and profile != "smoke" and not (js.exists() and npz.exists()):
+    if no_train() and profile != "smoke" and not (js.exists() and npz.exists()):
         raise ResultsError(f"no stored results for {name!r} at profile {profile!r} and ICL_NO_TRAIN is set; "
                            f"regenerate with: python -m icl_kinetics run {name} --profile {profile}")
     if js.exists() or npz.exists():
@@ -219,6 +220,12 @@ def load_or_run(name: str, profile: str | None = None, out=None, device=None) ->
     return run(name, profile, device=device, out=out, progress=profile != "smoke")
 
 
+def no_train() -> bool:
+    """Whether the environment variable ``ICL_NO_TRAIN`` is set to a true value (unset, empty, 0, false, no
+    and off are false)."""
+    return os.environ.get("ICL_NO_TRAIN", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def load_optional(name: str, profile: str | None = None, out=None) -> Result | None:
     """Stored results of another experiment that a page can do without (a reference curve, an illustration):
     the Result, or None when it is not stored or not usable. Never trains."""
@@ -228,21 +235,42 @@ def load_optional(name: str, profile: str | None = None, out=None) -> Result | N
         return None
 
 
-def progress(name: str, profile: str, out=None) -> tuple[int, int]:
-    """(steps done, steps in total) of an experiment at a profile, summed over its sub-runs: a stored result
-    or a finished sub-run counts in full, a sub-run in progress by its checkpoint's step."""
+@dataclass(frozen=True)
+class Progress:
+    """Where an experiment stands at a profile, every part verified as `load` verifies it.
+
+    ``stored``: a result that loads (checksums and config match); ``done``/``total``: steps, summed over the
+    sub-runs (a stored result or a sound finished sub-run counts in full, a sub-run in training by its
+    verified checkpoint); ``problems``: one line per file that exists but cannot be used."""
+    stored: bool
+    done: int
+    total: int
+    problems: tuple = ()
+
+
+def progress(name: str, profile: str, out=None) -> Progress:
     configs = get(name).runs(profile)
     total = sum(c.steps for c in configs.values())
-    if stored_meta(name, profile, out) is not None:
-        return total, total
-    partial, done = _partial_dir(name, profile, out), 0
+    problems = []
+    if stored_meta(name, profile, out) is not None or any(p.exists() for p in _paths(name, profile, out or RESULTS_DIR)[1:]):
+        try:
+            load(name, profile, out)
+            return Progress(True, total, total)
+        except ResultsError as e:
+            problems.append(str(e))
+    wd, done = _store.workdir(name, profile, out), 0
     for run_name, cfg in configs.items():
-        if (partial / f"{run_name}.npz").exists():
+        try:
+            shard = _store.load_shard(wd, run_name, cfg.to_dict())
+        except ResultsError as e:
+            shard = None
+            problems.append(str(e))
+        if shard is not None:
             done += cfg.steps
         else:
-            p = checkpoint.progress(partial / run_name)
+            p = checkpoint.progress(wd.checkpoint(run_name))
             done += min(p["step"], cfg.steps) if p else 0
-    return done, total
+    return Progress(False, done, total, tuple(problems))
 
 
 # ----------------------------------------------------------------------------- helpers for definitions
@@ -276,7 +304,7 @@ NET_EPOCH = EPOCH / 5  # one of the paper's epochs on this clock, in iterations
 
 
 @register("phenomenology", "one-layer transformer: ICL/IWL accuracy vs K and ICL curves (Fig 2b-d)",
-          "01_phenomenology")
+          "01_phenomenology", PROFILES)
 def _phenomenology(profile):
     if profile == "smoke":
         return {"sweep": RunConfig(model="transformer1", **SMOKE, **grid((8, 64), 2), steps=40, eval_every=20,
@@ -285,6 +313,11 @@ def _phenomenology(profile):
         Ks = tuple(even(k) for k in np.geomspace(32, 8192, 10))
         return {"sweep": RunConfig(model="transformer1", **CPU, **grid(Ks, 4), steps=20_000, eval_every=250,
                                    n_eval=1000, early_stop=0.99)}
+    if profile == "paper_net":  # 10 K over two decades around the paper's K* ~ 10^4; one sub-run (shard) per K
+        Ks = tuple(even(k) for k in np.geomspace(1000, 100_000, 10))
+        return {f"K{K}": RunConfig(model="transformer1", **PAPER_NET, **grid((K,), 4, seed0=1000 * i),
+                                   steps=int(1000 * NET_EPOCH), eval_every=200, n_eval=1000, early_stop=0.99)
+                for i, K in enumerate(Ks)}
     Ks = tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))  # the authors' grid, doubled to stay even
     return {"sweep": RunConfig(model="transformer1", **PAPER, **grid(Ks, 5), steps=1000 * EPOCH,
                                eval_every=EPOCH, n_eval=2000, early_stop=0.99)}

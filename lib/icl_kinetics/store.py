@@ -1,4 +1,6 @@
-"""The results store: ``<out>/<experiment>/<profile>.npz`` with ``<profile>.json`` beside it.
+"""The results store: ``<out>/<experiment>/<profile>.npz`` with ``<profile>.json`` beside it, and the work of
+an experiment not yet stored, in the same folder (:func:`workdir`): its finished sub-runs (shards) and the
+checkpoints of the sub-runs in training.
 
 The json holds the full run configurations and the provenance (package version, git commit, device, torch
 version, wall time, date), the checksum of the npz (``npz_sha256``) and the checksum of its own fields
@@ -12,6 +14,7 @@ import io
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ import filelock
 import numpy as np
 
 from .errors import ResultsError  # noqa: F401  (re-exported: store.ResultsError)
+from .files import disk_error, remove_stale_temporaries, sha256_bytes, write_bytes
 from .train import RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -75,11 +79,10 @@ def _meta_sha256(meta: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _file_mode() -> int:
-    """0666 minus the process umask (0644 under the usual umask 022): results are readable by other users."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _npz_bytes(arrays: dict, compressed: bool = False) -> bytes:
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
+    return buf.getvalue()
 
 
 def _lock(d: Path, profile: str) -> filelock.FileLock:
@@ -123,7 +126,7 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ResultsError(f"cannot write results to {d}: {e.strerror or e}") from e
+        raise ResultsError(f"cannot write results to {d}: {e.strerror or e}") from None
     arrays = {f"{run}/{k}": np.asarray(v) for run, vals in result.runs.items() for k, v in vals.items()}
     before = _state(js)
     lock = _lock(d, result.profile)
@@ -143,31 +146,13 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
             other = stored_meta(result.experiment, result.profile, out) or {}
             print(f"{js}: another process stored this result while this one ran (date {other.get('date', '?')}, "
                   f"device {other.get('device', '?')}); replacing it with this run's result", file=sys.stderr)
-        for stale in d.glob(f".{result.profile}.*.tmp"):  # left by a writer that was killed (we hold the lock)
-            stale.unlink(missing_ok=True)
-        tmps = []
-        try:
-            mode = _file_mode()
-            with tempfile.NamedTemporaryFile(dir=d, prefix=f".{result.profile}.", suffix=".npz.tmp",
-                                             delete=False) as f:
-                tmps.append(Path(f.name))
-                np.savez_compressed(f, **arrays)
-            meta = {k: v for k, v in result.meta.items() if k != "meta_sha256"}
-            meta["npz_sha256"] = _sha256(tmps[0])
-            meta["meta_sha256"] = _meta_sha256(meta)
-            with tempfile.NamedTemporaryFile("w", dir=d, prefix=f".{result.profile}.", suffix=".json.tmp",
-                                             delete=False, encoding="utf-8") as f:
-                tmps.append(Path(f.name))
-                json.dump(meta, f, indent=1, sort_keys=True)
-            for t in tmps:
-                os.chmod(t, mode)
-            os.replace(tmps[0], npz)
-            os.replace(tmps[1], js)
-        except OSError as e:  # disk full, permissions changed under us ...: a user's problem, not a bug
-            raise ResultsError(f"cannot write results to {d}: {e.strerror or e}") from e
-        finally:
-            for t in tmps:
-                t.unlink(missing_ok=True)
+        remove_stale_temporaries(d, result.profile)  # .<profile>.*.tmp left by a killed writer (we hold the lock)
+        blob = _npz_bytes(arrays, compressed=True)
+        meta = {k: v for k, v in result.meta.items() if k != "meta_sha256"}
+        meta["npz_sha256"] = sha256_bytes(blob)
+        meta["meta_sha256"] = _meta_sha256(meta)
+        write_bytes(npz, blob)
+        write_bytes(js, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
     finally:
         lock.release()
     return js
@@ -246,6 +231,91 @@ def load(name: str, profile: str, expected: dict, out=None) -> Result:
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         raise ResultsError(f"corrupt results: cannot read {npz} ({type(e).__name__}: {e}); {regen}") from e
     return Result(name, profile, meta, runs)
+
+
+# ----------------------------------------------------------------------------- work of unfinished experiments
+@dataclass(frozen=True)
+class WorkDir:
+    """Where an experiment not yet stored keeps its work, beside its result in ``<out>/<experiment>/``, so that
+    every results folder (``--out``) has its own:
+
+    * ``shards``: finished sub-runs, ``<sub-run>.npz`` + ``.json`` (config, provenance, checksums); small
+      records, committed with ``results/`` so that the next sitting, on any machine, continues from them;
+    * ``checkpoints``: the sub-runs in training (:mod:`icl_kinetics.checkpoint`) and their locks; git-ignored;
+    * ``jobs``: submitit's logs and pickles; git-ignored.
+    """
+    shards: Path
+    checkpoints: Path
+    jobs: Path
+
+    def checkpoint(self, run_name: str) -> Path:
+        return self.checkpoints / run_name
+
+    def lock(self, run_name: str) -> filelock.FileLock:
+        """Held while a process trains `run_name`; a second process training the same sub-run waits."""
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        return filelock.FileLock(str(self.checkpoints / f".{run_name}.lock"))
+
+
+def workdir(name: str, profile: str, out=None) -> WorkDir:
+    d = Path(out or RESULTS_DIR) / name
+    return WorkDir(d / f"{profile}.shards", d / f"{profile}.ckpt", d / f"{profile}.submitit")
+
+
+def _shard_paths(wd: WorkDir, run_name: str) -> tuple[Path, Path]:
+    return wd.shards / f"{run_name}.npz", wd.shards / f"{run_name}.json"
+
+
+def save_shard(wd: WorkDir, run_name: str, config: dict, arrays: dict, provenance: dict) -> None:
+    """Store a finished sub-run: its arrays, and a json with its config, provenance and both checksums."""
+    npz, js = _shard_paths(wd, run_name)
+    blob = _npz_bytes({k: np.asarray(v) for k, v in arrays.items()})
+    meta = dict(provenance, config=config, npz_sha256=sha256_bytes(blob))
+    meta["meta_sha256"] = _meta_sha256(meta)
+    write_bytes(npz, blob)  # the npz first: a json always has its npz
+    try:
+        write_bytes(js, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+    except ResultsError:
+        npz.unlink(missing_ok=True)  # nothing half-written is left behind
+        raise
+
+
+def load_shard(wd: WorkDir, run_name: str, config: dict) -> tuple[dict, dict] | None:
+    """(arrays, provenance) of the finished sub-run `run_name` made with `config`, or None when there is none.
+
+    An npz without its json is a writer killed between the two writes: not finished (None). Everything else
+    that is not a sound shard of exactly `config` raises one ResultsError line saying how to discard it; a
+    damaged or foreign shard is never used."""
+    npz, js = _shard_paths(wd, run_name)
+    if not js.exists():
+        return None
+    discard = f"delete {js} and {npz.name} to train that sub-run again"
+    try:
+        meta = json.loads(js.read_text(encoding="utf-8"))
+        blob = npz.read_bytes()
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+        raise ResultsError(f"finished sub-run {js} is unreadable ({why}); {discard}") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        raise ResultsError(f"finished sub-run {js} is corrupt (not a sub-run record); {discard}")
+    if meta.get("meta_sha256") != _meta_sha256(meta) or meta.get("npz_sha256") != sha256_bytes(blob):
+        raise ResultsError(f"finished sub-run {js} is corrupt (a checksum does not match); {discard}")
+    if meta["config"] != config:
+        diffs = _config_diff({run_name: meta["config"]}, {run_name: config})
+        raise ResultsError(f"finished sub-run {js} was made with a different configuration "
+                           f"({'; '.join(diffs[:3])}); {discard}")
+    try:
+        with np.load(io.BytesIO(blob)) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ResultsError(f"finished sub-run {npz} is unreadable ({type(e).__name__}); {discard}") from None
+    return arrays, {k: v for k, v in meta.items() if k not in ("config", "npz_sha256", "meta_sha256")}
+
+
+def remove_work(wd: WorkDir) -> None:
+    """Remove the shards and checkpoints of an experiment once its result is stored (job logs are kept)."""
+    for d in (wd.shards, wd.checkpoints):
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _config_diff(stored: dict, expected: dict) -> list:

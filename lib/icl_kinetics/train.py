@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from . import checkpoint as ckpt
 from . import data, models, stats
+from .errors import ResultsError
 
 ICL_THRESHOLD = 0.95  # t_ICL: first evaluation with ICL accuracy above this (paper section 4)
 
@@ -257,6 +258,11 @@ def sampling_seed(cfg: RunConfig) -> int:
     return int(np.sum(np.asarray(cfg.seeds) * 1_000_003)) % 2**62 + cfg.E
 
 
+# what a checkpoint's state must hold (besides one "param.<name>" per model parameter)
+_CHECKPOINT_KEYS = ("step", "next_eval", "loss_n", "wall_s", "members", "active", "loss_sum", "g_state",
+                    "np_nonfinite", "np_stopped_at")
+
+
 class TimeLimitReached(Exception):
     """train() saved a checkpoint and stopped because its deadline passed; the same call resumes it."""
 
@@ -333,7 +339,8 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
         state.update({f"np_rec.{k}": v for k, v in rec.items()})
         ckpt.save(Path(checkpoint), cfg.to_dict(), state, step, cfg.steps, state["wall_s"])
 
-    saved = ckpt.load(Path(checkpoint), cfg.to_dict()) if checkpoint is not None else None
+    required = _CHECKPOINT_KEYS + tuple(f"param.{k}" for k in model.state_dict())
+    saved = ckpt.load(Path(checkpoint), cfg.to_dict(), required) if checkpoint is not None else None
     t0 = time.time()
     if saved is None:
         record(0, 0)
@@ -347,11 +354,15 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
         if len(members) < E:
             _compact(model, members)
             bank = full_bank.subset(members)
-        model.load_state_dict({k[len("param."):]: v for k, v in saved.items() if k.startswith("param.")})
+        try:
+            model.load_state_dict({k[len("param."):]: v for k, v in saved.items() if k.startswith("param.")})
+        except RuntimeError as e:  # shapes that do not fit the members it says it holds
+            raise ResultsError(f"checkpoint {ckpt.paths(Path(checkpoint))[0]} does not fit this run "
+                               f"({' '.join(str(e).split())[:120]}); delete it to restart that sub-run") from None
     params, any_frozen = param_decay()
     last_save = time.monotonic()
     bar = tqdm(total=cfg.steps, initial=start - 1, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
-    with ckpt.deferred_interrupts(enabled=checkpoint is not None) as interrupts:
+    with bar, ckpt.deferred_interrupts(enabled=checkpoint is not None) as interrupts:  # the bar ends its line on errors
         for step in range(start, cfg.steps + 1):
             if not active.any():  # every member stopped at the previous evaluation
                 bar.update(cfg.steps - bar.n)

@@ -14,6 +14,31 @@ def members(cfg: RunConfig) -> dict:
             "seed": np.asarray(cfg.seeds), "wd_attn": np.asarray(cfg.wd_attn, float)}
 
 
+def pooled(runs: dict, configs: dict) -> tuple[dict, RunConfig]:
+    """One ensemble from sub-runs that differ only in their members (``Ks``, ``seeds``, ``wd_attn``): the
+    paper_net profile trains one sub-run per K (a shard each), the cpu profile one sub-run of all K. Every
+    array but ``steps`` is per member (train's output) and is concatenated in sub-run order. ValueError when
+    the sub-runs differ in anything else (N, steps, evaluation grid ...): they are not one sweep."""
+    names = list(configs)
+    if not names:
+        raise ValueError("no sub-runs to pool")
+    per_member = ("Ks", "seeds", "wd_attn")
+    first = {k: v for k, v in configs[names[0]].to_dict().items() if k not in per_member}
+    for n in names[1:]:
+        other = {k: v for k, v in configs[n].to_dict().items() if k not in per_member}
+        if other != first:
+            diff = sorted(k for k in set(first) | set(other) if first.get(k) != other.get(k))
+            raise ValueError(f"sub-runs {names[0]!r} and {n!r} differ in {', '.join(diff)}: not one sweep")
+        if not np.array_equal(runs[n]["steps"], runs[names[0]]["steps"]):
+            raise ValueError(f"sub-runs {names[0]!r} and {n!r} were evaluated at different steps")
+    cfg = RunConfig.from_dict(dict(first, **{f: sum((list(getattr(configs[n], f)) for n in names), [])
+                                             for f in per_member}))
+    keys = set(runs[names[0]]) - {"steps"}
+    run = {"steps": runs[names[0]]["steps"]}
+    run.update({k: np.concatenate([np.asarray(runs[n][k]) for n in names], axis=0) for k in keys})
+    return run, cfg
+
+
 def sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500) -> fits.Threshold:
     """K* from the sigmoid fit of final ICL accuracy against log10 K (the authors' analysis)."""
     K = members(cfg)["K"]
