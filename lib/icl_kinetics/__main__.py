@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     b.add_argument("--device", default=None)
     b.add_argument("--steps", type=int, default=40)
     b.add_argument("--out", default=None, help="directory for <device>.json and .txt (default: results/bench)")
+    b.add_argument("--sizes", nargs="+", default=["paper", "cpu"], help="model sizes to time: paper, cpu")
+    b.add_argument("--members", nargs="+", type=int, default=[1, 8, 32], help="ensemble sizes E to time")
     args = p.parse_args(argv)
 
     # 1. everything a command needs is checked before any compute; a user's mistake is one line on stderr
@@ -57,7 +59,7 @@ def main(argv=None) -> int:
             _check_run_flags(args)
             store.check_writable(args.out)
         elif args.cmd == "bench":
-            bench.check_args(args.steps)
+            bench.check_args(args.steps, tuple(args.members), tuple(args.sizes))
             pick_device(args.device)
             bench.check_out(args.out)
     except (KeyError, ValueError, store.ResultsError) as e:
@@ -94,7 +96,8 @@ def main(argv=None) -> int:
                 print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
                       f"on {res.meta['device']}")
         elif args.cmd == "bench":
-            bench.run(args.device, steps=args.steps, out=args.out)
+            bench.run(args.device, steps=args.steps, members=tuple(args.members), sizes=tuple(args.sizes),
+                      out=args.out)
         elif args.cmd == "scorecard":
             page = store.REPO_ROOT / "book" / "00_results_at_a_glance.md"
             page.write_text(verdicts.scorecard_markdown())
@@ -127,6 +130,9 @@ def _check_run_flags(args) -> None:
                          "and --time-limit (use --timeout-min for the shard jobs)")
     if args.executor == "slurm" and not args.partition:
         raise ValueError("--executor slurm needs --partition NAME (the SLURM partition to submit to)")
+    if args.executor is not None and executors.submitit is None:
+        raise ValueError(f"--executor {args.executor}: submitit is not installed here; pip install submitit, or "
+                         "run the sub-runs one by one with --only")
     if args.executor == "slurm":
         executors.check_slurm()
     if args.executor != "slurm" and args.partition:

@@ -22,8 +22,13 @@ import shutil
 import time
 from pathlib import Path
 
-import submitit
 import torch
+
+try:
+    import submitit
+    Checkpointable = submitit.helpers.Checkpointable
+except ImportError:  # a machine without submitit (the GPU campaign's): `run` works, --executor does not
+    submitit, Checkpointable = None, object
 
 from . import experiments, store
 from .errors import ShardError
@@ -31,7 +36,7 @@ from .errors import ShardError
 EXECUTORS = ("local", "slurm")
 
 
-class ShardJob(submitit.helpers.Checkpointable):
+class ShardJob(Checkpointable):
     """One shard, callable in a submitit job; ``checkpoint`` (inherited) resubmits the same arguments."""
 
     def __call__(self, name: str, profile: str, run_name: str, out, device, checkpoint_every: float,
@@ -57,6 +62,9 @@ def check_slurm() -> None:
 def make_executor(kind: str, log_folder: Path, timeout_min: int = 24 * 60, partition: str | None = None,
                   gpus: int = 0, cpus: int = 1, n_shards: int = 1):
     """A configured submitit executor. ValueError for an unknown kind or a SLURM call without a partition."""
+    if submitit is None:
+        raise ValueError(f"--executor {kind}: submitit is not installed here; pip install submitit, or run the "
+                         "sub-runs one by one with --only")
     if kind == "local":
         ex = submitit.LocalExecutor(folder=log_folder)
         ex.update_parameters(timeout_min=timeout_min, gpus_per_node=gpus)

@@ -3,7 +3,6 @@ probability against K and sub-optimal plateaus with balanced contexts (Fig 6e, A
 t_ICL (Fig A.4). Times are training iterations."""
 from __future__ import annotations
 
-import diptest
 import numpy as np
 from scipy import stats as scipy_stats
 
@@ -212,6 +211,7 @@ def bimodality_test(final_acc, t_icl, mid=(0.6, 0.9), conf: float = 0.95) -> dic
     p, lo, hi = st.proportion_ci(n_acq, len(x), conf)
     n_mid = int(((x > mid[0]) & (x < mid[1])).sum())
     pm, mlo, mhi = st.proportion_ci(n_mid, len(x), conf)
+    import diptest  # here, not at the top: `python -m icl_kinetics run` works on machines without it (a GPU's)
     dip, dip_p = diptest.diptest(x) if len(x) >= 4 else (np.nan, np.nan)
     return dict(n=len(x), n_acq=n_acq, frac_acq=p, frac_acq_ci=(lo, hi), n_mid=n_mid, frac_mid=pm,
                 frac_mid_ci=(mlo, mhi), dip=float(dip), dip_p=float(dip_p))

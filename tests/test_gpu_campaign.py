@@ -1,0 +1,54 @@
+"""The prepared GPU command (issue 21), checked on the CPU at the smoke profile: it runs end to end, leaves at
+most 8 files of at most 16 MiB, ships stored results and shards but no checkpoints, and imports nothing that
+the GPU machine lacks (submitit, diptest) on its path."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from icl_kinetics import experiments
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCK = "import sys; sys.modules['submitit'] = None; sys.modules['diptest'] = None"  # import fails like a missing one
+
+
+def test_campaign_script_at_the_smoke_profile(tmp_path):
+    out = tmp_path / "out"
+    # modules that shadow submitit and diptest and fail to import, as they would on the GPU machine
+    blockers = tmp_path / "missing"
+    blockers.mkdir()
+    for name in ("submitit", "diptest"):
+        (blockers / f"{name}.py").write_text(f"raise ImportError('{name} is not on the GPU machine')\n")
+    env = dict(os.environ, DEVICE="cpu", SMOKE_ONLY="1", PYTHON=sys.executable, OMP_NUM_THREADS="1",
+               PYTHONPATH=str(blockers), CAMPAIGN="memorization:paper ticl_vs_n:paper_net")
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_campaign.sh"), str(out), "300"], env=env,
+                       capture_output=True, text=True, timeout=900)
+    log = (out / "campaign.log").read_text()
+    assert r.returncode == 0, r.stdout + r.stderr + log
+    for step in ("smoke run: exit 0", "bench: exit 0", "memorization/smoke: exit 0", "ticl_vs_n/smoke: exit 0"):
+        assert step in log, log
+    files = [p for p in out.iterdir() if p.is_file()]
+    assert len(files) <= 8 and all(p.stat().st_size <= 16 * 2**20 for p in files), files
+    assert {p.suffix for p in files} >= {".json", ".txt", ".log", ".gz"}
+    unpacked = tmp_path / "results"
+    unpacked.mkdir()
+    with tarfile.open(out / "results.tar.gz") as tar:
+        names = tar.getnames()
+        tar.extractall(unpacked)
+    assert not [n for n in names if ".ckpt" in n or n.endswith(".tmp")], names
+    for name in ("memorization", "ticl_vs_n"):
+        assert experiments.load(name, "smoke", out=unpacked).runs  # intact, checksums and configs match
+
+
+def test_run_needs_neither_submitit_nor_diptest(tmp_path):
+    code = (f"{BLOCK}\nfrom icl_kinetics.__main__ import main\n"
+            f"sys.exit(main(['run', 'ticl_vs_n', '--profile', 'smoke', '--device', 'cpu', '--out', {str(tmp_path)!r}]))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-c", code.replace("'--device'", "'--executor', 'local', '--device'")],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "submitit is not installed" in r.stderr, r.stderr
