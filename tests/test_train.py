@@ -126,3 +126,19 @@ def test_compaction_drops_stopped_members_without_changing_their_records(monkeyp
     np.testing.assert_array_equal(compact["icl_acc"][:, upto], plain["icl_acc"][:, upto])
     assert np.isfinite(compact["icl_acc"][later][:, upto]).all()
     assert np.isfinite(compact["final_icl_acc"]).all()
+
+
+def test_bf16_autocast_tracks_fp32():
+    """precision='bf16' (issue 21): the training forward/backward under bf16 autocast, parameters and update
+    in fp32. Over a short run the train loss follows the fp32 run's to bf16 precision; an unknown precision is
+    a config error."""
+    base = dict(model="minimal", D=8, N=6, width=16, lr=0.05, batch=32, Ks=(64, 64), seeds=(0, 1),
+                wd_attn=(0.0, 0.0), steps=20, eval_every=10, n_eval=64)
+    f32 = train(RunConfig(**base), progress=False)
+    b16 = train(RunConfig(**base, precision="bf16"), progress=False)
+    assert np.isfinite(b16["train_loss"][:, 1:]).all()
+    np.testing.assert_allclose(b16["train_loss"][:, 1:], f32["train_loss"][:, 1:], rtol=3e-2)
+    assert RunConfig(**base).to_dict() == RunConfig(**base, precision="fp32").to_dict()  # stored configs unchanged
+    assert "precision" not in RunConfig(**base).to_dict()
+    with pytest.raises(ValueError, match="precision='fp16'"):
+        RunConfig(**base, precision="fp16")

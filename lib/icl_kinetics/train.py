@@ -47,6 +47,8 @@ class RunConfig:
     beta0: float = 0.0  # minimal model only
     data_seed: int = 10
     pool: int = 0  # K = infinity from a pool of this many items with fresh labels (data.py); 0: fresh items
+    precision: str = "fp32"  # "bf16": the training forward and backward under bf16 autocast (parameters, the
+    #                          update and every evaluation stay fp32)
 
     def __post_init__(self):
         # lists become tuples (a config must be hashable) and numpy scalars plain Python numbers (json-able);
@@ -75,7 +77,8 @@ class RunConfig:
 
 
 _SEQUENCE_FIELDS = ("Ks", "seeds", "wd_attn", "evals", "probes")
-_LATER_FIELDS = {"pool": 0}  # field -> default
+_LATER_FIELDS = {"pool": 0, "precision": "fp32"}  # field -> default
+PRECISIONS = ("fp32", "bf16")
 SEED_LIMIT = 2**32  # seeds (member and data) are integers in [0, 2^32)
 
 
@@ -136,6 +139,8 @@ def validate(c: RunConfig) -> list[str]:
         err.append(f"pool={c.pool!r}: must be an integer >= 0 (0: fresh items for K = infinity)")
     elif c.pool and _is_int(c.N) and c.pool < 2 * c.N:
         err.append(f"pool={c.pool} < 2N={2 * c.N}: a pool must hold many sequences' worth of distinct items")
+    if c.precision not in PRECISIONS:
+        err.append(f"precision={c.precision!r}: must be one of {', '.join(PRECISIONS)}")
     if not (_is_real(c.beta0) and math.isfinite(c.beta0)):
         err.append(f"beta0={c.beta0!r}: must be a finite number")
     if not isinstance(c.balanced, bool):
@@ -368,8 +373,9 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
                 bar.update(cfg.steps - bar.n)
                 break
             x, lab = data.sample_train(bank, cfg.batch, cfg.N, g, cfg.balanced)
-            z = model(x, lab)
-            per_member = _loss(z, lab[:, :, -1]).mean(1)  # (E_active,)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                z = model(x, lab)
+            per_member = _loss(z.float(), lab[:, :, -1]).mean(1)  # (E_active,), in fp32
             bad = ~torch.isfinite(per_member)
             if bad.any():
                 newly = (bad & active).cpu().numpy()
