@@ -235,6 +235,18 @@ def load_optional(name: str, profile: str | None = None, out=None) -> Result | N
         return None
 
 
+def finished_shards(name: str, profile: str, out=None) -> dict:
+    """{sub-run: arrays} of the verified finished shards of an experiment not yet stored (the work committed
+    across sittings); a damaged shard raises ResultsError. Never trains."""
+    wd = _store.workdir(name, profile, out)
+    shards = {}
+    for run_name, cfg in get(name).runs(profile).items():
+        done = _store.load_shard(wd, run_name, cfg.to_dict())
+        if done is not None:
+            shards[run_name] = done[0]
+    return shards
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where an experiment stands at a profile, every part verified as `load` verifies it.

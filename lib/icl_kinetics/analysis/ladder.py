@@ -1,0 +1,176 @@
+"""The scale ladder (issue 21): each scale-free statistic of the paper measured at every rung (profile) that has
+data, from the book's cpu profile up to the paper's own network (``paper_net``) and the paper's settings.
+
+A rung's data is the stored result when the experiment is finished at that profile, else its finished shards
+(sub-runs committed as they finish): the statistic is then computed on what is finished and the rung says so.
+A rung never trains anything here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import experiments
+from ..train import RunConfig
+from .memorization import fit_memorization_scaling, memorization_table
+from .runs import censored_t_icl, pooled, safe_sweep_threshold
+from .scaling import median_vs_n_fit
+
+LADDER = ("cpu", "paper_net", "paper")  # the rungs, smallest first; the book's profile replaces "cpu"
+
+
+@dataclass(frozen=True)
+class RungData:
+    """What one experiment has at one profile: the finished sub-runs (arrays and configs), how many it defines,
+    and whether they are the stored, complete result."""
+    experiment: str
+    profile: str
+    runs: dict       # sub-run -> arrays
+    configs: dict    # sub-run -> RunConfig
+    n_defined: int
+    stored: bool
+
+    @property
+    def status(self) -> str:
+        if self.stored:
+            return "complete"
+        if not self.runs:
+            return "not run"
+        return f"partial: {len(self.runs)} of {self.n_defined} sub-runs finished"
+
+
+def rung_data(name: str, profile: str, out=None) -> RungData:
+    """The stored result of `name` at `profile`, else its verified finished shards; never trains."""
+    exp = experiments.get(name)
+    if profile not in exp.profiles:
+        return RungData(name, profile, {}, {}, 0, False)
+    configs = exp.runs(profile)
+    res = experiments.load_optional(name, profile, out)
+    if res is not None:
+        return RungData(name, profile, res.runs, res.configs(), len(configs), True)
+    shards = experiments.finished_shards(name, profile, out)
+    return RungData(name, profile, {k: v for k, v in shards.items()}, {k: configs[k] for k in shards},
+                    len(configs), False)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One statistic at one rung: value with its 95% interval (NaN when it cannot be computed, ``note`` says
+    why), the size of the network and context it was measured at, and the data's status."""
+    statistic: str
+    profile: str
+    value: float
+    lo: float
+    hi: float
+    status: str
+    scale: str       # e.g. "D = 63, width 512, N = 100"
+    units: str       # what went into it, e.g. "8 K x 3 seeds"
+    note: str = ""
+
+
+def _scale(cfg: RunConfig, n: str | None = None) -> str:
+    return f"D = {cfg.D}, width {cfg.width}" + (f", N = {n}" if n else "")
+
+
+def _missing(statistic: str, d: RungData, note: str) -> Rung:
+    return Rung(statistic, d.profile, np.nan, np.nan, np.nan, d.status, "", "", note)
+
+
+def nu_rung(d: RungData, n_boot: int = 1000) -> Rung:
+    """nu of the memorisation scaling law I_K(inf) ~ K^nu (Fig 5), seed bootstrap interval."""
+    if not d.runs:
+        return _missing("nu", d, "no memorisation run finished")
+    run, cfg = pooled(d.runs, d.configs)
+    fit = fit_memorization_scaling(memorization_table(run, cfg), n_boot=n_boot)
+    Ks = np.unique([k for k in cfg.Ks])
+    units = f"{len(Ks)} K ({min(Ks)}-{max(Ks)}) x {len(cfg.Ks) // len(Ks)} seeds, {len(fit.Ks_used)} converged"
+    if not fit.ok:
+        return Rung("nu", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units, fit.message)
+    return Rung("nu", d.profile, fit.nu, *fit.nu_ci, d.status, _scale(cfg), units)
+
+
+def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
+    """The exponent of median t_ICL against N (log-log slope; eq 11 predicts 1), paired seed bootstrap."""
+    if len(d.runs) < 2:
+        return _missing("t_ICL exponent", d, f"{len(d.runs)} context length(s) finished; a slope needs 2")
+    times = {c.N: censored_t_icl(d.runs[k]) for k, c in d.configs.items()}
+    fit = median_vs_n_fit(times, n_boot=n_boot, paired=len({len(t) for t in times.values()}) == 1, min_n=2)
+    cfg = next(iter(d.configs.values()))
+    units = f"N = {', '.join(map(str, sorted(times)))}; {len(next(iter(times.values())))} seeds each"
+    if not fit.ok:
+        return Rung("t_ICL exponent", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units, fit.message)
+    return Rung("t_ICL exponent", d.profile, float(fit.loglog.slope), *fit.loglog_ci_boot, d.status, _scale(cfg),
+                units, fit.message)
+
+
+def kstar_rung(d: RungData, n_boot: int = 500) -> Rung:
+    """K* of the sigmoid fit of final ICL accuracy against K (Fig 2b), at the rung's own N."""
+    if len(d.runs) < 3 and not d.stored:
+        return _missing("K*", d, f"{len(d.runs)} K finished; the sigmoid fit needs at least 3")
+    run, cfg = pooled(d.runs, d.configs)
+    thr, note = safe_sweep_threshold(run, cfg, n_boot=n_boot)
+    Ks = sorted(set(cfg.Ks))
+    units = f"{len(Ks)} K ({Ks[0]}-{Ks[-1]}) x {len(cfg.Ks) // len(Ks)} seeds"
+    return Rung("K*", d.profile, float(thr.k_star), *thr.ci, d.status, _scale(cfg, str(cfg.N)), units,
+                "" if note == "ok" else note)
+
+
+STATISTICS = {  # statistic -> (experiment, rung function, the paper's value)
+    "nu": ("memorization", nu_rung, 0.7),
+    "t_ICL exponent": ("ticl_vs_n", ticl_exponent_rung, 1.0),
+    "K*": ("phenomenology", kstar_rung, 1e4),
+}
+
+
+def ladder(base_profile: str | None = None, out=None) -> dict:
+    """{statistic: [Rung per rung]} with the book's profile as the first rung."""
+    rungs = (experiments.resolve_profile(base_profile),) + LADDER[1:]
+    return {stat: [fn(rung_data(name, p, out)) for p in rungs] for stat, (name, fn, _) in STATISTICS.items()}
+
+
+def rung_settings(profiles=LADDER) -> list:
+    """Rows of the rung table: profile, D, MLP width, N of the single-N experiments, lr, and the iterations of
+    the memorisation runs (the clock: lr x iterations)."""
+    rows = []
+    for p in profiles:
+        mem = experiments.get("memorization").runs(p)
+        ph = experiments.get("phenomenology").runs(p)
+        c, n = next(iter(mem.values())), next(iter(ph.values())).N
+        rows.append([p, c.D, c.width, n, f"{c.lr:g}", f"{c.steps:,}", f"{c.lr * c.steps:,.0f}"])
+    return rows
+
+
+def ladder_rows(lad: dict) -> list:
+    """Rows for the page's table: statistic, rung, status, scale, value [interval], what went in, note."""
+    def fmt(v):
+        return "—" if not np.isfinite(v) else (f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}")
+    rows = []
+    for stat, rungs in lad.items():
+        for r in rungs:
+            val = "—" if not np.isfinite(r.value) else f"{fmt(r.value)} [{fmt(r.lo)}, {fmt(r.hi)}]"
+            rows.append([stat, r.profile, r.status, r.scale or "—", val, r.units or "—", r.note or ""])
+    return rows
+
+
+def trend(rungs: list, paper_value: float) -> str:
+    """One sentence on whether the statistic moves toward the paper's value up the ladder: the distance to the
+    paper's value at the first and the last rung that have one (log distance for K*), and whether the two
+    rungs' intervals overlap. 'Not decided' when fewer than two rungs have a value or a rung is partial."""
+    have = [r for r in rungs if np.isfinite(r.value)]
+    if len(have) < 2:
+        return (f"not decided yet: {len(have)} rung(s) with a value "
+                f"({', '.join(f'{r.profile}: {r.status}' for r in rungs)})")
+    a, b = have[0], have[-1]
+    log = a.statistic == "K*"
+    dist = (lambda v: abs(np.log10(v / paper_value))) if log else (lambda v: abs(v - paper_value))
+    unit = " decades" if log else ""
+    toward = dist(b.value) < dist(a.value)
+    overlap = not (b.lo > a.hi or a.lo > b.hi)
+    partial = [r.profile for r in (a, b) if r.status != "complete"]
+    s = (f"distance to the paper's value {dist(a.value):.3g}{unit} at {a.profile}, {dist(b.value):.3g}{unit} at "
+         f"{b.profile}: {'toward' if toward else 'away from'} the paper's value; the two intervals "
+         f"{'overlap' if overlap else 'do not overlap'}")
+    if partial or overlap:
+        s += " (not decided" + (f": {', '.join(partial)} partial" if partial else ": intervals overlap") + ")"
+    return s
