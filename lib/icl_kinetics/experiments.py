@@ -31,7 +31,7 @@ import torch
 from . import __version__
 from . import store as _store
 from . import checkpoint
-from .store import RESULTS_DIR, Result, ResultsError, _git_commit, _paths, save, stored_meta
+from .store import RESULTS_DIR, Result, ResultsError, git_commit, result_paths, save, stored_meta
 from .train import RunConfig, TimeLimitReached, pick_device, train
 
 PROFILES = ("smoke", "cpu", "paper_net", "paper")
@@ -107,7 +107,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     profile = resolve_profile(profile)
     configs = exp.runs(profile)  # validated on construction: an impossible config fails before any training
     dev = pick_device(device)
-    commit = _git_commit()  # the code that trains, not whatever HEAD is when training ends
+    commit = git_commit()  # the code that trains, not whatever HEAD is when training ends
     if profile == "paper" and dev.type == "cpu":
         print(f"warning: the paper profile of {name!r} is sized for a GPU; on this CPU it will take very long")
     wd = _store.workdir(name, profile, out)
@@ -207,7 +207,7 @@ def load_or_run(name: str, profile: str | None = None, out=None, device=None) ->
     variable ``ICL_NO_TRAIN`` is set (``make book`` sets it), which turns a missing result into an error.
     """
     profile = resolve_profile(profile)
-    d, npz, js = _paths(name, profile, out or RESULTS_DIR)
+    d, npz, js = result_paths(name, profile, out or RESULTS_DIR)
     if no_train() and profile != "smoke" and not (js.exists() and npz.exists()):
         raise ResultsError(f"no stored results for {name!r} at profile {profile!r} and ICL_NO_TRAIN is set; "
                            f"regenerate with: python -m icl_kinetics run {name} --profile {profile}")
@@ -264,7 +264,7 @@ def progress(name: str, profile: str, out=None) -> Progress:
     configs = get(name).runs(profile)
     total = sum(c.steps for c in configs.values())
     problems = []
-    if stored_meta(name, profile, out) is not None or any(p.exists() for p in _paths(name, profile, out or RESULTS_DIR)[1:]):
+    if any(p.exists() for p in result_paths(name, profile, out or RESULTS_DIR)[1:]):  # npz or json
         try:
             load(name, profile, out)
             return Progress(True, total, total)

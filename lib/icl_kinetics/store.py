@@ -48,12 +48,12 @@ class Result:
         return self.runs[run]
 
 
-def _paths(name, profile, out):
+def result_paths(name, profile, out):
     d = Path(out) / name
     return d, d / f"{profile}.npz", d / f"{profile}.json"
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     """HEAD of the repository, with '+dirty' when library files differ from it."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout
@@ -122,7 +122,7 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
     written with mode 0666 minus the umask (0644 usually). The json carries ``npz_sha256`` (the npz's checksum)
     and ``meta_sha256`` (its own fields', the provenance included).
     """
-    d, npz, js = _paths(result.experiment, result.profile, out or RESULTS_DIR)
+    d, npz, js = result_paths(result.experiment, result.profile, out or RESULTS_DIR)
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -160,7 +160,7 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
 
 def stored_meta(name: str, profile: str, out=None) -> dict | None:
     """The metadata of stored results (without checking them), or None when there are none or it is unreadable."""
-    js = _paths(name, profile, out or RESULTS_DIR)[2]
+    js = result_paths(name, profile, out or RESULTS_DIR)[2]
     try:
         meta = json.loads(js.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # ValueError: not JSON, not UTF-8
@@ -207,7 +207,7 @@ def load(name: str, profile: str, expected: dict, out=None) -> Result:
     of the json's own fields failing, an unreadable npz, a different configuration) raises ResultsError with
     the command that regenerates it. A json without ``meta_sha256`` (written before it existed) is accepted:
     its provenance fields are not covered by a checksum."""
-    d, npz, js = _paths(name, profile, out or RESULTS_DIR)
+    d, npz, js = result_paths(name, profile, out or RESULTS_DIR)
     regen = _regen(name, profile, out)
     if not js.exists() or not npz.exists():
         raise ResultsError(f"no stored results for {name!r} at profile {profile!r} ({npz}); {regen}")

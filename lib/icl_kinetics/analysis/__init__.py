@@ -8,8 +8,8 @@ fading, eqs 15-16), ``memorization`` (I_K(inf) and its power law), ``scaling`` (
 against N), ``outcomes`` (bimodality, acquisition probability, tails). One module per chapter turns them into the
 :class:`~icl_kinetics.analysis.section.Section` s a page shows: ``phenomenology`` (chapters 1-2), ``dynamics``
 (chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5), ``transience`` (6, 11), ``threshold``
-(7), ``scaling`` (8), ``bimodality`` (9), ``tails`` (10), ``balanced`` (12), ``ladder`` (13, the scale ladder). Every public name of the building
-blocks is re-exported here.
+(7), ``scaling`` (8), ``bimodality`` (9), ``tails`` (10), ``balanced`` (12), ``ladder`` (13, the scale
+ladder). Every public name of the building blocks is re-exported here.
 """
 from . import (acquisition, balanced, bimodality, dynamics, ladder, landscape, phenomenology, section, tails,
                threshold)

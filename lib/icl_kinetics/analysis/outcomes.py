@@ -7,7 +7,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from .. import stats as st
-from .scaling import _order_quantile, censored_median
+from .scaling import order_quantile, censored_median
 
 
 def skewness_ci(x, n_boot: int = 2000, seed: int = 0, conf: float = 0.95):
@@ -121,7 +121,7 @@ def compare_acquisition_times(t_k, t_inf, n_boot: int = 2000, seed: int = 0) -> 
     if len(a) >= 2 and len(bf) >= 2:
         out["mannwhitney_p"] = float(scipy_stats.mannwhitneyu(a, bf, alternative="two-sided").pvalue)
         out["ks_p"] = float(scipy_stats.ks_2samp(a, bf).pvalue)
-    out["frac_beyond_inf_q90"] = float(np.mean(a > float(_order_quantile(b, 0.9))))  # q90 may be +inf (censored)
+    out["frac_beyond_inf_q90"] = float(np.mean(a > float(order_quantile(b, 0.9))))  # q90 may be +inf (censored)
     return out
 
 

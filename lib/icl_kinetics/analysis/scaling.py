@@ -15,7 +15,7 @@ from .runs import censored_t_icl, safe_sweep_threshold
 from .section import Section
 
 
-def _order_quantile(x, q):
+def order_quantile(x, q):
     """Quantiles by order statistics (no interpolation), so +inf values never turn into NaN."""
     return np.quantile(np.asarray(x, float), q, method="inverted_cdf")
 
