@@ -218,7 +218,7 @@ EQ16_MIN_RUNS = 3  # runs on the branch the eq 16 rule needs (chapters 6 and 11 
 
 
 def rule_eq16(slope: float, ci: tuple, n_runs: int, min_runs: int = EQ16_MIN_RUNS) -> tuple:
-    """Eq 16: on >= `min_runs` runs of the branch, the 95% run-bootstrap interval of the slope of L_IWL
+    """Eq 16: on >= 3 runs (EQ16_MIN_RUNS) of the branch, the 95% run-bootstrap interval of the slope of L_IWL
     against ln L_ICL meets -1/2 +- 0.15 (reproduced) or misses it (not reproduced); not decided with fewer runs
     or an interval wider than 0.5."""
     if n_runs < min_runs:
