@@ -47,13 +47,19 @@ def ticl_outcomes(run: dict, cfg, t_inf, ref_note: str) -> Section:
 
 def final_accuracy_split(run: dict, acq, mid=(0.6, 0.9)) -> Section:
     """Fig 6c (curves): Sarle's bimodality coefficient and the intermediate fraction of final ICL accuracy
-    (:func:`bimodality_stats`), and each seed's outcome (acquired, intermediate, never)."""
+    (:func:`bimodality_stats`), and each seed's outcome (acquired, intermediate, never). ``mid_drift_max``: the
+    largest change of ICL accuracy over the second half of training among the seeds that end intermediate
+    (small: they sit on plateaus, they are not caught mid-rise)."""
     final = run["final_icl_acc"]
     bm = bimodality_stats(final, mid=mid)
-    outcome = np.where(acq, "acquired", np.where((final > mid[0]) & (final < mid[1]), "intermediate", "never"))
+    is_mid = (final > mid[0]) & (final < mid[1])
+    outcome = np.where(acq, "acquired", np.where(is_mid, "intermediate", "never"))
+    drift = [abs(r[np.isfinite(r)][-1] - r[np.isfinite(r)][np.isfinite(r).sum() // 2])
+             for r in np.asarray(run["icl_acc"], float)[is_mid & ~np.asarray(acq, bool)]]
     numbers = dict(bc=bm["bc"], bc_lo=bm["bc_ci"][0], bc_hi=bm["bc_ci"][1], frac_mid=bm["frac_mid"],
                    frac_mid_lo=bm["frac_mid_ci"][0], frac_mid_hi=bm["frac_mid_ci"][1], n_mid=bm["n_mid"],
-                   n_low=bm["n_low"], n_high=bm["n_high"])
+                   n_low=bm["n_low"], n_high=bm["n_high"],
+                   mid_drift_max=float(max(drift)) if drift else float("nan"))
     return Section(numbers, dict(steps=run["steps"].astype(float), icl_acc=run["icl_acc"], outcome=outcome))
 
 
