@@ -200,11 +200,14 @@ def rule_finite_ik(converged, stalled=None) -> tuple:
                        "stalled")
 
 
+WD_TREND_MIN_RUNS, WD_TREND_MIN_LEVELS = 6, 3  # transient runs and weight decays Fig A.6's trend needs
+
+
 def rule_wd_trend(rho: float, p: float, n_transient: int, n_levels: int) -> tuple:
     """Fig A.6: with >= 6 transient runs at >= 3 weight decays, the Spearman correlation of transience time
     with weight decay is negative with p < 0.05 (reproduced) or non-negative (not reproduced); not decided with
     fewer runs or a negative but non-significant correlation."""
-    if n_transient < 6 or n_levels < 3 or not _finite(rho, p):
+    if n_transient < WD_TREND_MIN_RUNS or n_levels < WD_TREND_MIN_LEVELS or not _finite(rho, p):
         return UNDECIDED, (f"{n_transient} transient runs at {n_levels} weight decays; deciding needs >= 6 runs "
                            f"at >= 3 decays")
     if rho < 0 and p < 0.05:

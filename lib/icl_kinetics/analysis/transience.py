@@ -7,6 +7,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from .. import fits
+from ..verdicts import WD_TREND_MIN_LEVELS, WD_TREND_MIN_RUNS
 from .. import stats as st
 from ..theory import w_transient, integrate_transience
 from ..train import RunConfig
@@ -306,9 +307,11 @@ def loss_relations(run: dict, classes, mrun: dict, mclasses, max_loss: float = 0
 
 def transience_vs_wd(wd, t_tr, classes) -> Section:
     """Fig A.6: Spearman correlation and log-log slope of transience time against attention weight decay over the
-    transient runs (with at least 3 runs at 2 or more weight decays), and one table row per weight decay."""
+    transient runs, estimated only with as many runs and weight decays as the verdict's rule needs (on fewer, a
+    rank correlation of +-1 with p = 0 and a zero-width interval say nothing: NaN), and one table row per
+    weight decay."""
     ok = (classes == "transient") & np.isfinite(t_tr)
-    if ok.sum() >= 3 and len(np.unique(wd[ok])) >= 2:
+    if ok.sum() >= WD_TREND_MIN_RUNS and len(np.unique(wd[ok])) >= WD_TREND_MIN_LEVELS:
         rho, p_rho = scipy_stats.spearmanr(wd[ok], t_tr[ok])
         pl = fits.power_law_fit(wd[ok], t_tr[ok])
         slope, slope_ci = pl.slope, pl.slope_ci
@@ -322,6 +325,7 @@ def transience_vs_wd(wd, t_tr, classes) -> Section:
         times = ", ".join(f"{t:.0f}" for t in t_tr[s & (classes == "transient")]) or "-"
         rows.append([f"{u:.2g}", s.sum(), (classes[s] == "never").sum(), (classes[s] == "persistent").sum(),
                      (classes[s] == "transient").sum(), times])
+    numbers.update(min_runs=WD_TREND_MIN_RUNS, min_levels=WD_TREND_MIN_LEVELS)
     return Section(numbers, data=dict(rows=rows, rho=rho, p=p_rho, n_levels=len(np.unique(wd[ok]))))
 
 
