@@ -8,7 +8,7 @@ import numpy as np
 from scipy import stats
 import torch
 
-from .checks import _check_count, _check_n, _check_range, _num
+from .checks import EXP_SAFE, MAX_N_BINOMIAL, check_count, check_n, check_range, check_size, finite_array
 
 
 @dataclass
@@ -25,9 +25,18 @@ class GDResult:
 
 def _torch_loss_exact(w, beta, n, pmf, N: int):
     """Eq 21 with phi^+ = 0 in torch; w, beta are 1-d tensors (one entry per independent run), n = 0..N and
-    pmf = Binomial(N, 1/2) probabilities as tensors."""
-    eb = torch.exp(beta)[:, None]
-    z = w[:, None] * (eb + 2 * n - N - 1) / (eb + N - 1)
+    pmf = Binomial(N, 1/2) probabilities as tensors. Where e^beta would overflow (beta > EXP_SAFE) eq 19 is
+    written as z = w (a + (2n - N - 1)/(N - 1) (1 - a)) with a = sigma(beta - log(N - 1)), finite (and with finite
+    gradients) at any beta; elsewhere the plain form, unchanged."""
+    big = beta > EXP_SAFE
+    if not bool(big.any()):
+        eb = torch.exp(beta)[:, None]
+        z = w[:, None] * (eb + 2 * n - N - 1) / (eb + N - 1)
+    else:  # the plain form on beta = 0 in the rows replaced below, so that neither branch has an inf (or NaN grad)
+        eb = torch.exp(torch.where(big, torch.zeros_like(beta), beta))[:, None]
+        x = (beta - np.log(N - 1))[:, None]
+        z_big = w[:, None] * (torch.sigmoid(x) + ((2 * n - N - 1) / (N - 1)) * torch.sigmoid(-x))
+        z = torch.where(big[:, None], z_big, w[:, None] * (eb + 2 * n - N - 1) / (eb + N - 1))
     return -2.0 * ((n / N) * pmf * torch.nn.functional.logsigmoid(z)).sum(-1)
 
 
@@ -43,16 +52,27 @@ def simulate_gd_exact(N: int, beta0=0.0, w0=0.0, lr: float = 1.0, n_steps: int =
     eqs 7-8 the exact loss does not blow up: after ICL beta grows only logarithmically (~7.5 at N = 100).
     ``steps_after_icl``: if given, stop that many steps after every run has crossed the threshold
     (the returned arrays are truncated accordingly).
+
+    Checked first: N an integer in [2, MAX_N_BINOMIAL] (1e6), finite beta0, w0 (broadcastable), lr > 0, n_steps >= 0,
+    and at most MAX_ELEMENTS (5e7) elements in the trajectory arrays ((n_steps + 1) x runs) and in the per-step
+    tensors (runs x (N + 1)). A step whose loss, w or beta is not finite (lr too large: GD diverged) is a ValueError.
     """
-    _check_n(N)
-    _num("beta0", beta0)
-    _num("w0", w0)
-    _check_range("lr", lr, 0.0)
-    _check_count("n_steps", n_steps, 0)
+    check_n(N, max_n=MAX_N_BINOMIAL, why=" for the exact binomial loss of eq 21 (one term per n_+ = 0..N)")
+    b0, w0_ = finite_array("beta0", beta0), finite_array("w0", w0)
+    check_range("lr", lr, 0.0)
+    check_count("n_steps", n_steps, 0)
     if beta_threshold is not None:
-        _num("beta_threshold", beta_threshold)
+        finite_array("beta_threshold", beta_threshold)
     if steps_after_icl is not None:
-        _check_count("steps_after_icl", steps_after_icl, 0)
+        check_count("steps_after_icl", steps_after_icl, 0)
+    try:
+        n_runs = int(np.broadcast(np.atleast_1d(b0), np.atleast_1d(w0_)).size)
+    except ValueError:
+        raise ValueError(f"beta0 and w0 must broadcast against each other; got shapes {b0.shape} and "
+                         f"{w0_.shape}") from None
+    check_size("the GD trajectory ((n_steps + 1) x runs)", (float(n_steps) + 1) * n_runs)
+    check_size("the per-step loss tensors (runs x (N + 1))", float(n_runs) * (N + 1))
+    N = int(N)
     b0, w0 = np.broadcast_arrays(np.atleast_1d(np.asarray(beta0, float)), np.atleast_1d(np.asarray(w0, float)))
     if beta_threshold is None:
         beta_threshold = float(np.log(N))
@@ -70,6 +90,10 @@ def simulate_gd_exact(N: int, beta0=0.0, w0=0.0, lr: float = 1.0, n_steps: int =
         for k in range(n_steps + 1):
             loss = _torch_loss_exact(w, b, n, pmf, N)
             W[k], B[k], L[k] = w.detach().numpy(), b.detach().numpy(), loss.detach().numpy()
+            if not (np.isfinite(W[k]).all() and np.isfinite(B[k]).all() and np.isfinite(L[k]).all()):
+                raise ValueError(f"gradient descent diverged at step {k} (t = {lr * k:.4g}): w, beta or the loss is "
+                                 f"not finite; lr={lr!r} is too large for these runs (or |w| e^beta exceeds float64 "
+                                 "at the start), use a smaller one")
             if steps_after_icl is not None and stop_at is None and (B[:k + 1] >= beta_threshold).any(0).all():
                 stop_at = k + steps_after_icl
             if k == n_steps or (stop_at is not None and k >= stop_at):
