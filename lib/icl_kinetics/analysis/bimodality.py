@@ -10,8 +10,43 @@ from .. import stats as st
 from ..theory import i_k, t_icl_eq11
 from .memorization import invert_ik
 from .outcomes import bimodality_stats, bimodality_test, compare_acquisition_times
-from .runs import censored_t_icl, members, n_context
+from .runs import acquired, censored_t_icl, members, n_context, safe_sweep_threshold
 from .section import Section
+
+
+def choice_of_k(K: float, sweep=None, at_kstar=None, minimal=None, K_minimal: float = np.nan) -> Section:
+    """How the chapter's K were chosen, from the stored runs: the neighbours of `K` on the sweep's K grid
+    (chapter 1, ``sweep = (run, cfg)``) with how many of their seeds acquired ICL (ICL accuracy > 0.95 at some
+    evaluation), the sweep's sigmoid K*, the first run at that K* (``at_kstar``) and the minimal model's sweep
+    at `K_minimal` (chapter 2). NaN where a run is not stored."""
+    nan = float("nan")
+    numbers = dict(K=float(K), K_below=nan, n_acq_below=nan, n_below=nan, K_above=nan, n_acq_above=nan,
+                   n_above=nan, kstar_sweep=nan, kstar_K=nan, n_acq_kstar=nan, n_kstar=nan,
+                   K_minimal=float(K_minimal), n_acq_minimal=nan, n_minimal=nan)
+
+    def count(run, Ks, k):
+        sel = Ks == k
+        return int(acquired(run)[sel].sum()), int(sel.sum())
+
+    if sweep is not None:
+        run, cfg = sweep
+        Ks = members(cfg)["K"]
+        below, above = Ks[Ks < K], Ks[Ks > K]
+        if len(below):
+            k = below.max()
+            numbers.update(K_below=float(k), **dict(zip(("n_acq_below", "n_below"), count(run, Ks, k))))
+        if len(above):
+            k = above.min()
+            numbers.update(K_above=float(k), **dict(zip(("n_acq_above", "n_above"), count(run, Ks, k))))
+        numbers["kstar_sweep"] = float(safe_sweep_threshold(run, cfg, n_boot=200)[0].k_star)
+    if at_kstar is not None:
+        run, cfg = at_kstar
+        numbers.update(kstar_K=float(cfg.Ks[0]), n_acq_kstar=int(acquired(run).sum()), n_kstar=cfg.E)
+    if minimal is not None:
+        run, cfg = minimal
+        Ks = members(cfg)["K"]
+        numbers.update(**dict(zip(("n_acq_minimal", "n_minimal"), count(run, Ks, K_minimal))))
+    return Section(numbers)
 
 
 def reference_times(ref, N: int, profile: str):
