@@ -1,5 +1,6 @@
 """Shared fixtures: one smoke-profile build of the whole book per test session (tests/test_book.py checks that
-it succeeds, tests/test_browser.py opens its pages)."""
+it succeeds, tests/test_browser.py opens its pages), and one torch thread for tests that compare runs bit for
+bit with runs in other processes."""
 import os
 import subprocess
 import sys
@@ -7,8 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test (shard and CLI processes use one thread: the same arithmetic)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @dataclass

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from submitit.slurm.test_slurm import mocked_slurm
 
 from icl_kinetics import __main__ as cli
@@ -27,12 +26,7 @@ CFG = RunConfig(model="transformer1", D=8, N=4, width=16, lr=0.1, batch=16, Ks=(
                 wd_attn=(0.0, 0.0), steps=60, eval_every=10, n_eval=32)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def main(argv):

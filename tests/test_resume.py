@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from icl_kinetics import checkpoint, store
 from icl_kinetics.store import ResultsError
@@ -27,12 +26,7 @@ def _same(a: dict, b: dict):
             assert np.array_equal(a[k], b[k], equal_nan=True), k
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_resume_after_every_step_is_bit_identical(tmp_path):

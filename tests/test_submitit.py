@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import submitit
-import torch
 from submitit.slurm.test_slurm import mocked_slurm
 
 from icl_kinetics import __main__, checkpoint, executors, experiments, store
@@ -10,12 +9,7 @@ from icl_kinetics import __main__, checkpoint, executors, experiments, store
 EXP = "ticl_vs_n"  # two sub-runs (N = 4, 6) at the smoke profile: two shards
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # the shard processes use one thread each: the same arithmetic here
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _same(a, b):

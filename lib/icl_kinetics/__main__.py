@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from . import bench, executors, experiments, store, verdicts
 from .errors import ShardError

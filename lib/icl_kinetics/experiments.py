@@ -31,7 +31,7 @@ import torch
 from . import __version__
 from . import store as _store
 from . import checkpoint
-from .store import RESULTS_DIR, Result, ResultsError, git_commit, result_paths, save, stored_meta
+from .store import RESULTS_DIR, Result, ResultsError, git_commit, result_paths, save, stored_meta  # noqa: F401 (stored_meta: re-exported)
 from .train import RunConfig, TimeLimitReached, pick_device, train
 
 PROFILES = ("smoke", "cpu", "paper_net", "paper")

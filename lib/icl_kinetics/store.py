@@ -27,7 +27,7 @@ import filelock
 import numpy as np
 
 from .errors import ResultsError  # noqa: F401  (re-exported: store.ResultsError)
-from .files import disk_error, remove_stale_temporaries, sha256_bytes, write_bytes
+from .files import remove_stale_temporaries, sha256_bytes, write_bytes
 from .train import RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -29,7 +29,7 @@ from .outcomes import (skewness_ci, lognormal_skewness, log_normality, BC_UNIFOR
                        stratified_permutation_test, suboptimal_plateaus, bimodality_test)
 
 __all__ = [
-    "acquisition", "balanced", "bimodality", "dynamics", "landscape", "phenomenology", "section", "tails",
+    "acquisition", "balanced", "bimodality", "dynamics", "ladder", "landscape", "phenomenology", "section", "tails",
     "threshold", "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table",
     "safe_sweep_threshold", "n_context", "censored_t_icl", "IKInfinity", "ik_infinity", "memorization_table",
     "ScalingFit", "fit_memorization_scaling", "kstar_from_scaling", "kstar_table", "invert_ik", "half_range_fits",
