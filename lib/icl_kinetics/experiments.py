@@ -434,6 +434,19 @@ def _ticl_vs_n(profile):
             for N in (50, 100, 150, 200, 250)}
 
 
+@register("ticl_clock", "one-layer transformer at K = infinity, lr 0.01 against the profile's lr 0.05 on the same "
+          "seeds: does t_ICL in iterations scale as 1/lr, the clock every cpu and paper_net result rests on? "
+          "(chapter 13)", "13_scale_ladder", ("smoke", "cpu", "paper_net"))
+def _ticl_clock(profile):
+    """The ticl_vs_n sub-run at one N (N20 at cpu, N50 at paper_net) again at lr 0.01 with five times the
+    iterations; seeds are the first of that sub-run's, so the two learning rates start from the same weights."""
+    N, n = {"smoke": (6, 3), "cpu": (20, 12), "paper_net": (50, 16)}[profile]
+    base = _ticl_vs_n(profile)[f"N{N}"].to_dict()
+    base.update(lr=0.01, steps=5 * base["steps"], eval_every=5 * base["eval_every"], Ks=[None] * n,
+                seeds=base["seeds"][:n], wd_attn=[0.0] * n)
+    return {f"N{N}_lr0.01": RunConfig.from_dict(base)}
+
+
 @register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
           "07_kstar_vs_n")
 def _kstar_vs_n(profile):
