@@ -15,7 +15,7 @@ from .. import experiments
 from ..train import RunConfig
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, pooled, safe_sweep_threshold
-from .scaling import median_vs_n_fit
+from .scaling import median_vs_n_fit, order_quantile
 
 LADDER = ("cpu", "paper_net", "paper")  # the rungs, smallest first; the book's profile replaces "cpu"
 
@@ -30,6 +30,7 @@ class RungData:
     configs: dict    # sub-run -> RunConfig
     n_defined: int
     stored: bool
+    out: object = None  # the results folder it was read from (None: results/)
 
     @property
     def status(self) -> str:
@@ -44,14 +45,13 @@ def rung_data(name: str, profile: str, out=None) -> RungData:
     """The stored result of `name` at `profile`, else its verified finished shards; never trains."""
     exp = experiments.get(name)
     if profile not in exp.profiles:
-        return RungData(name, profile, {}, {}, 0, False)
+        return RungData(name, profile, {}, {}, 0, False, out)
     configs = exp.runs(profile)
     res = experiments.load_optional(name, profile, out)
     if res is not None:
-        return RungData(name, profile, res.runs, res.configs(), len(configs), True)
+        return RungData(name, profile, res.runs, res.configs(), len(configs), True, out)
     shards = experiments.finished_shards(name, profile, out)
-    return RungData(name, profile, {k: v for k, v in shards.items()}, {k: configs[k] for k in shards},
-                    len(configs), False)
+    return RungData(name, profile, dict(shards), {k: configs[k] for k in shards}, len(configs), False, out)
 
 
 @dataclass(frozen=True)
@@ -116,10 +116,39 @@ def kstar_rung(d: RungData, n_boot: int = 500) -> Rung:
                 "" if note == "ok" else note)
 
 
-STATISTICS = {  # statistic -> (experiment, rung function, the paper's value)
+def clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
+    """The clock check: per seed, t_ICL at lr 0.01 (``ticl_clock``) over t_ICL at the profile's lr on the same
+    seed and N (``ticl_vs_n``); median of the ratios with a percentile bootstrap over seeds. If the theory's time
+    is lr x iterations, the ratio is the ratio of the learning rates (5). A seed censored at either lr counts as
+    an infinite or zero ratio (the median is robust to a few)."""
+    if not d.runs:
+        return _missing("lr clock ratio", d, "no run at lr 0.01")
+    run, cfg = next(iter(d.runs.values())), next(iter(d.configs.values()))
+    ref = rung_data("ticl_vs_n", d.profile, d.out)
+    key = f"N{cfg.N}"
+    if key not in ref.runs:
+        return _missing("lr clock ratio", d, f"ticl_vs_n {key} at {d.profile} not finished")
+    ref_cfg = ref.configs[key]
+    idx = [list(ref_cfg.seeds).index(s) for s in cfg.seeds]
+    slow, fast = censored_t_icl(run), censored_t_icl(ref.runs[key])[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isinf(slow) & np.isinf(fast), np.nan, slow / fast)
+    ratio = ratio[~np.isnan(ratio)]
+    if not len(ratio):
+        return _missing("lr clock ratio", d, "no seed acquired ICL at either learning rate")
+    rng = np.random.default_rng(seed)
+    boot = np.median(rng.choice(ratio, (n_boot, len(ratio))), axis=1)
+    lo, hi = order_quantile(boot, [0.025, 0.975])  # by order statistics: an infinite ratio stays infinite
+    units = f"N = {cfg.N}, {len(ratio)} seeds, lr {cfg.lr:g} vs {ref_cfg.lr:g}"
+    return Rung("lr clock ratio", d.profile, float(np.median(ratio)), float(lo), float(hi), d.status,
+                _scale(cfg), units, f"expected {ref_cfg.lr / cfg.lr:g} (the ratio of the learning rates)")
+
+
+STATISTICS = {  # statistic -> (experiment, rung function, the value the paper or the theory gives)
     "nu": ("memorization", nu_rung, 0.7),
     "t_ICL exponent": ("ticl_vs_n", ticl_exponent_rung, 1.0),
     "K*": ("phenomenology", kstar_rung, 1e4),
+    "lr clock ratio": ("ticl_clock", clock_rung, 5.0),
 }
 
 

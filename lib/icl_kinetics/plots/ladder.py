@@ -9,12 +9,14 @@ from .style import GREY, PAPER_BLUE, PAPER_RED, figure, title
 
 YLABELS = {"nu": r"$\nu$ in $I_K(\infty) \propto K^\nu$ (Fig 5)",
            "t_ICL exponent": r"exponent of median $t_{\rm ICL}$ vs $N$ (Fig 6b)",
-           "K*": r"$K^*$, sigmoid fit of final ICL accuracy (Fig 2b)"}
+           "K*": r"$K^*$, sigmoid fit of final ICL accuracy (Fig 2b)",
+           "lr clock ratio": r"$t_{\rm ICL}$(lr 0.01) / $t_{\rm ICL}$(lr 0.05), iterations"}
+REFERENCE = {"lr clock ratio": "lr ratio"}  # where the dashed line is the theory's value, not the paper's
 
 
 def fig_ladder(ladder: dict, paper_values: dict):
     """`ladder`: {statistic: [analysis.ladder.Rung per rung]}; `paper_values`: {statistic: the paper's value}."""
-    fig, axes = figure(len(ladder), width=3.6, height=3.3)
+    fig, axes = figure(min(len(ladder), 2), (len(ladder) + 1) // 2, width=4.4, height=3.3)
     axes = np.atleast_1d(axes)
     for ax, (stat, rungs) in zip(axes, ladder.items()):
         x = np.arange(len(rungs))
@@ -27,7 +29,8 @@ def fig_ladder(ladder: dict, paper_values: dict):
             full = r.status == "complete"
             ax.errorbar([i], [r.value], yerr=err, fmt="o", color=PAPER_BLUE, mfc=PAPER_BLUE if full else "white",
                         capsize=3, label=("complete" if full else "partial data") if i == 0 or not full else None)
-        ax.axhline(paper_values[stat], color=PAPER_RED, ls="--", lw=1, label=f"paper: {paper_values[stat]:g}")
+        ax.axhline(paper_values[stat], color=PAPER_RED, ls="--", lw=1,
+                   label=f"{REFERENCE.get(stat, 'paper')}: {paper_values[stat]:g}")
         ax.set_xticks(x, [f"{r.profile}\n{r.scale.replace(', ', chr(10), 1) if r.scale else ''}" for r in rungs],
                       fontsize=7)
         ax.set_xlim(-0.5, len(rungs) - 0.5)
@@ -38,4 +41,4 @@ def fig_ladder(ladder: dict, paper_values: dict):
         handles, labels = ax.get_legend_handles_labels()
         uniq = dict(zip(labels, handles))
         ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="best")
-    return title(fig, "Scale ladder: Fig 5 nu, Fig 6b t_ICL exponent, Fig 2b K* at each rung")
+    return title(fig, "Scale ladder: Fig 5 nu, Fig 6b t_ICL exponent, Fig 2b K* and the lr clock at each rung")
