@@ -77,7 +77,7 @@ def test_an_edited_sidecar_is_not_reported(tmp_path):
         train(CFG, progress=False, checkpoint=stem, deadline=0.0)
     _, js = checkpoint.paths(stem)
     assert checkpoint.progress(stem)["step"] == 1
-    for step in (999, "abc", None):
+    for step in (999, "abc", None, float("inf")):  # inf: json's Infinity, an OverflowError before
         side = json.loads(js.read_text())
         js.write_text(json.dumps(dict(side, step=step)))
         assert checkpoint.progress(stem) is None  # before: step=999 reported, "abc" a TypeError in `list`
@@ -169,7 +169,7 @@ def test_a_second_run_waits_for_the_sub_run_in_training_and_reuses_it(tmp_path):
     try:
         proc = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "smoke", "--out",
                                  str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=dict(os.environ, OMP_NUM_THREADS="1"))
+                                env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1"))
         first = proc.stdout.readline()
         assert "another process is training this sub-run; waiting" in first, first
         arrays = train(cfg, progress=False)
@@ -182,6 +182,37 @@ def test_a_second_run_waits_for_the_sub_run_in_training_and_reuses_it(tmp_path):
     assert "finished by another process; reusing it" in rest
     res = experiments.load(EXP, "smoke", out)
     assert res.meta["run_git_commit"]["N4"] == "test"
+
+
+def test_a_waiting_run_survives_the_removal_of_the_work_folder(tmp_path):
+    """The process holding the lock finishes the whole experiment, stores it and removes the work folder (the
+    lock file with it) while a second process waits: the second reports the stored result (before: 3 of 10
+    simultaneous pairs crashed with FileNotFoundError on the lock)."""
+    out, ref = tmp_path / "results", tmp_path / "ref"
+    experiments.run(EXP, "smoke", out=ref, progress=False)
+    wd = store.workdir(EXP, "smoke", out)
+    lock = wd.lock("N4")
+    lock.acquire()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "smoke", "--out",
+                                 str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1"))
+        first = proc.stdout.readline()
+        assert "waiting" in first, first
+        for f in (ref / EXP).glob("smoke.*"):  # "the other process" stores the result and cleans up
+            (out / EXP).mkdir(parents=True, exist_ok=True)
+            (out / EXP / f.name).write_bytes(f.read_bytes())
+        store.remove_work(wd)
+    finally:
+        lock.release()
+    rest, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, first + rest
+    assert "finished and stored by another process" in rest, rest
+
+
+def test_cpu_with_an_index_is_refused(tmp_path):
+    rc, _, err = main(["run", EXP, "--profile", "smoke", "--out", str(tmp_path), "--device", "cpu:3"])
+    assert rc == 2 and "no device index" in one_line(err)  # before: stored with device "cpu:3"
 
 
 def test_a_run_whose_work_another_process_stored_reports_it(tmp_path, capsys):
@@ -204,18 +235,24 @@ def _full_disk(monkeypatch, when=lambda path: True):
     monkeypatch.setattr(files.os, "fsync", fsync)
 
 
-@pytest.mark.parametrize("which", [".ckpt.pt", ".ckpt.json", "N4.npz", "N4.json"])
+@pytest.mark.parametrize("which", [".ckpt.pt", ".ckpt.json", "N4.npz", "N4.json", "smoke.npz", "smoke.json"])
 def test_a_full_disk_is_one_line_and_leaves_nothing_half_written(tmp_path, monkeypatch, which):
+    """A write that fails on a full disk, at each file in turn (the found failures: an npz without its json at
+    the final store, a checkpoint without its sidecar)."""
     out = tmp_path / "results"
     _full_disk(monkeypatch, lambda path: which in os.path.basename(path).lstrip("."))
-    rc, _, err = main(["run", EXP, "--profile", "smoke", "--out", str(out), "--only", "N4", "--checkpoint-every",
-                       "0"])
+    only = [] if which.startswith("smoke") else ["--only", "N4"]
+    rc, _, err = main(["run", EXP, "--profile", "smoke", "--out", str(out), *only, "--checkpoint-every", "0"])
     line = one_line(err)
     assert rc == 1 and "No space left on device" in line and "free some space" in line, line
     left = [p.name for p in out.rglob("*") if p.is_file() and not p.name.endswith(".lock")]
     assert not [n for n in left if n.endswith(".tmp")], left
-    shards = store.workdir(EXP, "smoke", out).shards
-    assert not (shards / "N4.npz").exists() or (shards / "N4.json").exists()  # no npz without its json
+    files = {p.name for p in out.rglob("*") if p.is_file()}
+    for name in files:  # every file has its partner: both of a pair are written, or neither
+        if name.endswith(".npz"):
+            assert name[:-4] + ".json" in files, files
+        if name.endswith(".ckpt.pt"):
+            assert name[:-3] + ".json" in files, files
 
 
 def test_bench_output_is_checked_before_timing(tmp_path, monkeypatch):
@@ -246,6 +283,15 @@ def test_slurm_executor_merges_when_every_shard_is_finished(tmp_path, monkeypatc
     with mocked_slurm():
         res = executors.submit(EXP, "smoke", "slurm", out=out, partition="gpu")
     assert isinstance(res, store.Result)  # before: "submitted 0 shard(s)", exit 0, nothing stored
+    assert experiments.load(EXP, "smoke", out).runs.keys() == {"N4", "N6"}
+
+
+def test_slurm_merges_finished_shards_on_a_machine_without_slurm(tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    _finish_every_shard_without_merging(out, monkeypatch)
+    rc, stdout, err = main(["run", EXP, "--profile", "smoke", "--out", str(out), "--executor", "slurm",
+                            "--partition", "gpu"])
+    assert rc == 0 and "merged and stored" in stdout, err  # before: "SLURM is not installed", nothing stored
     assert experiments.load(EXP, "smoke", out).runs.keys() == {"N4", "N6"}
 
 

@@ -55,6 +55,8 @@ def main(argv=None) -> int:
                                  f"{profile!r}; its sub-runs are {', '.join(runs)}")
             pick_device(args.device)
             _check_run_flags(args)
+            if args.executor == "slurm" and executors.pending(args.experiment, profile, args.out):
+                executors.check_slurm()  # (with every shard finished, slurm merges here without SLURM)
             store.check_writable(args.out)
         elif args.cmd == "bench":
             bench.check_args(args.steps, tuple(args.members), tuple(args.sizes))
@@ -131,8 +133,6 @@ def _check_run_flags(args) -> None:
     if args.executor is not None and executors.submitit is None:
         raise ValueError(f"--executor {args.executor}: submitit is not installed here; pip install submitit, or "
                          "run the sub-runs one by one with --only")
-    if args.executor == "slurm":
-        executors.check_slurm()
     if args.executor != "slurm" and args.partition:
         raise ValueError("--partition is a SLURM setting; add --executor slurm")
 

@@ -6,7 +6,7 @@ bookkeeping of stopped members. On CPU a run resumed from a checkpoint gives arr
 that was never interrupted (``tests/test_resume.py``).
 
 Files: ``<name>.ckpt.pt`` and ``<name>.ckpt.json`` beside it, both written through the one atomic writer
-(:func:`icl_kinetics.files.atomic_write`), so a run killed while writing leaves the previous checkpoint intact.
+(:func:`icl_kinetics.files.write_files`, both files or neither), so a run killed while writing leaves the previous checkpoint intact.
 
 * ``.ckpt.pt`` is a header line ``ICLCKPT <format> <sha256>`` followed by a ``torch.save`` of tensors and
   plain Python values only (it loads with ``weights_only=True``); the sha256 covers everything after the
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .errors import ResultsError
-from .files import sha256_bytes, write_bytes
+from .files import sha256_bytes, write_files
 
 FORMAT = 2  # bump when the layout of a checkpoint changes; older ones are refused with a clear message
 MAGIC = b"ICLCKPT"
@@ -59,8 +59,8 @@ def save(stem: Path, config: dict, state: dict, step: int, steps: int, wall_s: f
     body = buf.getvalue()
     digest = sha256_bytes(body)
     pt, js = paths(stem)
-    write_bytes(pt, MAGIC + f" {FORMAT} {digest}\n".encode() + body)
-    write_bytes(js, json.dumps(_sidecar(step, steps, wall_s, digest)).encode())
+    write_files({pt: MAGIC + f" {FORMAT} {digest}\n".encode() + body,
+                 js: json.dumps(_sidecar(step, steps, wall_s, digest)).encode()})  # both or neither
 
 
 def _read(pt: Path) -> tuple[bytes, bytes]:
@@ -126,7 +126,7 @@ def progress(stem: Path) -> dict | None:
         if len(head) != 3 or head[2].decode(errors="replace") != p["pt_sha256"]:
             return None
         return {k: p[k] for k in ("step", "steps", "wall_s")}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, OverflowError):  # e.g. a step of Infinity
         return None
 
 

@@ -122,8 +122,11 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
             print(f"{name}: time limit reached before {run_name}; run the same command to continue")
             return None
         if done is None:
-            done = _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline,
-                                f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+            try:
+                done = _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline,
+                                    f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+            except _StoredMeanwhile:
+                return _stored_by_another(name, profile, out)
             if done is None:
                 return None  # time limit
             trained = True
@@ -158,17 +161,14 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
 def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline, desc):
     """Train one sub-run under its lock and save it as a shard: (arrays, provenance), or None at the time
     limit. A process that finds the sub-run being trained by another waits for it, then reuses its shard."""
-    lock = wd.lock(run_name)
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        print(f"{name}/{run_name}: another process is training this sub-run; waiting for it to finish")
-        lock.acquire()
+    lock = _acquire(wd, name, run_name)
     try:
         done = _store.load_shard(wd, run_name, cfg.to_dict())  # finished by the process we waited for
         if done is not None:
             print(f"{name}/{run_name}: finished by another process; reusing it")
             return done
+        if lock.waited and stored_meta(name, wd.profile, wd.out) is not None:
+            raise _StoredMeanwhile  # the process we waited for finished, merged and stored everything
         try:
             arrays = train(cfg, device=dev, progress=progress, checkpoint=wd.checkpoint(run_name),
                            checkpoint_every=checkpoint_every, deadline=deadline, desc=desc)
@@ -181,6 +181,28 @@ def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_ever
         return arrays, prov
     finally:
         lock.release()
+
+
+class _StoredMeanwhile(Exception):
+    """Raised inside `run` when the experiment was stored by another process while this one waited."""
+
+
+def _acquire(wd, name: str, run_name: str):
+    """The lock of sub-run `run_name`, waiting (and saying so) while another process holds it. The other
+    process may finish the whole experiment meanwhile and remove the work folder with the lock file in it:
+    the lock is then made again. The returned lock's ``waited`` says whether this process had to wait."""
+    lock, waited = wd.lock(run_name), False
+    while True:
+        try:
+            lock.acquire(timeout=0 if not waited else -1)
+            lock.waited = waited
+            return lock
+        except filelock.Timeout:
+            print(f"{name}/{run_name}: another process is training this sub-run; waiting for it to finish",
+                  flush=True)
+            waited = True
+        except FileNotFoundError:  # the folder of the lock file was removed by a finished merge
+            lock, waited = wd.lock(run_name), True
 
 
 def _stored_by_another(name: str, profile: str, out) -> Result | None:

@@ -1,8 +1,9 @@
 """The one atomic writer, and checksums: every file this package writes (results, finished sub-runs,
-checkpoints, benchmarks) goes through :func:`atomic_write`.
+checkpoints, benchmarks) goes through :func:`write_files`.
 
-A write goes to a temporary file beside the target (``.<name>.<random>.tmp``), is flushed and fsynced, and is
-renamed into place; on any failure the temporary file is removed and the target is left as it was. A failure
+A write goes to a temporary file beside each target (``.<name>.<random>.tmp``), is flushed and fsynced, and is
+renamed into place only once every file of the write is on disk (a result's npz and json, a checkpoint and its
+sidecar: both or neither); on any failure the temporary files are removed and the targets are left as they were. A failure
 of the disk or of permissions (a full disk, a read-only folder) becomes one :class:`ResultsError` line that
 names the file and the reason; anything else (a bug) keeps its traceback.
 """
@@ -13,7 +14,6 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, IO
 
 from .errors import ResultsError
 
@@ -32,33 +32,35 @@ def disk_error(path: Path, e: OSError) -> ResultsError:
     return ResultsError(f"cannot write {path}: {reason}{hint}")
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write `path` atomically: `write(f)` fills a binary temporary file, which then replaces `path`."""
-    path = Path(path)
-    tmp = None
+def write_files(files: dict) -> None:
+    """Write every ``{path: bytes}`` atomically and together: all go to temporary files beside their targets
+    (flushed, fsynced) before the first rename, so a failure while writing (a full disk) replaces none of them and
+    leaves no temporary behind; the renames then happen in the given order (a rename allocates nothing)."""
+    tmps = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-        tmp = None
+        for path, data in files.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            tmps.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, file_mode())
+        for tmp, path in tmps:
+            os.replace(tmp, path)
+        tmps = []
     except OSError as e:
-        raise disk_error(path, e) from None
-    except RuntimeError as e:  # torch.save reports a failed write (a full disk) as a RuntimeError
-        if "write" in str(e).lower() or "file" in str(e).lower():
-            raise ResultsError(f"cannot write {path}: {' '.join(str(e).split())[:200]}") from None
-        raise
+        raise disk_error(Path(tmps[-1][1]) if tmps else Path(next(iter(files))), e) from None
     finally:
-        if tmp is not None:
+        for tmp, _ in tmps:
             Path(tmp).unlink(missing_ok=True)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda f: f.write(data))
+    """Write one file atomically (see :func:`write_files`)."""
+    write_files({path: data})
 
 
 def sha256_bytes(data: bytes) -> str:

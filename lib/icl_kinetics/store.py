@@ -27,7 +27,7 @@ import filelock
 import numpy as np
 
 from .errors import ResultsError  # noqa: F401  (re-exported: store.ResultsError)
-from .files import remove_stale_temporaries, sha256_bytes, write_bytes
+from .files import remove_stale_temporaries, sha256_bytes, write_files
 from .train import RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -151,8 +151,7 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
         meta = {k: v for k, v in result.meta.items() if k != "meta_sha256"}
         meta["npz_sha256"] = sha256_bytes(blob)
         meta["meta_sha256"] = _meta_sha256(meta)
-        write_bytes(npz, blob)
-        write_bytes(js, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+        write_files({npz: blob, js: json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")})  # both or neither
     finally:
         lock.release()
     return js
@@ -247,6 +246,8 @@ class WorkDir:
     shards: Path
     checkpoints: Path
     jobs: Path
+    profile: str = ""
+    out: object = None  # the results folder (None: results/)
 
     def checkpoint(self, run_name: str) -> Path:
         return self.checkpoints / run_name
@@ -259,7 +260,7 @@ class WorkDir:
 
 def workdir(name: str, profile: str, out=None) -> WorkDir:
     d = Path(out or RESULTS_DIR) / name
-    return WorkDir(d / f"{profile}.shards", d / f"{profile}.ckpt", d / f"{profile}.submitit")
+    return WorkDir(d / f"{profile}.shards", d / f"{profile}.ckpt", d / f"{profile}.submitit", profile, out)
 
 
 def _shard_paths(wd: WorkDir, run_name: str) -> tuple[Path, Path]:
@@ -272,12 +273,7 @@ def save_shard(wd: WorkDir, run_name: str, config: dict, arrays: dict, provenanc
     blob = _npz_bytes({k: np.asarray(v) for k, v in arrays.items()})
     meta = dict(provenance, config=config, npz_sha256=sha256_bytes(blob))
     meta["meta_sha256"] = _meta_sha256(meta)
-    write_bytes(npz, blob)  # the npz first: a json always has its npz
-    try:
-        write_bytes(js, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
-    except ResultsError:
-        npz.unlink(missing_ok=True)  # nothing half-written is left behind
-        raise
+    write_files({npz: blob, js: json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")})  # npz renamed first
 
 
 def load_shard(wd: WorkDir, run_name: str, config: dict) -> tuple[dict, dict] | None:
@@ -289,13 +285,16 @@ def load_shard(wd: WorkDir, run_name: str, config: dict) -> tuple[dict, dict] | 
     npz, js = _shard_paths(wd, run_name)
     if not js.exists():
         return None
-    discard = f"delete {js} and {npz.name} to train that sub-run again"
-    try:
-        meta = json.loads(js.read_text(encoding="utf-8"))
-        blob = npz.read_bytes()
-    except (OSError, ValueError) as e:
-        why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
-        raise ResultsError(f"finished sub-run {js} is unreadable ({why}); {discard}") from None
+    discard = f"delete {js} and {npz.name} (rm -r if it is a folder) to train that sub-run again"
+    for path in (js, npz):
+        try:
+            if path is js:
+                meta = json.loads(js.read_text(encoding="utf-8"))
+            else:
+                blob = npz.read_bytes()
+        except (OSError, ValueError) as e:
+            why = e.strerror if isinstance(e, OSError) and e.strerror else type(e).__name__
+            raise ResultsError(f"finished sub-run {path} is unreadable ({why}); {discard}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         raise ResultsError(f"finished sub-run {js} is corrupt (not a sub-run record); {discard}")
     if meta.get("meta_sha256") != _meta_sha256(meta) or meta.get("npz_sha256") != sha256_bytes(blob):
@@ -303,7 +302,7 @@ def load_shard(wd: WorkDir, run_name: str, config: dict) -> tuple[dict, dict] | 
     if meta["config"] != config:
         diffs = _config_diff({run_name: meta["config"]}, {run_name: config})
         raise ResultsError(f"finished sub-run {js} was made with a different configuration "
-                           f"({'; '.join(diffs[:3])}); {discard}")
+                           f"({'; '.join(diffs[:6])}); {discard}")
     try:
         with np.load(io.BytesIO(blob)) as z:
             arrays = {k: z[k] for k in z.files}

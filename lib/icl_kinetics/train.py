@@ -214,6 +214,8 @@ def pick_device(device: str | None = None) -> torch.device:
             raise ValueError(f"device {device!r}: MPS is not available on this machine; use cpu")
     elif dev.type != "cpu":
         raise ValueError(f"device {device!r}: this library runs on cpu, cuda or mps only")
+    elif dev.index not in (None, 0):
+        raise ValueError(f"device {device!r}: the CPU has no device index; use cpu")
     return dev
 
 
