@@ -14,7 +14,7 @@ import numpy as np
 from .. import experiments
 from ..train import RunConfig
 from .memorization import fit_memorization_scaling, memorization_table
-from .runs import censored_t_icl, pooled, safe_sweep_threshold
+from .runs import censored_t_icl, n_context, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit, order_quantile
 
 LADDER = ("cpu", "paper_net", "paper")  # the rungs, smallest first; the book's profile replaces "cpu"
@@ -91,13 +91,15 @@ def nu_rung(d: RungData, n_boot: int = 1000) -> Rung:
 
 
 def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
-    """The exponent of median t_ICL against N (log-log slope; eq 11 predicts 1), paired seed bootstrap."""
+    """The exponent of median t_ICL against the number of context items N - 1 (the theory's N, as chapter 8's
+    verdict; log-log slope; eq 11 predicts 1), paired seed bootstrap."""
     if len(d.runs) < 2:
         return _missing("t_ICL exponent", d, f"{len(d.runs)} context length(s) finished; a slope needs 2")
-    times = {c.N: censored_t_icl(d.runs[k]) for k, c in d.configs.items()}
+    times = {n_context(c): censored_t_icl(d.runs[k]) for k, c in d.configs.items()}  # the theory's N (eq 11)
     fit = median_vs_n_fit(times, n_boot=n_boot, paired=len({len(t) for t in times.values()}) == 1, min_n=2)
     cfg = next(iter(d.configs.values()))
-    units = f"N = {', '.join(map(str, sorted(times)))}; {len(next(iter(times.values())))} seeds each"
+    units = (f"N - 1 = {', '.join(map(str, sorted(times)))} context items; {len(next(iter(times.values())))} seeds "
+             "each")
     if not fit.ok:
         return Rung("t_ICL exponent", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units, fit.message)
     return Rung("t_ICL exponent", d.profile, float(fit.loglog.slope), *fit.loglog_ci_boot, d.status, _scale(cfg),
