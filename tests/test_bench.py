@@ -1,9 +1,38 @@
 import json
+import time
+import types
+
+import pytest
 
 from icl_kinetics import bench
 
 
-def test_bench_reports_positive_rates_and_writes_json(tmp_path):
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """The benchmark's clock, made deterministic: every reading advances 2^-20 s and every trained step 2^-10 s, so
+    the rates and the noise check are decided by what the test controls, not by the machine's load (powers of
+    two: the clock's arithmetic is exact). The two machine probes (matmul rate, copy bandwidth) are fixed."""
+    clock = {"t": 0.0, "per_step": 2.0**-10}
+
+    def perf_counter():
+        clock["t"] += 2.0**-20
+        return clock["t"]
+
+    real_train = bench.train
+
+    def train(cfg, **kw):
+        out = real_train(cfg, **kw)
+        clock["t"] += clock["per_step"] * cfg.steps
+        return out
+    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=perf_counter, strftime=time.strftime,
+                                                             gmtime=time.gmtime))  # bench's clock only
+    monkeypatch.setattr(bench, "train", train)
+    monkeypatch.setattr(bench, "matmul_flops", lambda *a, **k: 1e11)
+    monkeypatch.setattr(bench, "memory_bandwidth", lambda *a, **k: 1e10)
+    return clock
+
+
+def test_bench_reports_positive_rates_and_writes_json(tmp_path, fake_clock):
     rows = bench.run("cpu", steps=4, members=(2,), sizes=("cpu",), out=tmp_path)
     assert {r["model"] for r in rows} == {"transformer1", "minimal"}
     for r in rows:
@@ -26,3 +55,15 @@ def test_compulsory_bytes_count_items_twice_and_parameters_five_times():
     n = bench.n_params("minimal", 3, 5)
     assert n == (3 * 5 + 5) + (5 * 5 + 5) + (5 + 1) + 2  # MLP layers, w and beta
     assert bench.step_bytes("minimal", **size) == 4 * (2 * 2 * 4 * 3 + 5 * n)
+
+
+def test_bench_ensemble_rate_is_the_difference_of_long_and_short_runs(fake_clock):
+    # the long run trains 3n - n = 8 steps more: 2 members x 8 steps / (8 x 2^-10 s)
+    rate = bench._time_ensemble("minimal", bench.SIZES["cpu"], 2, 4, bench.pick_device("cpu"))
+    assert rate == 2 * 8 / (8 * 2.0**-10)
+
+
+def test_bench_refuses_timings_dominated_by_noise(fake_clock):
+    fake_clock["per_step"] = 0.0  # the long run takes no longer than the short one
+    with pytest.raises(RuntimeError, match="dominated by noise"):
+        bench._time_ensemble("minimal", bench.SIZES["cpu"], 2, 4, bench.pick_device("cpu"))
