@@ -39,7 +39,10 @@ CASES = {
                     (dict(rho=0.5, p=0.1, n_transient=10, n_levels=5), N),
                     (dict(rho=-0.9, p=0.01, n_transient=3, n_levels=2), U),
                     (dict(rho=-0.2, p=0.5, n_transient=10, n_levels=5), U)],
-    "fig6d_eq16": [(dict(slope=-0.45, ci=(-0.55, -0.4), n_runs=8), R), (dict(slope=0.04, ci=(-0.04, 0.16), n_runs=3), N),
+    "fig6d_eq16": [(dict(slope=-0.45, ci=(-0.55, -0.4), n_runs=8, intercept=0.05, intercept_ci=(-0.1, 0.2)), R),
+                   (dict(slope=0.04, ci=(-0.04, 0.16), n_runs=3, intercept=0.0, intercept_ci=(-0.1, 0.1)), N),
+                   (dict(slope=-0.45, ci=(-0.55, -0.4), n_runs=8, intercept=-0.35, intercept_ci=(-0.5, -0.19)), N),
+                   (dict(slope=-0.45, ci=(-0.55, -0.4), n_runs=8), U),  # the intercept was not measured
                    (dict(slope=0.04, ci=(-0.04, 0.16), n_runs=2), U), (dict(slope=-0.5, ci=(-1.2, 0.2), n_runs=8), U)],
     "fig6a_exponent": [(dict(exponent=1.3, ci=(1.2, 1.45), inv_nu=1.3, inv_nu_range=(1.16, 1.47)), R),
                        (dict(exponent=0.9, ci=(0.8, 1.0), inv_nu=1.3, inv_nu_range=(1.16, 1.47)), N),

@@ -220,14 +220,23 @@ def rule_wd_trend(rho: float, p: float, n_transient: int, n_levels: int) -> tupl
 EQ16_MIN_RUNS = 3  # runs on the branch the eq 16 rule needs (chapters 6 and 11 quote it)
 
 
-def rule_eq16(slope: float, ci: tuple, n_runs: int, min_runs: int = EQ16_MIN_RUNS) -> tuple:
-    """Eq 16: on >= 3 runs (EQ16_MIN_RUNS) of the branch, the 95% run-bootstrap interval of the slope of L_IWL
-    against ln L_ICL meets -1/2 +- 0.15 (reproduced) or misses it (not reproduced); not decided with fewer runs
-    or an interval wider than 0.5."""
+def rule_eq16(slope: float, ci: tuple, n_runs: int, intercept: float = float("nan"),
+              intercept_ci: tuple = (float("nan"), float("nan")), min_runs: int = EQ16_MIN_RUNS) -> tuple:
+    """Eq 16 predicts both the slope and the intercept of L_IWL against ln L_ICL: -1/2 and 0. On >= 3 runs
+    (EQ16_MIN_RUNS) of the branch, reproduced when the 95% run-bootstrap intervals of both meet -1/2 +- 0.15 and
+    0 +- 0.15; not reproduced when either misses its band; not decided with fewer runs, an interval wider than
+    0.5, or an intercept that could not be measured."""
     if n_runs < min_runs:
         return UNDECIDED, f"{n_runs} runs on the branch; deciding needs >= {min_runs}"
-    outcome, reason = interval_vs_band(slope, ci, -0.5, 0.15, 0.5, "slope")
-    return outcome, f"{reason} ({n_runs} runs)"
+    s_out, s_reason = interval_vs_band(slope, ci, -0.5, 0.15, 0.5, "slope")
+    b_out, b_reason = interval_vs_band(intercept, intercept_ci, 0.0, 0.15, 0.5, "intercept")
+    if NOT_REPRODUCED in (s_out, b_out):
+        outcome = NOT_REPRODUCED
+    elif s_out == b_out == REPRODUCED:
+        outcome = REPRODUCED
+    else:
+        outcome = UNDECIDED
+    return outcome, f"{s_reason}; {b_reason} ({n_runs} runs)"
 
 
 def rule_kstar_exponent(exponent: float, ci: tuple, inv_nu: float, inv_nu_range: tuple) -> tuple:
@@ -371,10 +380,12 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "decreasing", "06_transience", "{n_transient} transient runs at {n_levels} weight decays",
           rule_wd_trend, f"{_P} transformer_transience --profile paper"),
     Claim("eq16_minimal", "transience", "eq 16 in the minimal model", "slope $-1/2$", "06_transience",
-          "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}] over {n_runs} runs", rule_eq16),
+          "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
+          "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16),
     Claim("fig6d_eq16", "transience", "$\\mathcal{L}_{\\rm IWL} \\approx -\\tfrac12 \\log \\mathcal{L}_{\\rm ICL}$ "
           "after acquisition in the transformer (eq 16, Fig 6d)", "slope $-1/2$", "11_icl_vs_iwl_loss",
-          "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}] over {n_runs} runs", rule_eq16,
+          "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
+          "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16,
           f"{_P} transformer_transience --profile paper"),
     Claim("fig6a_exponent", "validation", "$K^* \\propto N^{1/\\nu}$ (eq 13, Fig 6a)",
           "measured 1.41, predicted $1/0.7 = 1.43$", "07_kstar_vs_n",
