@@ -291,8 +291,10 @@ def rule_bimodal(n: int, frac_acq_ci: tuple, dip_p: float, frac_mid_ci: tuple, m
 
 def rule_long_tail(n_acquired: int, frac_censored: float, skew: float, skew_ci: tuple,
                    min_runs: int = 96) -> tuple:
-    """Long-tailed t_ICL: with >= 96 acquiring runs and < 5% censored, the 95% interval of the skewness of
-    t_ICL / median lies above 0 (reproduced) or does not (not reproduced)."""
+    """Long-tailed t_ICL, tested as right skew only: with >= 96 acquiring runs and < 5% censored, the 95%
+    interval of the skewness of t_ICL / median lies above 0 (reproduced) or does not (not reproduced). Any
+    positive time with multiplicative noise passes this; it does not test the tail eq 37 predicts (chapter 10
+    compares the tail with the log-normal that normally distributed beta_0 gives, descriptively)."""
     if n_acquired < min_runs:
         return UNDECIDED, f"{n_acquired} acquiring runs; deciding needs >= {min_runs}"
     if not (frac_censored < 0.05) or not _finite(skew, *skew_ci):
@@ -407,7 +409,8 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "(prediction)", "09_bimodality",
           "{n_acq} of {n} seeds acquire; intermediate fraction {frac_mid:.2f}; dip test p = {dip_p:.2g}",
           rule_bimodal, f"{_P} minimal_bimodality --profile paper"),
-    Claim("figA4_tail", "validation", "$t_{\\rm ICL}$ is long-tailed (eq 37, Fig A.4)", "long-tailed",
+    Claim("figA4_tail", "validation", "$t_{\\rm ICL}$ is long-tailed (eq 37, Fig A.4), tested as right skew only",
+          "long-tailed",
           "10_long_tail", "skewness of $t_{{\\rm ICL}}$/median {skew:.2f} [{skew_lo:.2f}, {skew_hi:.2f}] over "
           "{n_acquired} runs; slowest / median {max_ratio:.2f}", rule_long_tail, f"{_P} long_tail --profile paper"),
     Claim("fig6e_balanced", "validation", "with exactly $N/2$ labels of each kind, fewer runs acquire ICL "
