@@ -121,3 +121,14 @@ def test_verdict_scorecard_command_writes_the_page(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(store, "REPO_ROOT", tmp_path)
     assert cli.main(["scorecard"]) == 0
     assert (tmp_path / "book" / "00_results_at_a_glance.md").read_text() == V.scorecard_markdown()
+
+
+def test_a_verdict_under_analysis_choices_is_decided_only_when_every_choice_agrees():
+    """Issue 20: the scorecard says reproduced or not reproduced only when every defensible choice agrees."""
+    main = dict(exponent=1.0, ci=(0.83, 1.15), inv_nu=1.3, inv_nu_range=(1.16, 1.48))
+    v, rows = V.judge_choices("fig6a_exponent", {"main": main, "1/nu interval": dict(main, inv_nu_range=(1.28, 1.32))})
+    assert v.outcome == N and "all 2 analysis choices" in v.reason and [r[1] for r in rows] == [N, N]
+    v, rows = V.judge_choices("fig6a_exponent", {"main": main, "N with target": dict(main, ci=(0.90, 1.23))})
+    assert v.outcome == U and "hangs on the analysis choice" in v.reason and "N with target" in v.reason
+    ok = dict(exponent=1.3, ci=(1.2, 1.45), inv_nu=1.3, inv_nu_range=(1.16, 1.47))
+    assert V.judge_choices("fig6a_exponent", {"a": ok, "b": dict(ok, ci=(1.1, 1.5))})[0].outcome == R

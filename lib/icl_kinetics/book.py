@@ -10,7 +10,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
-from .verdicts import Verdict, judge
+from .verdicts import Verdict, judge, judge_choices
 
 
 class Sentence:
@@ -79,6 +79,18 @@ def decide(claim_id: str, numbers: dict, **stats) -> Sentence:
     glue_all(claim_id, numbers)
     glue(f"{claim_id}_verdict", v.outcome)
     glue(f"{claim_id}_reason", v.reason)
+    return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
+
+
+def decide_choices(claim_id: str, numbers: dict, choices: dict) -> Sentence:
+    """:func:`decide` under every analysis choice of `choices` ({choice: rule statistics}, the chapter's own
+    first; :func:`verdicts.judge_choices`): glues like `decide`, shows the table of outcomes per choice, and
+    returns the verdict, which is 'not decided' unless every choice agrees."""
+    v, rows = judge_choices(claim_id, choices)
+    glue_all(claim_id, numbers)
+    glue(f"{claim_id}_verdict", v.outcome)
+    glue(f"{claim_id}_reason", v.reason)
+    table(rows, ["analysis choice", "outcome", "reason"])
     return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
 
 

@@ -432,6 +432,21 @@ def judge(claim_id: str, **stats) -> Verdict:
     return Verdict(claim_id, outcome, reason)
 
 
+def judge_choices(claim_id: str, choices: dict) -> tuple:
+    """Judge a claim under every analysis choice a careful reviewer could defend: ``choices`` maps a choice's
+    name to the statistics of the rule under it (the first is the chapter's own). Returns (Verdict, rows): the
+    common outcome when every choice gives it, else 'not decided', naming the choices that disagree with the
+    first; ``rows`` are (choice, outcome, reason) for the chapter's table."""
+    verdicts = {name: judge(claim_id, **stats) for name, stats in choices.items()}
+    rows = [(name, v.outcome, v.reason) for name, v in verdicts.items()]
+    first_name, first = next(iter(verdicts.items()))
+    others = [name for name, v in verdicts.items() if v.outcome != first.outcome]
+    if not others:
+        return Verdict(claim_id, first.outcome, f"{first.reason}; the same under all {len(rows)} analysis choices"), rows
+    return Verdict(claim_id, UNDECIDED, (f"hangs on the analysis choice: {first.outcome} with {first_name}, "
+                                        f"but not with {', '.join(others)}")), rows
+
+
 def rule_text(claim_id: str) -> str:
     """The written rule: the rule function's docstring, on one line."""
     return " ".join(CLAIMS[claim_id].rule.__doc__.split())
