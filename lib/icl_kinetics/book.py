@@ -90,6 +90,7 @@ def decide_choices(claim_id: str, numbers: dict, choices: dict) -> Sentence:
     glue_all(claim_id, numbers)
     glue(f"{claim_id}_verdict", v.outcome)
     glue(f"{claim_id}_reason", v.reason)
+    display(Markdown(f"The rule of `{claim_id}` under each analysis choice:"))
     table(rows, ["analysis choice", "outcome", "reason"])
     return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
 

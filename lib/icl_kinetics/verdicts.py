@@ -444,7 +444,7 @@ def judge_choices(claim_id: str, choices: dict) -> tuple:
     if not others:
         return Verdict(claim_id, first.outcome, f"{first.reason}; the same under all {len(rows)} analysis choices"), rows
     return Verdict(claim_id, UNDECIDED, (f"hangs on the analysis choice: {first.outcome} with {first_name}, "
-                                        f"but not with {', '.join(others)}")), rows
+                                        f"but {'; '.join(f'{verdicts[o].outcome} with {o}' for o in others)}")), rows
 
 
 def rule_text(claim_id: str) -> str:

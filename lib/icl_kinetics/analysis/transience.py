@@ -355,3 +355,25 @@ def eq16_cut_sensitivity(run: dict, cuts=(0.03, 0.1, 0.3), n_boot: int = 1000) -
         rows.append([f"{cut:g}"] + [f"{h['slope']:.2f} ({h['slope_ci'][0]:.2f} to {h['slope_ci'][1]:.2f}, "
                                     f"{h['n_points']})" for h in (g["icl"], g["faded"])])
     return rows
+
+
+EQ16_CUTS = (0.1, 0.03, 0.3)  # the loss cut of the L << 1 branch: the chapters' 0.1 first, then the alternatives
+
+
+def eq16_rule_stats(fit: dict) -> dict:
+    """The statistics the eq 16 rule reads (`verdicts.rule_eq16`) from a :func:`loss_relation_fit`."""
+    return dict(slope=fit["slope"], ci=fit["slope_ci"], intercept=fit["intercept"], intercept_ci=fit["intercept_ci"],
+                n_runs=fit["n_members"])
+
+
+def eq16_choices_transformer(run: dict, cuts=EQ16_CUTS) -> dict:
+    """{analysis choice: eq 16 rule statistics} for the transformer's ICL branch (chapter 11) at each loss cut."""
+    return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""): eq16_rule_stats(eq16_fits(run, c)["icl"])
+            for i, c in enumerate(cuts)}
+
+
+def eq16_choices_minimal(run: dict, classes, mrun: dict, mclasses, cuts=EQ16_CUTS) -> dict:
+    """{analysis choice: eq 16 rule statistics} for the minimal model's ICL branch (chapter 6) at each loss cut."""
+    return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""):
+            eq16_rule_stats(loss_relations(run, classes, mrun, mclasses, max_loss=c)["m"])
+            for i, c in enumerate(cuts)}
