@@ -327,3 +327,20 @@ def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> Section:
              for r, rl in zip(rows, rows_low)]
     numbers = dict(inv_nu=1 / fit.nu if fit.ok else float("nan"), inv_nu_paper=1 / nu_paper)
     return Section(numbers, dict(rows=rows, nu=fit.nu), dict(table=table))
+
+
+def nu_rule_stats(law: Section) -> dict:
+    """The statistics the nu rule reads (`verdicts.rule_nu`) from a :func:`scaling_law` section."""
+    fit, sub = law["fit"], law["sub"]
+    return dict(nu=fit.nu, ci=fit.nu_ci, low_ci=sub["low"].nu_ci, high_ci=sub["high"].nu_ci)
+
+
+def nu_choices(run: dict, cfg: RunConfig, Ns, law: Section) -> dict:
+    """{analysis choice: nu rule statistics}: the chapter's (a K enters when I_K converged within 5%, seed
+    bootstrap), a looser convergence test (10%: more K enter the fit) and the least-squares interval of the
+    slope (departures from one straight line widen it)."""
+    main = nu_rule_stats(law)
+    loose = scaling_law(ik_estimates(run, cfg, tol=0.1, last10_tol=0.1), Ns)
+    return {"convergence within 5%, seed bootstrap (the chapter's)": main,
+            "convergence within 10%": nu_rule_stats(loose),
+            "least-squares interval of nu": dict(main, ci=law["fit"].nu_ci_ols)}
