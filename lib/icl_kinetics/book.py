@@ -1,6 +1,6 @@
 """Plumbing for the book's pages, used by every chapter in cells whose code is hidden.
 
-``glue`` / ``glue_all`` paste numbers into the prose (``{glue:text}`` roles), ``glue_fit`` a value with its interval
+``show_source`` shows the library's code for an equation on its page, ``glue`` / ``glue_all`` paste numbers into the prose (``{glue:text}`` roles), ``glue_fit`` a value with its interval
 under one prefix, ``decide`` judges a claim and glues its verdict for the scorecard, ``table`` shows a Markdown
 table, ``provenance`` is the line every results-backed figure caption ends with.
 """
@@ -64,6 +64,15 @@ def markdown_table(rows: list, header: list) -> str:
 def table(rows: list, header: list) -> None:
     """Display a Markdown table (rendered as a table by MyST-NB) from a header and rows of cells."""
     display(Markdown(markdown_table(rows, header)))
+
+
+def show_source(*objects) -> None:
+    """Display the library's own source of functions or methods as a Python block: a page shows the code that
+    computes an equation next to the equation, never a copy of it."""
+    import inspect
+    import textwrap
+    code = "\n\n".join(textwrap.dedent(inspect.getsource(o)).rstrip() for o in objects)
+    display(Markdown(f"```python\n{code}\n```"))
 
 
 def show_markdown(text: str) -> None:
