@@ -157,6 +157,17 @@ def test_results_folders_with_one_parent_do_not_share_work(tmp_path):
 
 
 # ------------------------------------------------------------------ 18.6: concurrent identical runs
+def _run_that_waits(out):
+    """A `run` of the whole experiment in a subprocess, once it has said that it waits for N4's lock (held by the
+    test): (process, its first line)."""
+    proc = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "smoke", "--out",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1"))
+    first = proc.stdout.readline()
+    assert "another process is training this sub-run; waiting" in first, first
+    return proc, first
+
+
 def test_a_second_run_waits_for_the_sub_run_in_training_and_reuses_it(tmp_path):
     """The test holds N4's lock and finishes N4 itself while a second process waits on it; that process then
     reuses N4, trains N6 and stores the result (before: it trained N4 again, and the first to finish could
@@ -167,11 +178,7 @@ def test_a_second_run_waits_for_the_sub_run_in_training_and_reuses_it(tmp_path):
     lock = wd.lock("N4")
     lock.acquire()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "smoke", "--out",
-                                 str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1"))
-        first = proc.stdout.readline()
-        assert "another process is training this sub-run; waiting" in first, first
+        proc, first = _run_that_waits(out)
         arrays = train(cfg, progress=False)
         store.save_shard(wd, "N4", cfg.to_dict(), {k: v for k, v in arrays.items() if k != "wall_s"},
                          {"wall_s": 1.0, "git_commit": "test", "device": "cpu"})
@@ -194,11 +201,7 @@ def test_a_waiting_run_survives_the_removal_of_the_work_folder(tmp_path):
     lock = wd.lock("N4")
     lock.acquire()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "smoke", "--out",
-                                 str(out)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1"))
-        first = proc.stdout.readline()
-        assert "waiting" in first, first
+        proc, first = _run_that_waits(out)
         for f in (ref / EXP).glob("smoke.*"):  # "the other process" stores the result and cleans up
             (out / EXP).mkdir(parents=True, exist_ok=True)
             (out / EXP / f.name).write_bytes(f.read_bytes())
