@@ -67,10 +67,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    return sha256_bytes(Path(path).read_bytes())
-
-
 def remove_stale_temporaries(folder: Path, name: str) -> None:
     """Remove the temporary files a killed writer of `folder/name` left behind."""
     for stale in Path(folder).glob(f".{name}.*.tmp"):

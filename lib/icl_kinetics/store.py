@@ -9,7 +9,6 @@ the caller expects; :func:`save` writes them atomically under a lock.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -65,10 +64,6 @@ def git_commit() -> str:
         return "unknown"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _meta_sha256(meta: dict) -> str:
     """Checksum of the json's fields (the provenance included), without the ``meta_sha256`` field itself.
 
@@ -76,7 +71,7 @@ def _meta_sha256(meta: dict) -> str:
     written by :func:`save` is the value :func:`load` recomputes from the file."""
     body = {k: v for k, v in json.loads(json.dumps(meta)).items() if k != "meta_sha256"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_bytes(text.encode())
 
 
 def _npz_bytes(arrays: dict, compressed: bool = False) -> bytes:
@@ -192,7 +187,7 @@ def _read_pair(js: Path, npz: Path, regen: str, attempts: int = 3):
         if not isinstance(meta, dict):
             raise ResultsError(f"corrupt results metadata {js}: expected a JSON object, found "
                                f"{type(meta).__name__}; {regen}")
-        if meta.get("npz_sha256") == hashlib.sha256(blob).hexdigest():
+        if meta.get("npz_sha256") == sha256_bytes(blob):
             return meta, blob
         if attempt + 1 < attempts:
             time.sleep(0.1)
