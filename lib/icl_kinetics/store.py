@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ResultsError  # noqa: F401  (re-exported: store.ResultsError)
 from .files import remove_stale_temporaries, sha256_bytes, write_files
-from .train import RunConfig
+from .config import RunConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = Path(os.environ.get("ICL_RESULTS", REPO_ROOT / "results"))

@@ -5,10 +5,7 @@ labels), in K and in the attention weight decay. Time is measured in iterations 
 """
 from __future__ import annotations
 
-import dataclasses
-import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,151 +15,10 @@ from tqdm import tqdm
 
 from . import checkpoint as ckpt
 from . import data, models, stats
+from .config import RunConfig  # noqa: F401 (re-exported: the trainer's input)
 from .errors import ResultsError
 
 ICL_THRESHOLD = 0.95  # t_ICL: first evaluation with ICL accuracy above this (paper section 4)
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """One ensembled training run. Per-member fields (`Ks`, `seeds`, `wd_attn`) have one entry per member."""
-
-    model: str
-    D: int
-    N: int
-    width: int
-    Ks: tuple  # int (even, >= 2) or None for K = infinity
-    seeds: tuple
-    wd_attn: tuple
-    steps: int
-    eval_every: int
-    wd_mlp: float = 1e-10
-    lr: float = 0.01
-    batch: int = 128
-    n_eval: int = 2000
-    evals: tuple = ("icl", "iwl")  # subset of {"icl", "iwl"}
-    probes: tuple = ()  # subset of {"wbeta", "mlp_stats"}
-    balanced: bool = False
-    early_stop: float | None = None  # stop a member once ICL accuracy exceeds this
-    beta0: float = 0.0  # minimal model only
-    data_seed: int = 10
-    pool: int = 0  # K = infinity from a pool of this many items with fresh labels (data.py); 0: fresh items
-    precision: str = "fp32"  # "bf16": the training forward and backward under bf16 autocast (parameters, the
-    #                          update and every evaluation stay fp32)
-
-    def __post_init__(self):
-        # lists become tuples (a config must be hashable) and numpy scalars plain Python numbers (json-able);
-        # validate() then checks types, ranges and finiteness
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, _normalise(getattr(self, f.name), f.name in _SEQUENCE_FIELDS))
-        errors = validate(self)
-        if errors:
-            raise ValueError("impossible run configuration:\n  " + "\n  ".join(errors))
-
-    @property
-    def E(self) -> int:
-        return len(self.seeds)
-
-    def to_dict(self) -> dict:
-        """Plain json-able fields. Fields added after results were stored (``_LATER_FIELDS``) are written only
-        when they differ from their default, so the configs stored before them still compare equal."""
-        d = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()
-                if not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
-        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-        return cls(**d)
-
-
-_SEQUENCE_FIELDS = ("Ks", "seeds", "wd_attn", "evals", "probes")
-_LATER_FIELDS = {"pool": 0, "precision": "fp32"}  # field -> default
-PRECISIONS = ("fp32", "bf16")
-SEED_LIMIT = 2**32  # seeds (member and data) are integers in [0, 2^32)
-
-
-def _normalise(v, sequence: bool):
-    """numpy scalars -> Python scalars; for the per-member and tuple fields, a list or tuple -> a tuple of them."""
-    if isinstance(v, np.generic):
-        return v.item()
-    if sequence and isinstance(v, (list, tuple)):
-        return tuple(x.item() if isinstance(x, np.generic) else x for x in v)
-    return v
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def validate(c: RunConfig) -> list[str]:
-    """Human-readable problems with a configuration (empty when it is valid): types, ranges, finiteness."""
-    err = []
-    if not isinstance(c.model, str) or c.model not in models.MODELS:
-        err.append(f"model={c.model!r}: must be one of {sorted(models.MODELS)}")
-    for name in ("D", "width", "steps", "eval_every", "batch", "n_eval"):
-        v = getattr(c, name)
-        if not _is_int(v) or v < 1:
-            err.append(f"{name}={v!r}: must be a positive integer")
-    if not _is_int(c.N) or c.N < 2:
-        err.append(f"N={c.N!r}: must be an integer >= 2 (N counts the target; N - 1 context tokens)")
-    if not (_is_real(c.lr) and c.lr > 0 and math.isfinite(c.lr)):
-        err.append(f"lr={c.lr!r}: must be a finite number > 0")
-    for name in _SEQUENCE_FIELDS:
-        if not isinstance(getattr(c, name), tuple):
-            err.append(f"{name}={getattr(c, name)!r}: must be a tuple (or list)"
-                       + (" with one entry per member" if name in ("Ks", "seeds", "wd_attn") else ""))
-    if err and any(not isinstance(getattr(c, n), tuple) for n in _SEQUENCE_FIELDS):
-        return err  # the checks below iterate over these fields
-    if not (len(c.Ks) == len(c.seeds) == len(c.wd_attn) >= 1):
-        err.append(f"Ks, seeds and wd_attn need one entry per member; got {len(c.Ks)}, {len(c.seeds)}, "
-                   f"{len(c.wd_attn)}")
-    for K in c.Ks:
-        if K is not None and (not _is_int(K) or K < 2 or K % 2):
-            err.append(f"K={K!r}: must be an even integer >= 2, or None for K = infinity")
-        elif K is not None and "iwl" in c.evals and _is_int(c.N) and K < c.N:
-            err.append(f"K={K} < N={c.N}: IWL evaluation needs N distinct training items; "
-                       "raise K or drop 'iwl' from evals")
-    for s in c.seeds:
-        if not _is_int(s) or not 0 <= s < SEED_LIMIT:
-            err.append(f"seed {s!r}: must be an integer in [0, 2^32)")
-    if not _is_int(c.data_seed) or not 0 <= c.data_seed < SEED_LIMIT:
-        err.append(f"data_seed={c.data_seed!r}: must be an integer in [0, 2^32)")
-    for wd in tuple(c.wd_attn) + (c.wd_mlp,):
-        if not (_is_real(wd) and math.isfinite(wd) and wd >= 0):
-            err.append(f"weight decay {wd!r}: must be a finite number >= 0")
-    if not _is_int(c.pool) or c.pool < 0:
-        err.append(f"pool={c.pool!r}: must be an integer >= 0 (0: fresh items for K = infinity)")
-    elif c.pool and _is_int(c.N) and c.pool < 2 * c.N:
-        err.append(f"pool={c.pool} < 2N={2 * c.N}: a pool must hold many sequences' worth of distinct items")
-    if c.precision not in PRECISIONS:
-        err.append(f"precision={c.precision!r}: must be one of {', '.join(PRECISIONS)}")
-    if not (_is_real(c.beta0) and math.isfinite(c.beta0)):
-        err.append(f"beta0={c.beta0!r}: must be a finite number")
-    if not isinstance(c.balanced, bool):
-        err.append(f"balanced={c.balanced!r}: must be True or False")
-    if not all(isinstance(v, str) for v in c.evals + c.probes):
-        err.append(f"evals={c.evals!r}, probes={c.probes!r}: must be tuples of names")
-        return err
-    bad = set(c.evals) - {"icl", "iwl"}
-    if bad:
-        err.append(f"evals={c.evals!r}: allowed values are 'icl', 'iwl'")
-    bad = set(c.probes) - set(PROBES)
-    if bad:
-        err.append(f"probes={c.probes!r}: allowed values are {sorted(PROBES)}")
-    if "wbeta" in c.probes and c.model != "minimal":
-        err.append("probe 'wbeta' needs model='minimal'")
-    if "mlp_stats" in c.probes and c.model not in ("minimal", "mlp"):
-        err.append("probe 'mlp_stats' needs model 'minimal' or 'mlp' (an MLP that reads the item alone)")
-    if c.balanced is True and _is_int(c.N) and (c.N % 2 or c.N < 4):
-        err.append(f"balanced=True needs an even N >= 4; got N={c.N}")
-    if c.early_stop is not None and not (_is_real(c.early_stop) and 0 < c.early_stop <= 1):
-        err.append(f"early_stop={c.early_stop!r}: must be in (0, 1] or None")
-    return err
 
 
 # ----------------------------------------------------------------------------- probes
@@ -291,148 +147,189 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
     :class:`TimeLimitReached`. On CPU a resumed run is bit-identical to an uninterrupted one. The caller removes
     the checkpoint once it has stored the result.
     """
-    device = pick_device(device)
-    E = cfg.E
-    model = models.build(cfg.model, E, cfg.D, cfg.width, cfg.seeds,
-                         **({"beta0": cfg.beta0} if cfg.model == "minimal" else {})).to(device)
-    full_bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device, pool=cfg.pool)
-    bank = full_bank
-    g = torch.Generator(device=device).manual_seed(sampling_seed(cfg))
-    wd_attn_full = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
-    members = torch.arange(E, device=device)  # rows of the full ensemble still computed (see _compact)
-
-    def param_decay():
-        """([(parameter, its decay factor 1 - lr wd per row)], any row frozen): the factor is exactly 1 for frozen
-        rows and shaped to broadcast over the parameter; recomputed whenever the active rows change."""
-        groups, n, on = model.param_groups(), len(members), active.float()
-        wd = [(p, wd_attn_full[members]) for p in groups["attn"]] + \
-             [(p, torch.full((n,), cfg.wd_mlp, device=device)) for p in groups["mlp"]]
-        decays = [(p, (1 - cfg.lr * w * on).view((n,) + (1,) * (p.dim() - 1))) for p, w in wd]
-        return decays, not bool(active.all())  # ..., whether some row is frozen
-
-    eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
-    if eval_steps[-1] != cfg.steps:
-        eval_steps.append(cfg.steps)
-    T = len(eval_steps)
-    rec: dict[str, np.ndarray] = {}
-    active = torch.ones(E, dtype=torch.bool, device=device)  # over the rows still computed
-    nonfinite = np.zeros(E, dtype=bool)  # over the full ensemble
-    stopped_at = np.full(E, cfg.steps, dtype=np.int64)
-    loss_sum = torch.zeros(E, device=device)
-    loss_n = 0
-    start, next_eval, wall_before = 1, 1, 0.0
-
-    def record(i, step):
-        nonlocal loss_sum, loss_n
-        rows = members.cpu().numpy()
-        vals = evaluate(model, full_bank, cfg, device, members=None if len(rows) == E else members)
-        for name in cfg.probes:
-            vals.update(PROBES[name](model, bank))
-        vals["train_loss"] = loss_sum / loss_n if loss_n else torch.full((len(rows),), float("nan"), device=device)
-        loss_sum, loss_n = torch.zeros(len(rows), device=device), 0
-        for k, v in vals.items():
-            arr = rec.setdefault(k, np.full((E, T), np.nan))
-            arr[rows, i] = np.where(active.cpu().numpy(), v.detach().float().cpu().numpy(), np.nan)
-        if cfg.early_stop is not None and "icl_acc" in vals:
-            done = active & (vals["icl_acc"] > cfg.early_stop)
-            stopped_at[rows[done.cpu().numpy()]] = step
-            active.logical_and_(~done)
-
-    def snapshot(step):  # everything the loop below reads, after `step` is complete
-        state = {"step": step, "next_eval": next_eval, "loss_n": loss_n, "wall_s": wall_before + time.time() - t0,
-                 "members": members.cpu(), "active": active.cpu(), "loss_sum": loss_sum.cpu(),
-                 "g_state": g.get_state(), "np_nonfinite": nonfinite, "np_stopped_at": stopped_at}
-        state.update({f"param.{k}": v.detach().cpu() for k, v in model.state_dict().items()})
-        state.update({f"np_rec.{k}": v for k, v in rec.items()})
-        ckpt.save(Path(checkpoint), cfg.to_dict(), state, step, cfg.steps, state["wall_s"])
-
-    required = _CHECKPOINT_KEYS + tuple(f"param.{k}" for k in model.state_dict())
-    saved = ckpt.load(Path(checkpoint), cfg.to_dict(), required) if checkpoint is not None else None
-    t0 = time.time()
-    if saved is None:
-        record(0, 0)
-    else:
-        start, next_eval, loss_n, wall_before = saved["step"] + 1, saved["next_eval"], saved["loss_n"], saved["wall_s"]
-        members, active = saved["members"].to(device), saved["active"].to(device)
-        loss_sum = saved["loss_sum"].to(device)
-        g.set_state(saved["g_state"])
-        nonfinite[:], stopped_at[:] = saved["np_nonfinite"], saved["np_stopped_at"]
-        rec = {k[len("np_rec."):]: v.copy() for k, v in saved.items() if k.startswith("np_rec.")}
-        if len(members) < E:
-            _compact(model, members)
-            bank = full_bank.subset(members)
-        try:
-            model.load_state_dict({k[len("param."):]: v for k, v in saved.items() if k.startswith("param.")})
-        except RuntimeError as e:  # shapes that do not fit the members it says it holds
-            raise ResultsError(f"checkpoint {ckpt.paths(Path(checkpoint))[0]} does not fit this run "
-                               f"({' '.join(str(e).split())[:120]}); delete it to restart that sub-run") from None
-    params, any_frozen = param_decay()
+    run = _Ensemble(cfg, pick_device(device))
+    if checkpoint is None or not run.restore(Path(checkpoint)):
+        run.record(0)
     last_save = time.monotonic()
-    bar = tqdm(total=cfg.steps, initial=start - 1, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
+    bar = tqdm(total=cfg.steps, initial=run.start - 1, disable=not progress, desc=desc or cfg.model, mininterval=2.0)
     with bar, ckpt.deferred_interrupts(enabled=checkpoint is not None) as interrupts:  # the bar ends its line on errors
-        for step in range(start, cfg.steps + 1):
-            if not active.any():  # every member stopped at the previous evaluation
+        for step in range(run.start, cfg.steps + 1):
+            if not run.active.any():  # every member stopped at the previous evaluation
                 bar.update(cfg.steps - bar.n)
                 break
-            x, lab = data.sample_train(bank, cfg.batch, cfg.N, g, cfg.balanced)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-                z = model(x, lab)
+            x, lab = data.sample_train(run.bank, cfg.batch, cfg.N, run.g, cfg.balanced)  # (E, B, N, D), (E, B, N)
+            with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                z = run.model(x, lab)  # (E, B): the logit of the target's label
             per_member = _loss(z.float(), lab[:, :, -1]).mean(1)  # (E_active,), in fp32
-            bad = ~torch.isfinite(per_member)
-            if bad.any():
-                newly = (bad & active).cpu().numpy()
-                nonfinite[members.cpu().numpy()[newly]] = True
-                stopped_at[members.cpu().numpy()[newly]] = step
-                active &= ~bad
-                params, any_frozen = param_decay()
-            model.zero_grad(set_to_none=True)
-            torch.where(active, per_member, torch.zeros_like(per_member)).sum().backward()
-            with torch.no_grad():  # SGD with per-member weight decay: p <- p (1 - lr wd) - lr grad, active rows only
-                frozen = ~active if any_frozen else None
-                for p, decay in params:
-                    if frozen is not None:
-                        p.grad[frozen] = 0.0  # a frozen member takes no step (its gradient may be NaN)
-                    p.mul_(decay)
-                    p.add_(p.grad, alpha=-cfg.lr)
-            loss_sum += torch.where(active, per_member.detach(), torch.zeros_like(per_member))
-            loss_n += 1
+            run.freeze_nonfinite(per_member, step)
+            run.model.zero_grad(set_to_none=True)
+            torch.where(run.active, per_member, torch.zeros_like(per_member)).sum().backward()
+            run.sgd_update(per_member)
             bar.update(1)
-            if step == eval_steps[next_eval]:
-                record(next_eval, step)  # may stop members (early stop)
-                next_eval += 1
-                params, any_frozen = param_decay()
-                if "icl_acc" in rec and active.any():
-                    bar.set_postfix(icl=f"{np.nanmean(rec['icl_acc'][:, next_eval - 1]):.3f}",
-                                    active=int(active.sum()))
-                if active.any() and active.sum() <= COMPACT_AT * len(members):  # drop stopped members
-                    keep = active.nonzero().squeeze(1)
-                    _compact(model, keep)
-                    members, active, loss_sum = members[keep], active[keep], loss_sum[keep]
-                    bank = full_bank.subset(members)
-                    params, any_frozen = param_decay()
+            if step == run.eval_steps[run.next_eval]:
+                run.record(step)  # records; may stop members (early stop) and drop them from the computation
+                if run.postfix():
+                    bar.set_postfix(**run.postfix())
                 if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every and step < cfg.steps:
-                    snapshot(step)
+                    run.save(Path(checkpoint), step)
                     last_save = time.monotonic()
             timed_out = deadline is not None and time.monotonic() >= deadline
-            if (timed_out or interrupts) and step < cfg.steps and active.any():
-                if checkpoint is None:
-                    raise ValueError("a deadline needs a checkpoint path to save the run to")
-                snapshot(step)
-                bar.close()
-                if interrupts:
-                    raise KeyboardInterrupt(f"interrupted at step {step} of {cfg.steps}; checkpoint {checkpoint}")
-                raise TimeLimitReached(f"stopped at step {step} of {cfg.steps}; checkpoint {checkpoint}")
-    bar.close()
-    out = {"steps": np.asarray(eval_steps, dtype=np.int64)}
-    out.update(rec)
-    if "icl_acc" in rec:
-        out["t_icl"] = stats.first_crossing(out["steps"], rec["icl_acc"], ICL_THRESHOLD, strict=True)
-    for k, v in rec.items():
-        out[f"final_{k}"] = last_finite(v)
-    out["stopped_at"] = stopped_at
-    out["nonfinite"] = nonfinite
-    out["wall_s"] = np.asarray(wall_before + time.time() - t0)
-    return out
+            if (timed_out or interrupts) and step < cfg.steps and run.active.any():
+                run.stop(checkpoint, step, bool(interrupts))  # saves a checkpoint and raises
+    return run.result()
+
+
+class _Ensemble:
+    """The state of one training run and its bookkeeping, for :func:`train`: the model and its data, the records,
+    which members are still trained (early stop, non-finite loss), and the checkpoint of all of it.
+
+    ``members``: rows of the full ensemble still computed (stopped rows are dropped by `_compact`); ``active``:
+    over those rows, the members still training; ``nonfinite``, ``stopped_at``: over the full ensemble."""
+
+    def __init__(self, cfg: RunConfig, device: torch.device):
+        self.cfg, self.device, E = cfg, device, cfg.E
+        self.model = models.build(cfg.model, E, cfg.D, cfg.width, cfg.seeds,
+                                  **({"beta0": cfg.beta0} if cfg.model == "minimal" else {})).to(device)
+        self.full_bank = self.bank = data.ItemBank.create(cfg.Ks, cfg.D, cfg.seeds, cfg.data_seed, device, pool=cfg.pool)
+        self.g = torch.Generator(device=device).manual_seed(sampling_seed(cfg))
+        self.wd_attn = torch.tensor(cfg.wd_attn, dtype=torch.float32, device=device)
+        self.members = torch.arange(E, device=device)
+        self.active = torch.ones(E, dtype=torch.bool, device=device)
+        self.nonfinite = np.zeros(E, dtype=bool)
+        self.stopped_at = np.full(E, cfg.steps, dtype=np.int64)
+        self.loss_sum, self.loss_n = torch.zeros(E, device=device), 0  # training loss since the last evaluation
+        self.eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
+        if self.eval_steps[-1] != cfg.steps:
+            self.eval_steps.append(cfg.steps)
+        self.rec: dict[str, np.ndarray] = {}  # name -> (E, T) over the full ensemble
+        self.start, self.next_eval, self.wall_before, self.t0 = 1, 1, 0.0, time.time()
+        self.update_decay()
+
+    def update_decay(self) -> None:
+        """[(parameter, its decay factor 1 - lr wd per row)] and whether any row is frozen: the factor is exactly 1
+        for frozen rows and shaped to broadcast over the parameter; recomputed whenever the active rows change."""
+        cfg, n, on = self.cfg, len(self.members), self.active.float()
+        groups = self.model.param_groups()
+        wd = [(p, self.wd_attn[self.members]) for p in groups["attn"]] + \
+             [(p, torch.full((n,), cfg.wd_mlp, device=self.device)) for p in groups["mlp"]]
+        self.decays = [(p, (1 - cfg.lr * w * on).view((n,) + (1,) * (p.dim() - 1))) for p, w in wd]
+        self.any_frozen = not bool(self.active.all())
+
+    def sgd_update(self, per_member: torch.Tensor) -> None:
+        """SGD with per-member weight decay, p <- p (1 - lr wd) - lr grad, on the active rows only; adds the
+        step's loss to the running training loss."""
+        with torch.no_grad():
+            frozen = ~self.active if self.any_frozen else None
+            for p, decay in self.decays:
+                if frozen is not None:
+                    p.grad[frozen] = 0.0  # a frozen member takes no step (its gradient may be NaN)
+                p.mul_(decay)
+                p.add_(p.grad, alpha=-self.cfg.lr)
+        self.loss_sum += torch.where(self.active, per_member.detach(), torch.zeros_like(per_member))
+        self.loss_n += 1
+
+    def freeze_nonfinite(self, per_member: torch.Tensor, step: int) -> None:
+        """Stop (and report in ``nonfinite``) every member whose loss became non-finite at `step`."""
+        bad = ~torch.isfinite(per_member)
+        if bad.any():
+            newly = self.members.cpu().numpy()[(bad & self.active).cpu().numpy()]
+            self.nonfinite[newly], self.stopped_at[newly] = True, step
+            self.active &= ~bad
+            self.update_decay()
+
+    def record(self, step: int) -> None:
+        """Record every evaluated quantity at `step` (the next evaluation, or 0 before training), stop the members
+        past ``early_stop`` and, once few rows are active, drop the stopped ones from the computation."""
+        cfg, rows = self.cfg, self.members.cpu().numpy()
+        i = 0 if step == 0 else self.next_eval
+        vals = evaluate(self.model, self.full_bank, cfg, self.device,
+                        members=None if len(rows) == cfg.E else self.members)
+        for name in cfg.probes:
+            vals.update(PROBES[name](self.model, self.bank))
+        vals["train_loss"] = (self.loss_sum / self.loss_n if self.loss_n else
+                              torch.full((len(rows),), float("nan"), device=self.device))
+        self.loss_sum, self.loss_n = torch.zeros(len(rows), device=self.device), 0
+        for k, v in vals.items():
+            arr = self.rec.setdefault(k, np.full((cfg.E, len(self.eval_steps)), np.nan))
+            arr[rows, i] = np.where(self.active.cpu().numpy(), v.detach().float().cpu().numpy(), np.nan)
+        if cfg.early_stop is not None and "icl_acc" in vals:
+            done = self.active & (vals["icl_acc"] > cfg.early_stop)
+            self.stopped_at[rows[done.cpu().numpy()]] = step
+            self.active.logical_and_(~done)
+        self.update_decay()
+        if step == 0:
+            return
+        self.next_eval += 1
+        if self.active.any() and self.active.sum() <= COMPACT_AT * len(self.members):
+            keep = self.active.nonzero().squeeze(1)
+            _compact(self.model, keep)
+            self.members, self.active, self.loss_sum = self.members[keep], self.active[keep], self.loss_sum[keep]
+            self.bank = self.full_bank.subset(self.members)
+            self.update_decay()
+
+    def postfix(self) -> dict:
+        """What the progress bar shows after an evaluation: mean ICL accuracy of the members still training."""
+        if "icl_acc" not in self.rec or not self.active.any():
+            return {}
+        return dict(icl=f"{np.nanmean(self.rec['icl_acc'][:, self.next_eval - 1]):.3f}", active=int(self.active.sum()))
+
+    def save(self, stem: Path, step: int) -> None:
+        """A checkpoint of everything the training loop reads, after `step` is complete."""
+        state = {"step": step, "next_eval": self.next_eval, "loss_n": self.loss_n,
+                 "wall_s": self.wall_before + time.time() - self.t0, "members": self.members.cpu(),
+                 "active": self.active.cpu(), "loss_sum": self.loss_sum.cpu(), "g_state": self.g.get_state(),
+                 "np_nonfinite": self.nonfinite, "np_stopped_at": self.stopped_at}
+        state.update({f"param.{k}": v.detach().cpu() for k, v in self.model.state_dict().items()})
+        state.update({f"np_rec.{k}": v for k, v in self.rec.items()})
+        ckpt.save(stem, self.cfg.to_dict(), state, step, self.cfg.steps, state["wall_s"])
+
+    def restore(self, stem: Path) -> bool:
+        """Resume from the checkpoint at `stem` if there is one (verified; refused if written for another config)."""
+        required = _CHECKPOINT_KEYS + tuple(f"param.{k}" for k in self.model.state_dict())
+        saved = ckpt.load(stem, self.cfg.to_dict(), required)
+        self.t0 = time.time()
+        if saved is None:
+            return False
+        dev = self.device
+        self.start, self.next_eval, self.loss_n = saved["step"] + 1, saved["next_eval"], saved["loss_n"]
+        self.wall_before = saved["wall_s"]
+        self.members, self.active = saved["members"].to(dev), saved["active"].to(dev)
+        self.loss_sum = saved["loss_sum"].to(dev)
+        self.g.set_state(saved["g_state"])
+        self.nonfinite[:], self.stopped_at[:] = saved["np_nonfinite"], saved["np_stopped_at"]
+        self.rec = {k[len("np_rec."):]: v.copy() for k, v in saved.items() if k.startswith("np_rec.")}
+        if len(self.members) < self.cfg.E:
+            _compact(self.model, self.members)
+            self.bank = self.full_bank.subset(self.members)
+        try:
+            self.model.load_state_dict({k[len("param."):]: v for k, v in saved.items() if k.startswith("param.")})
+        except RuntimeError as e:  # shapes that do not fit the members it says it holds
+            raise ResultsError(f"checkpoint {ckpt.paths(stem)[0]} does not fit this run "
+                               f"({' '.join(str(e).split())[:120]}); delete it to restart that sub-run") from None
+        self.update_decay()
+        return True
+
+    def stop(self, checkpoint, step: int, interrupted: bool) -> None:
+        """Save a checkpoint at `step` and raise: KeyboardInterrupt on a signal, TimeLimitReached at the deadline."""
+        if checkpoint is None:
+            raise ValueError("a deadline needs a checkpoint path to save the run to")
+        self.save(Path(checkpoint), step)
+        if interrupted:
+            raise KeyboardInterrupt(f"interrupted at step {step} of {self.cfg.steps}; checkpoint {checkpoint}")
+        raise TimeLimitReached(f"stopped at step {step} of {self.cfg.steps}; checkpoint {checkpoint}")
+
+    def result(self) -> dict:
+        """The arrays :func:`train` returns."""
+        out = {"steps": np.asarray(self.eval_steps, dtype=np.int64)}
+        out.update(self.rec)
+        if "icl_acc" in self.rec:
+            out["t_icl"] = stats.first_crossing(out["steps"], self.rec["icl_acc"], ICL_THRESHOLD, strict=True)
+        for k, v in self.rec.items():
+            out[f"final_{k}"] = last_finite(v)
+        out["stopped_at"] = self.stopped_at
+        out["nonfinite"] = self.nonfinite
+        out["wall_s"] = np.asarray(self.wall_before + time.time() - self.t0)
+        return out
 
 
 # Stopped members (early stop or non-finite loss) are frozen; once at most this fraction of the computed rows

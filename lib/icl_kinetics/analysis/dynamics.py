@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import stats as st
 from ..theory import integrate_icl_ode, simulate_gd_exact, t_icl_eq11, t_icl_ode, tau_k
-from ..train import RunConfig
+from ..config import RunConfig
 from .runs import acquired, members, n_context
 from .section import Section
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import experiments
-from ..train import RunConfig
+from ..config import RunConfig
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, n_context, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit, order_quantile

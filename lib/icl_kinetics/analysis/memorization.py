@@ -11,7 +11,7 @@ from .. import fits
 from .. import stats as st
 from ..theory import i_k
 from ..theory import k_star_prediction, t_icl_eq11
-from ..train import RunConfig
+from ..config import RunConfig
 from .runs import members
 from .section import Section
 

@@ -7,7 +7,7 @@ import numpy as np
 from scipy.special import comb
 
 from .. import stats as st
-from ..train import RunConfig
+from ..config import RunConfig
 from .runs import members, safe_sweep_threshold, sweep_threshold
 from .section import Section
 from .transience import acquisition_index, classify_transience, lambert_w_prediction

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fits
-from ..train import RunConfig
+from ..config import RunConfig
 
 
 def members(cfg: RunConfig) -> dict:

@@ -10,7 +10,7 @@ from .. import fits
 from ..verdicts import WD_TREND_MIN_LEVELS, WD_TREND_MIN_RUNS
 from .. import stats as st
 from ..theory import w_transient, integrate_transience
-from ..train import RunConfig
+from ..config import RunConfig
 from .runs import members, n_context
 from .section import Section
 

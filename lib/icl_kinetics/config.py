@@ -1,0 +1,166 @@
+"""What one training run is: :class:`RunConfig`, its validation and its json form. Imports no torch, so the
+reading side (analysis, store, the book) can describe runs without loading the trainer.
+
+Words used throughout: a *member* is one network of an ensemble (one seed, one K, one weight decay); a *run* is
+one :class:`RunConfig`, E members trained together by :func:`icl_kinetics.train.train`; an experiment's runs are
+named (its *sub-runs*) and each finished sub-run is stored as a *shard* until the experiment is stored. ``N``
+counts the sequence including the target, as in the authors' code: the context holds ``N - 1`` items
+(``n_context``), which is the theory's N (chapter 14).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MODEL_NAMES = ("transformer1", "transformer2", "minimal", "mlp")  # models.MODELS, checked by a test
+PROBE_NAMES = ("mlp_stats", "wbeta")  # train.PROBES, checked by a test
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One ensembled training run. Per-member fields (`Ks`, `seeds`, `wd_attn`) have one entry per member."""
+
+    model: str
+    D: int
+    N: int
+    width: int
+    Ks: tuple  # int (even, >= 2) or None for K = infinity
+    seeds: tuple
+    wd_attn: tuple
+    steps: int
+    eval_every: int
+    wd_mlp: float = 1e-10
+    lr: float = 0.01
+    batch: int = 128
+    n_eval: int = 2000
+    evals: tuple = ("icl", "iwl")  # subset of {"icl", "iwl"}
+    probes: tuple = ()  # subset of {"wbeta", "mlp_stats"}
+    balanced: bool = False
+    early_stop: float | None = None  # stop a member once ICL accuracy exceeds this
+    beta0: float = 0.0  # minimal model only
+    data_seed: int = 10
+    pool: int = 0  # K = infinity from a pool of this many items with fresh labels (data.py); 0: fresh items
+    precision: str = "fp32"  # "bf16": the training forward and backward under bf16 autocast (parameters, the
+    #                          update and every evaluation stay fp32)
+
+    def __post_init__(self):
+        # lists become tuples (a config must be hashable) and numpy scalars plain Python numbers (json-able);
+        # validate() then checks types, ranges and finiteness
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _normalise(getattr(self, f.name), f.name in _SEQUENCE_FIELDS))
+        errors = validate(self)
+        if errors:
+            raise ValueError("impossible run configuration:\n  " + "\n  ".join(errors))
+
+    @property
+    def E(self) -> int:
+        return len(self.seeds)
+
+    def to_dict(self) -> dict:
+        """Plain json-able fields. Fields added after results were stored (``_LATER_FIELDS``) are written only
+        when they differ from their default, so the configs stored before them still compare equal."""
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()
+                if not (k in _LATER_FIELDS and v == _LATER_FIELDS[k])}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**d)
+
+
+_SEQUENCE_FIELDS = ("Ks", "seeds", "wd_attn", "evals", "probes")
+_LATER_FIELDS = {"pool": 0, "precision": "fp32"}  # field -> default
+PRECISIONS = ("fp32", "bf16")
+SEED_LIMIT = 2**32  # seeds (member and data) are integers in [0, 2^32)
+
+
+def _normalise(v, sequence: bool):
+    """numpy scalars -> Python scalars; for the per-member and tuple fields, a list or tuple -> a tuple of them."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if sequence and isinstance(v, (list, tuple)):
+        return tuple(x.item() if isinstance(x, np.generic) else x for x in v)
+    return v
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def validate(c: RunConfig) -> list[str]:
+    """Human-readable problems with a configuration (empty when it is valid): types, ranges, finiteness."""
+    err = []
+    if not isinstance(c.model, str) or c.model not in MODEL_NAMES:
+        err.append(f"model={c.model!r}: must be one of {sorted(MODEL_NAMES)}")
+    for name in ("D", "width", "steps", "eval_every", "batch", "n_eval"):
+        v = getattr(c, name)
+        if not _is_int(v) or v < 1:
+            err.append(f"{name}={v!r}: must be a positive integer")
+    if not _is_int(c.N) or c.N < 2:
+        err.append(f"N={c.N!r}: must be an integer >= 2 (N counts the target; N - 1 context tokens)")
+    if not (_is_real(c.lr) and c.lr > 0 and math.isfinite(c.lr)):
+        err.append(f"lr={c.lr!r}: must be a finite number > 0")
+    for name in _SEQUENCE_FIELDS:
+        if not isinstance(getattr(c, name), tuple):
+            err.append(f"{name}={getattr(c, name)!r}: must be a tuple (or list)"
+                       + (" with one entry per member" if name in ("Ks", "seeds", "wd_attn") else ""))
+    if err and any(not isinstance(getattr(c, n), tuple) for n in _SEQUENCE_FIELDS):
+        return err  # the checks below iterate over these fields
+    if not (len(c.Ks) == len(c.seeds) == len(c.wd_attn) >= 1):
+        err.append(f"Ks, seeds and wd_attn need one entry per member; got {len(c.Ks)}, {len(c.seeds)}, "
+                   f"{len(c.wd_attn)}")
+    for K in c.Ks:
+        if K is not None and (not _is_int(K) or K < 2 or K % 2):
+            err.append(f"K={K!r}: must be an even integer >= 2, or None for K = infinity")
+        elif K is not None and "iwl" in c.evals and _is_int(c.N) and K < c.N:
+            err.append(f"K={K} < N={c.N}: IWL evaluation needs N distinct training items; "
+                       "raise K or drop 'iwl' from evals")
+    for s in c.seeds:
+        if not _is_int(s) or not 0 <= s < SEED_LIMIT:
+            err.append(f"seed {s!r}: must be an integer in [0, 2^32)")
+    if not _is_int(c.data_seed) or not 0 <= c.data_seed < SEED_LIMIT:
+        err.append(f"data_seed={c.data_seed!r}: must be an integer in [0, 2^32)")
+    for wd in tuple(c.wd_attn) + (c.wd_mlp,):
+        if not (_is_real(wd) and math.isfinite(wd) and wd >= 0):
+            err.append(f"weight decay {wd!r}: must be a finite number >= 0")
+    if not _is_int(c.pool) or c.pool < 0:
+        err.append(f"pool={c.pool!r}: must be an integer >= 0 (0: fresh items for K = infinity)")
+    elif c.pool and _is_int(c.N) and c.pool < 2 * c.N:
+        err.append(f"pool={c.pool} < 2N={2 * c.N}: a pool must hold many sequences' worth of distinct items")
+    if c.precision not in PRECISIONS:
+        err.append(f"precision={c.precision!r}: must be one of {', '.join(PRECISIONS)}")
+    if not (_is_real(c.beta0) and math.isfinite(c.beta0)):
+        err.append(f"beta0={c.beta0!r}: must be a finite number")
+    if not isinstance(c.balanced, bool):
+        err.append(f"balanced={c.balanced!r}: must be True or False")
+    if not all(isinstance(v, str) for v in c.evals + c.probes):
+        err.append(f"evals={c.evals!r}, probes={c.probes!r}: must be tuples of names")
+        return err
+    bad = set(c.evals) - {"icl", "iwl"}
+    if bad:
+        err.append(f"evals={c.evals!r}: allowed values are 'icl', 'iwl'")
+    bad = set(c.probes) - set(PROBE_NAMES)
+    if bad:
+        err.append(f"probes={c.probes!r}: allowed values are {sorted(PROBE_NAMES)}")
+    if "wbeta" in c.probes and c.model != "minimal":
+        err.append("probe 'wbeta' needs model='minimal'")
+    if "mlp_stats" in c.probes and c.model not in ("minimal", "mlp"):
+        err.append("probe 'mlp_stats' needs model 'minimal' or 'mlp' (an MLP that reads the item alone)")
+    if c.balanced is True and _is_int(c.N) and (c.N % 2 or c.N < 4):
+        err.append(f"balanced=True needs an even N >= 4; got N={c.N}")
+    if c.early_stop is not None and not (_is_real(c.early_stop) and 0 < c.early_stop <= 1):
+        err.append(f"early_stop={c.early_stop!r}: must be in (0, 1] or None")
+    return err
+
+
+def n_context(N: int) -> int:
+    """Context items before the target: the theory's N for a sequence of `N` tokens (chapter 14)."""
+    return N - 1

@@ -1,0 +1,54 @@
+"""Execute every notebook of the book (from committed results, never training) and write every glued value to a
+JSON file, {page: {glue name: text/plain}}: run it before and after a refactor and compare the two files
+(`python scripts/glue_snapshot.py before.json`, ..., `python scripts/glue_snapshot.py after.json --compare before.json`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def glued(path: Path) -> dict:
+    """{glue name: text/plain} of one notebook executed in the book folder."""
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    out = {}
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is not None:
+                out[name] = o.get("data", {}).get("text/plain")
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out", help="JSON file to write")
+    p.add_argument("--compare", help="an earlier snapshot: report every glued value that differs")
+    a = p.parse_args(argv)
+    os.environ["ICL_NO_TRAIN"] = "1"
+    snap = {nb.name: glued(nb) for nb in sorted((ROOT / "book").glob("*.ipynb"))}
+    Path(a.out).write_text(json.dumps(snap, indent=1, sort_keys=True))
+    print(f"{sum(map(len, snap.values()))} glued values on {len(snap)} pages -> {a.out}")
+    if a.compare:
+        old = json.loads(Path(a.compare).read_text())
+        diff = [(pg, k, old.get(pg, {}).get(k), snap.get(pg, {}).get(k))
+                for pg in sorted(set(old) | set(snap)) for k in sorted(set(old.get(pg, {})) | set(snap.get(pg, {})))
+                if old.get(pg, {}).get(k) != snap.get(pg, {}).get(k)]
+        for pg, k, x, y in diff:
+            print(f"{pg}::{k}: {x!r} -> {y!r}")
+        print(f"{len(diff)} of {sum(map(len, old.values()))} glued values differ")
+        return 1 if diff else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
