@@ -33,13 +33,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", help="JSON file to write")
     p.add_argument("--compare", help="an earlier snapshot: report every glued value that differs")
+    p.add_argument("--pages", nargs="*", help="notebook names to run (default: all); a comparison then reads only these")
     a = p.parse_args(argv)
     os.environ["ICL_NO_TRAIN"] = "1"
-    snap = {nb.name: glued(nb) for nb in sorted((ROOT / "book").glob("*.ipynb"))}
+    snap = {nb.name: glued(nb) for nb in sorted((ROOT / "book").glob("*.ipynb")) if not a.pages or nb.name in a.pages}
     Path(a.out).write_text(json.dumps(snap, indent=1, sort_keys=True))
     print(f"{sum(map(len, snap.values()))} glued values on {len(snap)} pages -> {a.out}")
     if a.compare:
-        old = json.loads(Path(a.compare).read_text())
+        old = {pg: v for pg, v in json.loads(Path(a.compare).read_text()).items() if pg in snap}
         diff = [(pg, k, old.get(pg, {}).get(k), snap.get(pg, {}).get(k))
                 for pg in sorted(set(old) | set(snap)) for k in sorted(set(old.get(pg, {})) | set(snap.get(pg, {})))
                 if old.get(pg, {}).get(k) != snap.get(pg, {}).get(k)]

@@ -88,7 +88,8 @@ def test_verdict_rule_has_every_outcome(claim):
 def test_verdict_every_claim_is_tested_and_documented():
     assert set(CASES) | set(SHARED) == set(V.CLAIMS)
     for cid, other in SHARED.items():
-        assert V.CLAIMS[cid].rule is V.CLAIMS[other].rule
+        rule, shared = V.CLAIMS[cid].rule, V.CLAIMS[other].rule
+        assert getattr(rule, "func", rule) is getattr(shared, "func", shared)  # a partial fixes a constant
     for cid in V.CLAIMS:
         assert len(V.rule_text(cid)) > 40, cid
 

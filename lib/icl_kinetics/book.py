@@ -1,7 +1,7 @@
 """Plumbing for the book's pages, used by every chapter in cells whose code is hidden.
 
 ``show_source`` shows the library's code for an equation on its page, ``glue`` / ``glue_all`` paste numbers into the prose (``{glue:text}`` roles), ``glue_fit`` a value with its interval
-under one prefix, ``decide`` judges a claim and glues its verdict for the scorecard, ``table`` shows a Markdown
+under one prefix, ``decide`` is a claim's verdict cell (judged on the fields of the chapter's sections, glued for the scorecard), ``table`` shows a Markdown
 table, ``provenance`` is the line every results-backed figure caption ends with.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
-from .verdicts import Verdict, judge, judge_choices
+from .verdicts import CLAIMS, judge, judge_choices
 
 
 class Sentence:
@@ -80,28 +80,35 @@ def show_markdown(text: str) -> None:
     display(Markdown(str(text)))
 
 
-def decide(claim_id: str, numbers: dict, **stats) -> Sentence:
-    """Judge a claim (:func:`verdicts.judge` on `stats`), glue `numbers` and the verdict under the claim's id
-    (``<id>_<key>``, ``<id>_verdict``, ``<id>_reason``: what the scorecard pastes), and return the verdict as a
-    markdown sentence for the page."""
-    v: Verdict = judge(claim_id, **stats)
-    glue_all(claim_id, numbers)
+def decide(claim_id: str, *sections) -> Sentence:
+    """The verdict cell of a claim: judge it on the fields of `sections` (its registry entry names them:
+    :meth:`verdicts.Claim.read_fields`), under every analysis choice when it has them (a table of outcomes per
+    choice is shown; the verdict is 'not decided' unless all agree), glue what the scorecard pastes
+    (``<id>_<field>``, ``<id>_verdict``, ``<id>_reason``) and return the verdict as a sentence for the page."""
+    claim = CLAIMS[claim_id]
+
+    def read(name: str):
+        found = [s for s in sections if name in s.field_names()]
+        if len(found) != 1:
+            raise TypeError(f"claim {claim_id!r} reads field {name!r}: found in {len(found)} of the sections "
+                            f"{[type(s).__name__ for s in sections]}, needs exactly one")
+        return getattr(found[0], name)
+
+    if claim.choices:
+        v, rows = judge_choices(claim_id, read(claim.choices))
+        display(Markdown(f"The rule of `{claim_id}` under each analysis choice:"))
+        table(rows, ["analysis choice", "outcome", "reason"])
+    else:
+        v = judge(claim_id, **{p: read(claim.field_for(p)) for p in claim.rule_params()})
+    glue_all(claim_id, {f: read(claim.field_for(f)) for f in claim.template_fields()})
     glue(f"{claim_id}_verdict", v.outcome)
     glue(f"{claim_id}_reason", v.reason)
     return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
 
 
-def decide_choices(claim_id: str, numbers: dict, choices: dict) -> Sentence:
-    """:func:`decide` under every analysis choice of `choices` ({choice: rule statistics}, the chapter's own
-    first; :func:`verdicts.judge_choices`): glues like `decide`, shows the table of outcomes per choice, and
-    returns the verdict, which is 'not decided' unless every choice agrees."""
-    v, rows = judge_choices(claim_id, choices)
-    glue_all(claim_id, numbers)
-    glue(f"{claim_id}_verdict", v.outcome)
-    glue(f"{claim_id}_reason", v.reason)
-    display(Markdown(f"The rule of `{claim_id}` under each analysis choice:"))
-    table(rows, ["analysis choice", "outcome", "reason"])
-    return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
+def glue_section(prefix: str, section) -> None:
+    """Glue every glued field of a section as ``<prefix>_<field>`` (as ``<field>`` when `prefix` is empty)."""
+    glue_all(prefix, section.numbers())
 
 
 def show_verdicts(*sentences: Sentence) -> None:

@@ -14,8 +14,11 @@ each chapter's number and verdict with ``{glue:text}`` (a test checks the commit
 """
 from __future__ import annotations
 
+import inspect
 import math
+import string
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -328,6 +331,29 @@ class Claim:
     ours: str  # markdown with {key} or {key:fmt} placeholders, glued by that chapter
     rule: Callable[..., tuple]
     decide_with: str = ""  # the run that would decide it when it is not decided here
+    evidence: tuple = ()  # the section classes the chapter decides it on, "module.Class" under icl_kinetics.analysis
+    reads: tuple = ()  # (name, section field) pairs where a rule parameter or an `ours` placeholder differs
+    choices: str = ""  # the section field with {analysis choice: rule statistics}, when decided under choices
+
+    def field_for(self, param: str) -> str:
+        """The section field a rule parameter or an `ours` placeholder is read from."""
+        return dict(self.reads).get(param, param)
+
+    def rule_params(self) -> tuple:
+        """The rule's parameters read from the sections: the required ones and any optional one in `reads`."""
+        sig = inspect.signature(self.rule)
+        return tuple(n for n, p in sig.parameters.items()
+                     if p.default is inspect.Parameter.empty or n in dict(self.reads))
+
+    def template_fields(self) -> tuple:
+        """The placeholders of the scorecard's `ours` template (glued as ``<id>_<placeholder>``)."""
+        return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(self.ours) if f))
+
+    def read_fields(self) -> tuple:
+        """Every section field the claim's verdict cell reads."""
+        names = () if self.choices else self.rule_params()
+        rule = (self.choices,) if self.choices else ()
+        return tuple(dict.fromkeys(rule + tuple(self.field_for(n) for n in names + self.template_fields())))
 
 
 SECTIONS = (
@@ -343,81 +369,106 @@ _P = "python -m icl_kinetics run"
 CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("fig2b_transition", "phenomenology", "sharp transition from IWL to ICL as $K$ grows (Fig 2b)",
           "$K^* \\approx 10^4$ at $N = 100$", "01_phenomenology",
-          "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}] at $N = 20$", rule_transition),
+          "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}] at $N = 20$", rule_transition,
+          evidence=("phenomenology.Transition",), reads=(("final_acc", "icl"),)),
     Claim("fig2c_opposite", "phenomenology", "ICL and IWL accuracy follow opposite trends (Fig 2c)", "opposite",
-          "01_phenomenology", "correlation {rho:.2f} [{rho_lo:.2f}, {rho_hi:.2f}] across runs", rule_opposite),
+          "01_phenomenology", "correlation {rho:.2f} [{rho_lo:.2f}, {rho_hi:.2f}] across runs", rule_opposite,
+          evidence=("phenomenology.Transition",)),
     Claim("fig2d_abrupt", "phenomenology", "ICL is acquired abruptly after a plateau (Fig 2d)", "abrupt",
-          "01_phenomenology", "rise time / plateau = {ratio:.2f} (median)", rule_abrupt),
+          "01_phenomenology", "rise time / plateau = {ratio:.2f} (median)", rule_abrupt,
+          evidence=("phenomenology.AbruptRise",), reads=(("ratio", "rise_ratio"), ("n", "n_rise"))),
     Claim("fig3a_transition", "minimal", "the minimal model shows the sharp transition (Fig 3a)", "sharp",
-          "02_minimal_model", "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}]", rule_transition),
+          "02_minimal_model", "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}]", rule_transition,
+          evidence=("phenomenology.MinimalVsTransformer",)),
     Claim("fig3b_abrupt", "minimal", "abrupt acquisition in the minimal model (Fig 3b)", "abrupt",
-          "02_minimal_model", "rise / plateau = {ratio:.2f}", rule_abrupt),
+          "02_minimal_model", "rise / plateau = {ratio:.2f}", partial(rule_abrupt, start=0.7),
+          evidence=("phenomenology.AcquisitionShape",), reads=(("ratio", "rise_mm"), ("n", "nrise_mm"))),
     Claim("fig3c_transience", "minimal", "transience when only $w, \\beta$ are regularized (Fig 3c)",
           "transient", "02_minimal_model", "{n_transient} of {n_acquired} runs transient at the strongest weight "
-          "decay", rule_transience),
+          "decay", rule_transience,
+          evidence=("phenomenology.MinimalTransience",), reads=(("n_transient", "n_transient_strong"), ("n_acquired", "n_acquired_strong"))),
     Claim("eq7_ode", "minimal", "trained $w, \\beta$ follow the ODE of eqs 7-8 with measured $c_1(t), c_2(t)$",
           "(prediction)", "02_minimal_model",
-          "time to $\\beta = \\log N$, run / ODE = {ratio:.2f} [{ratio_lo:.2f}, {ratio_hi:.2f}]", rule_ode_ratio),
+          "time to $\\beta = \\log N$, run / ODE = {ratio:.2f} [{ratio_lo:.2f}, {ratio_hi:.2f}]", rule_ode_ratio,
+          evidence=("dynamics.OdeComparison",), reads=(("ratio_lo", "ode_ratio_lo"), ("ratio_hi", "ode_ratio_hi"))),
     Claim("fig4_flat", "theory", "the loss landscape is nearly flat near initialization (Fig 4)", "flat",
-          "03_loss_landscape", "steepest / origin gradient = {grad_ratio:.0f} ($N = 100$)", rule_flat),
+          "03_loss_landscape", "steepest / origin gradient = {grad_ratio:.0f} ($N = 100$)", rule_flat,
+          evidence=("landscape.Flatness",)),
     Claim("eq9_saddle", "theory", "balanced contexts make the origin a saddle (eq 9)", "saddle",
           "03_loss_landscape", "Hessian eigenvalues {eig_neg:.2f}/N and {eig_pos:.2f}/N; {frac_bal:.0f}% of "
-          "starts reach ICL vs {frac_std:.0f}%", rule_saddle),
+          "starts reach ICL vs {frac_std:.0f}%", rule_saddle,
+          evidence=("landscape.BalancedSaddle",)),
     Claim("eq11_exp1", "theory", "$t_{\\rm ICL} \\propto e^{-\\beta_0}$ for small $\\lvert\\beta_0\\rvert$ "
-          "(eq 11, Fig A.1a)", "slope $-1$", "04_icl_dynamics", "slope {slope:.2f} (ODE)", rule_slope),
+          "(eq 11, Fig A.1a)", "slope $-1$", "04_icl_dynamics", "slope {slope:.2f} (ODE)", partial(rule_slope, target=-1.0),
+          evidence=("acquisition.TIclVsBeta0",), reads=(("slope", "slope_small"),)),
     Claim("eq37_exp2", "theory", "$t_{\\rm ICL} \\propto e^{-2\\beta_0}$ for $-\\beta_0 \\gg 1$ (eq 37, Fig A.1a)",
-          "slope $-2$", "04_icl_dynamics", "slope {slope:.2f} (ODE)", rule_slope),
+          "slope $-2$", "04_icl_dynamics", "slope {slope:.2f} (ODE)", partial(rule_slope, target=-2.0),
+          evidence=("acquisition.TIclVsBeta0",), reads=(("slope", "slope_neg"),)),
     Claim("figA1b_tail", "theory", "normally distributed $\\beta_0$ gives a long-tailed $t_{\\rm ICL}$ (Fig A.1b)",
-          "long-tailed", "04_icl_dynamics", "skewness {skew:.2f} (ODE)", rule_ode_tail),
+          "long-tailed", "04_icl_dynamics", "skewness {skew:.2f} (ODE)", rule_ode_tail,
+          evidence=("acquisition.TIclDistribution",), reads=(("skew", "hist_skew"),)),
     Claim("fig5_nu", "memorization", "$I_K(\\infty) \\sim K^{\\nu}$", "$\\nu \\approx 0.7$",
           "05_memorization_scaling_law", "$\\nu$ = {nu:.2f} [{nu_lo:.2f}, {nu_hi:.2f}]; halves of the K range "
-          "{nu_low:.2f}, {nu_high:.2f}", rule_nu, f"{_P} memorization --profile paper"),
+          "{nu_low:.2f}, {nu_high:.2f}", rule_nu, f"{_P} memorization --profile paper",
+          evidence=("memorization.NuEvidence",), choices="choices"),
     Claim("fig5_finite", "memorization", "$I_K(\\infty)$ is finite: differential kinetics, not capacity",
           "finite for $K \\le 5\\times10^4$", "05_memorization_scaling_law",
-          "converged for {n_conv} of {n_k} values of $K$", rule_finite_ik, f"{_P} memorization --profile paper"),
+          "converged for {n_conv} of {n_k} values of $K$", rule_finite_ik, f"{_P} memorization --profile paper",
+          evidence=("memorization.FiniteIkEvidence",), reads=(("stalled", "stalled"),)),
     Claim("fig2e_transience", "transience", "with weight decay on the attention only, ICL fades after acquisition "
           "(Fig 2e)", "transient", "06_transience", "{n_transient} of {n_acquired} runs transient",
-          rule_transience),
+          rule_transience,
+          evidence=("transience.TransformerTransience",)),
     Claim("figA6_trend", "transience", "stronger attention weight decay gives faster transience (Fig A.6)",
           "decreasing", "06_transience", "{n_transient} transient runs at {n_levels} weight decays",
-          rule_wd_trend, f"{_P} transformer_transience --profile paper"),
+          rule_wd_trend, f"{_P} transformer_transience --profile paper",
+          evidence=("transience.TransienceVsWd",), reads=(("n_transient", "a6_n"),)),
     Claim("eq16_minimal", "transience", "eq 16 in the minimal model", "slope $-1/2$", "06_transience",
           "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
-          "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16),
+          "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16,
+          evidence=("transience.Eq16Evidence",), choices="choices"),
     Claim("fig6d_eq16", "transience", "$\\mathcal{L}_{\\rm IWL} \\approx -\\tfrac12 \\log \\mathcal{L}_{\\rm ICL}$ "
           "after acquisition in the transformer (eq 16, Fig 6d)", "slope $-1/2$", "11_icl_vs_iwl_loss",
           "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
           "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16,
-          f"{_P} transformer_transience --profile paper"),
+          f"{_P} transformer_transience --profile paper",
+          evidence=("transience.Eq16Evidence",), choices="choices"),
     Claim("fig6a_exponent", "validation", "$K^* \\propto N^{1/\\nu}$ (eq 13, Fig 6a)",
           "measured 1.41, predicted $1/0.7 = 1.43$", "07_kstar_vs_n",
           "measured {exponent:.2f} [{exponent_lo:.2f}, {exponent_hi:.2f}], $1/\\nu$ = {inv_nu:.2f} "
           "(half-range fits {inv_nu_lo:.2f} to {inv_nu_hi:.2f})",
-          rule_kstar_exponent, f"{_P} kstar_vs_n --profile paper"),
+          rule_kstar_exponent, f"{_P} kstar_vs_n --profile paper",
+          evidence=("threshold.ExponentEvidence",), choices="choices"),
     Claim("fig6b_linear", "validation", "median $t_{\\rm ICL}$ is linear in $N$ (eq 11, Fig 6b)", "linear",
           "08_ticl_vs_n", "log-log slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}]", rule_linear,
-          f"{_P} ticl_vs_n --profile paper"),
+          f"{_P} ticl_vs_n --profile paper",
+          evidence=("scaling.LinearEvidence",), choices="choices"),
     Claim("fig6c_bimodal", "validation", "runs near the threshold either acquire ICL or never, few in between "
           "(Fig 6c, Fig 2b), at a $K$ where both outcomes occur", "bimodal, few intermediates", "09_bimodality",
           "{n_acq} of {n} seeds acquire; intermediate fraction {frac_mid:.2f}; dip test p = {dip_p:.2g}",
-          rule_bimodal, f"{_P} bimodality --profile paper"),
+          rule_bimodal, f"{_P} bimodality --profile paper",
+          evidence=("bimodality.BimodalEvidence",), choices="choices"),
     Claim("fig6c_bimodal_kstar", "validation", "the same at the sigmoid-fit $K^*$ of Fig 2b", "bimodal",
           "09_bimodality",
           "{n_acq} of {n} seeds acquire; intermediate fraction {frac_mid:.2f}; dip test p = {dip_p:.2g}",
-          rule_bimodal, f"{_P} bimodality_kstar --profile paper"),
+          rule_bimodal, f"{_P} bimodality_kstar --profile paper",
+          evidence=("bimodality.BimodalEvidence",), choices="choices"),
     Claim("fig6c_bimodal_minimal", "validation", "the same in the minimal model (the theory's own model)",
           "(prediction)", "09_bimodality",
           "{n_acq} of {n} seeds acquire; intermediate fraction {frac_mid:.2f}; dip test p = {dip_p:.2g}",
-          rule_bimodal, f"{_P} minimal_bimodality --profile paper"),
+          rule_bimodal, f"{_P} minimal_bimodality --profile paper",
+          evidence=("bimodality.BimodalEvidence",), choices="choices"),
     Claim("figA4_tail", "validation", "$t_{\\rm ICL}$ is long-tailed (eq 37, Fig A.4), tested as right skew only",
           "long-tailed",
           "10_long_tail", "skewness of $t_{{\\rm ICL}}$/median {skew:.2f} [{skew_lo:.2f}, {skew_hi:.2f}] over "
-          "{n_acquired} runs; slowest / median {max_ratio:.2f}", rule_long_tail, f"{_P} long_tail --profile paper"),
+          "{n_acquired} runs; slowest / median {max_ratio:.2f}", rule_long_tail, f"{_P} long_tail --profile paper",
+          evidence=("tails.ManySeeds",)),
     Claim("fig6e_balanced", "validation", "with exactly $N/2$ labels of each kind, fewer runs acquire ICL "
           "(Fig 6e; eq 9's mechanism not tested)", "much lower", "12_balanced",
           "ever above 0.95: standard {ever_standard:.2f}, balanced {ever_balanced:.2f} (at the end above 0.75: "
           "{p_standard:.2f}, {p_balanced:.2f})", rule_balanced,
-          f"{_P} balanced --profile paper"),
+          f"{_P} balanced --profile paper",
+          evidence=("balanced.BalancedEvidence",)),
 )}
 
 
@@ -449,7 +500,8 @@ def judge_choices(claim_id: str, choices: dict) -> tuple:
 
 def rule_text(claim_id: str) -> str:
     """The written rule: the rule function's docstring, on one line."""
-    return " ".join(CLAIMS[claim_id].rule.__doc__.split())
+    rule = CLAIMS[claim_id].rule
+    return " ".join(getattr(rule, "func", rule).__doc__.split())  # a partial's rule is its function's
 
 
 # ----------------------------------------------------------------------------- the scorecard page

@@ -4,14 +4,39 @@ t_ICL against N, and tau_K (eq 10) for decaying c1. Computed from :mod:`icl_kine
 builds; no stored results."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats as scipy_stats
 
 from .. import theory as T
-from .section import Section
+from ..theory import GDResult
+from .section import Section, glued, plotted
 
 
-def t_icl_vs_beta0(N: int = 100) -> Section:
+@dataclass(frozen=True)
+class TIclVsBeta0(Section):
+    slope_small: float = glued()
+    slope_neg: float = glued()
+    t_ode_0: float = glued()
+    t11_0: float = glued()
+    ratio11_0: float = glued()
+    ratio11_m05: float = glued()
+    ratio11_p05: float = glued()
+    ratio37_m5: float = glued()
+    ratio37h_m5: float = glued()
+    ratio11_m5: float = glued()
+    eq11_err_max: float = glued()
+    beta0: np.ndarray = plotted()
+    t_ode: np.ndarray = plotted()
+    t_eq11: np.ndarray = plotted()
+    t_eq37: np.ndarray = plotted()
+    N: int = plotted()
+    fits: list = plotted()
+    t_eq37_half: np.ndarray = plotted()
+
+
+def t_icl_vs_beta0(N: int = 100) -> TIclVsBeta0:
     """Fig A.1a: t_ICL from eqs 7-8 against beta0 with eq 11 and eq 37 (as printed, and eq 36 integrated), and the
     log-slopes for |beta0| <= 0.5 (eq 11: -1) and beta0 in [-5, -3.5] (eq 37: -2)."""
     beta0 = np.linspace(-5, 1.5, 66)
@@ -36,11 +61,27 @@ def t_icl_vs_beta0(N: int = 100) -> Section:
                    ratio37h_m5=float(t_ode[at(-5)] / t37h[at(-5)]), ratio11_m5=float(t_ode[at(-5)] / t11[at(-5)]),
                    eq11_err_max=float(100 * np.max(t_ode[small] / t11[small] - 1)))
     figure = dict(beta0=beta0, t_ode=t_ode, t_eq11=t11, t_eq37=t37, N=N, fits=[fit_small, fit_neg], t_eq37_half=t37h)
-    return Section(numbers, figure)
+    return TIclVsBeta0.of(numbers, figure)
+
+
+@dataclass(frozen=True)
+class TIclDistribution(Section):
+    sd_beta0: float = glued()
+    hist_median: float = glued()
+    hist_mean: float = glued()
+    hist_mean_over_median: float = glued()
+    hist_skew: float = glued()
+    hist_p99_over_median: float = glued()
+    hist_p1_over_median: float = glued()
+    lognormal_mean_over_median: float = glued()
+    interp_err: float = glued()
+    t_icl: np.ndarray = plotted()
+    beta0_sd: float = plotted()
+    N: int = plotted()
 
 
 def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0, n: int = 20000,
-                       seed: int = 0) -> Section:
+                       seed: int = 0) -> TIclDistribution:
     """Fig A.1b: t_ICL for beta0 ~ N(0, sd^2) (the paper does not state its distribution). t_ICL(beta0) is smooth,
     so log t_ICL is interpolated on a fine ODE grid, checked against direct integration at 20 draws. The
     log-normal prediction uses the local slope `slope_small` of log t_ICL in beta0."""
@@ -57,10 +98,24 @@ def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0,
                    hist_p99_over_median=float(np.percentile(t_samples, 99) / med),
                    hist_p1_over_median=float(np.percentile(t_samples, 1) / med),
                    lognormal_mean_over_median=float(np.exp(sig ** 2 / 2)), interp_err=100 * interp_err)
-    return Section(numbers, dict(t_icl=t_samples, beta0_sd=sd, N=N))
+    return TIclDistribution.of(numbers, dict(t_icl=t_samples, beta0_sd=sd, N=N))
 
 
-def gd_vs_ode(N: int = 100, lr: float = 1.0) -> Section:
+@dataclass(frozen=True)
+class GdVsOde(Section):
+    gd_ratio_m05: float = glued()
+    gd_ratio_0: float = glued()
+    gd_ratio_p05: float = glued()
+    gd_ratio_0_small_lr: float = glued()
+    w_end: float = glued()
+    beta_end: float = glued()
+    gd: GDResult = plotted()
+    odes: list = plotted()
+    N: int = plotted()
+    lr: float = plotted()
+
+
+def gd_vs_ode(N: int = 100, lr: float = 1.0) -> GdVsOde:
     """Plain gradient descent on the exact loss against eqs 7-8 for beta0 in {-0.5, 0, 0.5}, and at beta0 = 0 with
     a 4x smaller learning rate (separates discretisation from the eq 6 approximation)."""
     b0s = np.array([-0.5, 0.0, 0.5])
@@ -71,10 +126,28 @@ def gd_vs_ode(N: int = 100, lr: float = 1.0) -> Section:
     numbers = dict(gd_ratio_m05=float(ratios[0]), gd_ratio_0=float(ratios[1]), gd_ratio_p05=float(ratios[2]),
                    gd_ratio_0_small_lr=float(gd_small.t_icl[0] / odes[1].t_icl), w_end=float(gd.w[-1, 1]),
                    beta_end=float(gd.beta[-1, 1]))
-    return Section(numbers, dict(gd=gd, odes=odes, N=N, lr=lr))
+    return GdVsOde.of(numbers, dict(gd=gd, odes=odes, N=N, lr=lr))
 
 
-def t_icl_vs_n(Ns=(10, 20, 50, 100, 200, 500, 1000)) -> Section:
+@dataclass(frozen=True)
+class TIclVsN(Section):
+    slope_N_ode: float = glued()
+    slope_N_gd: float = glued()
+    slope_N_gd_50: float = glued()
+    lin_coef_ode: float = glued()
+    lin_coef_eq11: float = glued()
+    gd_ratio_N10: float = glued()
+    gd_ratio_N1000: float = glued()
+    lin_excess: float = glued()
+    Ns: np.ndarray = plotted()
+    t_ode: np.ndarray = plotted()
+    t_gd: np.ndarray = plotted()
+    t_eq11: np.ndarray = plotted()
+    slope_ode: float = plotted()
+    slope_gd: float = plotted()
+
+
+def t_icl_vs_n(Ns=(10, 20, 50, 100, 200, 500, 1000)) -> TIclVsN:
     """t_ICL at beta0 = 0 against N from eqs 7-8 and from gradient descent on the exact loss (lr = N / 100, so
     that lr x gradient stays comparable), with log-log slopes and the linear coefficient against eq 11's
     sqrt(2 pi)."""
@@ -97,10 +170,24 @@ def t_icl_vs_n(Ns=(10, 20, 50, 100, 200, 500, 1000)) -> Section:
                    lin_excess=float(100 * (lin[0] / np.sqrt(2 * np.pi) - 1)))
     figure = dict(Ns=Ns, t_ode=t_ode_N, t_gd=t_gd_N, t_eq11=T.t_icl_eq11(Ns, 0.0), slope_ode=slope_ode,
                   slope_gd=slope_gd)
-    return Section(numbers, figure)
+    return TIclVsN.of(numbers, figure)
 
 
-def tau_k_examples(N: int = 100, t_ms=(2000, 600, 300, 200)) -> Section:
+@dataclass(frozen=True)
+class TauKExamples(Section):
+    tau_2000: float = glued()
+    ode_2000: float = glued()
+    tau_300: float = glued()
+    ode_300: float = glued()
+    target: float = glued(plotted=True)
+    t: np.ndarray = plotted()
+    c1_curves: dict = plotted()
+    ik_curves: dict = plotted()
+    taus: dict = plotted()
+    t_odes: dict = plotted()
+
+
+def tau_k_examples(N: int = 100, t_ms=(2000, 600, 300, 200)) -> TauKExamples:
     """Eqs 10 and 12 for c1(t) = e^{-t / t_m} / 2 (I_K(inf) = t_m): tau_K where I_K reaches N sqrt(2 pi) against
     the t_ICL of eqs 7-8 integrated with the same c1."""
     t = np.linspace(0, 6000, 3001)
@@ -111,4 +198,4 @@ def tau_k_examples(N: int = 100, t_ms=(2000, 600, 300, 200)) -> Section:
     target = float(N * np.sqrt(2 * np.pi))
     numbers = dict(tau_2000=taus["t_m = 2000"], ode_2000=t_odes["t_m = 2000"], tau_300=taus["t_m = 300"],
                    ode_300=t_odes["t_m = 300"], target=target)
-    return Section(numbers, dict(t=t, c1_curves=c1s, ik_curves=iks, target=target, taus=taus, t_odes=t_odes))
+    return TauKExamples.of(numbers, dict(t=t, c1_curves=c1s, ik_curves=iks, target=target, taus=taus, t_odes=t_odes))

@@ -3,12 +3,14 @@ with balanced contexts, the sigmoid K* and the model-free K_1/2 of each, a strat
 acquirers with balanced contexts at the same K?), sub-optimal plateaus, and collapses of ICL accuracy."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import stats as st
 from .outcomes import acquisition_vs_k, k_half, stratified_permutation_test, suboptimal_plateaus
 from .runs import members, safe_sweep_threshold
-from .section import Section
+from .section import Section, glued, kept, plotted
 from .transience import collapses
 
 ARMS = ("standard", "balanced")
@@ -21,7 +23,45 @@ def _fewer_with_balanced(K, standard, balanced, n_perm: int = 10000) -> dict:
                                        np.r_[standard, balanced], n_perm=n_perm)
 
 
-def acquisition(res) -> Section:
+@dataclass(frozen=True)
+class Acquisition(Section):
+    n_runs: int = glued()
+    maxK: float = glued()
+    perm_p: float = glued()
+    perm_diff: float = glued()
+    p_standard: float = glued()
+    p_standard_lo: float = glued()
+    p_standard_hi: float = glued()
+    n_acq_standard: int = glued()
+    kstar_standard: float = glued()
+    kstar_standard_lo: float = glued()
+    kstar_standard_hi: float = glued()
+    kstar_note_standard: str = glued()
+    khalf_standard: float = glued()
+    p_standard_maxK: float = glued()
+    p_standard_maxK_lo: float = glued()
+    p_standard_maxK_hi: float = glued()
+    p_balanced: float = glued()
+    p_balanced_lo: float = glued()
+    p_balanced_hi: float = glued()
+    n_acq_balanced: int = glued()
+    kstar_balanced: float = glued()
+    kstar_balanced_lo: float = glued()
+    kstar_balanced_hi: float = glued()
+    kstar_note_balanced: str = glued()
+    khalf_balanced: float = glued()
+    p_balanced_maxK: float = glued()
+    p_balanced_maxK_lo: float = glued()
+    p_balanced_maxK_hi: float = glued()
+    tables: dict = plotted()
+    sweeps: dict = plotted()
+    thresholds: dict = plotted()
+    rows: list = kept()
+    acq: dict = kept()
+    K: np.ndarray = kept()
+
+
+def acquisition(res) -> Acquisition:
     """Fig 6e: per arm the acquisition table against K (final ICL accuracy > 0.75), the sigmoid K* (200 bootstrap
     fits) and K_1/2, the overall and largest-K acquisition probabilities with Wilson intervals, and the permutation
     test. ``data["rows"]``: per K the acquirers of both arms."""
@@ -51,10 +91,21 @@ def acquisition(res) -> Section:
     rows = [[f"{k:.0f}"] + [f"{t['k'][i]} / {t['n'][i]} ({t['p'][i]:.2f}, {t['lo'][i]:.2f} to {t['hi'][i]:.2f})"
                             for t in (tables["standard"], tables["balanced"])]
             for i, k in enumerate(tables["standard"]["K"])]
-    return Section(numbers, dict(tables=tables, sweeps=sweeps, thresholds=thr), dict(rows=rows, acq=acq, K=Ks_all))
+    return Acquisition.of(numbers, dict(tables=tables, sweeps=sweeps, thresholds=thr), dict(rows=rows, acq=acq, K=Ks_all))
 
 
-def plateaus(res) -> Section:
+@dataclass(frozen=True)
+class Plateaus(Section):
+    n_plateau_balanced: int = glued()
+    n_plateau_standard: int = glued()
+    plateau_levels: str = glued()
+    steps: np.ndarray = plotted()
+    icl_acc: np.ndarray = plotted()
+    K: np.ndarray = plotted()
+    plateau: np.ndarray = plotted()
+
+
+def plateaus(res) -> Plateaus:
     """Fig A.8: runs stuck on a sub-optimal ICL plateau per arm (:func:`suboptimal_plateaus`) and their levels with
     balanced contexts."""
     cfgs = res.configs()
@@ -64,10 +115,22 @@ def plateaus(res) -> Section:
     numbers["plateau_levels"] = ", ".join(f"{v:.2f}" for v in np.sort(lv)) if len(lv) else "none"
     figure = dict(steps=res["balanced"]["steps"], icl_acc=res["balanced"]["icl_acc"],
                   K=members(cfgs["balanced"])["K"], plateau=plat["balanced"]["mask"])
-    return Section(numbers, figure)
+    return Plateaus.of(numbers, figure)
 
 
-def collapse_counts(res, K) -> Section:
+@dataclass(frozen=True)
+class CollapseCounts(Section):
+    n_osc: int = glued()
+    n_top2: int = glued()
+    coll_std: int = glued()
+    perm_ever_p: float = glued()
+    rows: list = kept()
+    ever: dict = kept()
+    perm_ever: dict = kept()
+    n_per_k: int = kept()
+
+
+def collapse_counts(res, K) -> CollapseCounts:
     """Runs that ever exceeded 0.95 ICL accuracy and collapses of ICL accuracy (:func:`collapses`) per arm and K
     (``data["rows"]``), oscillating balanced runs (two or more collapses) at the two largest K, and the
     permutation test on "ever above 0.95"."""
@@ -79,5 +142,24 @@ def collapse_counts(res, K) -> Section:
     perm_ever = _fewer_with_balanced(K, ever["standard"], ever["balanced"])
     numbers = dict(n_osc=int((n_coll["balanced"][top2] >= 2).sum()), n_top2=int(top2.sum()),
                    coll_std=int(n_coll["standard"].sum()), perm_ever_p=perm_ever["p_less"])
-    return Section(numbers, data=dict(rows=rows, ever=ever, perm_ever=perm_ever,
+    return CollapseCounts.of(numbers, dict(rows=rows, ever=ever, perm_ever=perm_ever,
                                       n_per_k=int(min(np.sum(K == k) for k in np.unique(K)))))
+
+
+@dataclass(frozen=True)
+class BalancedEvidence(Section):
+    """What the fig6e_balanced verdict reads: the permutation p that balanced contexts ever reach 0.95 ICL accuracy
+    less often, the seeds per K, and the fractions per context kind."""
+    p_fewer: float = kept()
+    n_per_k: int = kept()
+    ever_standard: float = kept()
+    ever_balanced: float = kept()
+    p_standard: float = kept()
+    p_balanced: float = kept()
+
+
+def balanced_evidence(coll: CollapseCounts, acq: Acquisition) -> BalancedEvidence:
+    ever, a = coll.ever, acq.acq
+    return BalancedEvidence(p_fewer=coll.perm_ever["p_less"], n_per_k=coll.n_per_k,
+                            ever_standard=float(ever["standard"].mean()), ever_balanced=float(ever["balanced"].mean()),
+                            p_standard=float(a["standard"].mean()), p_balanced=float(a["balanced"].mean()))

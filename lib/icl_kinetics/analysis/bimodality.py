@@ -4,6 +4,8 @@ I_K(t) implies through eq 12 (an illustration); and the Fig 6c rule's statistics
 for the minimal model. Times are training iterations unless a name says otherwise."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import stats as st
@@ -11,10 +13,28 @@ from ..theory import i_k, t_icl_eq11
 from .memorization import invert_ik
 from .outcomes import bimodality_stats, bimodality_test, compare_acquisition_times
 from .runs import acquired, censored_t_icl, members, n_context, safe_sweep_threshold
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
-def choice_of_k(K: float, sweep=None, at_kstar=None, minimal=None, K_minimal: float = np.nan) -> Section:
+@dataclass(frozen=True)
+class ChoiceOfK(Section):
+    K: float = glued()
+    K_below: float = glued()
+    n_acq_below: int = glued()
+    n_below: int = glued()
+    K_above: float = glued()
+    n_acq_above: int = glued()
+    n_above: int = glued()
+    kstar_sweep: float = glued()
+    kstar_K: float = glued()
+    n_acq_kstar: int = glued()
+    n_kstar: int = glued()
+    K_minimal: float = glued()
+    n_acq_minimal: int = glued()
+    n_minimal: int = glued()
+
+
+def choice_of_k(K: float, sweep=None, at_kstar=None, minimal=None, K_minimal: float = np.nan) -> ChoiceOfK:
     """How the chapter's K were chosen, from the stored runs: the neighbours of `K` on the sweep's K grid
     (chapter 1, ``sweep = (run, cfg)``) with how many of their seeds acquired ICL (ICL accuracy > 0.95 at some
     evaluation), the sweep's sigmoid K*, the first run at that K* (``at_kstar``) and the minimal model's sweep
@@ -46,7 +66,7 @@ def choice_of_k(K: float, sweep=None, at_kstar=None, minimal=None, K_minimal: fl
         run, cfg = minimal
         Ks = members(cfg)["K"]
         numbers.update(**dict(zip(("n_acq_minimal", "n_minimal"), count(run, Ks, K_minimal))))
-    return Section(numbers)
+    return ChoiceOfK.of(numbers)
 
 
 def reference_times(ref, N: int, profile: str):
@@ -63,7 +83,36 @@ def reference_times(ref, N: int, profile: str):
                    f"evaluated every {c.eval_every})")
 
 
-def ticl_outcomes(run: dict, cfg, t_inf, ref_note: str) -> Section:
+@dataclass(frozen=True)
+class TiclOutcomes(Section):
+    K: float = glued()
+    N: int = glued()
+    n_seeds: int = glued()
+    n_acquire: int = glued()
+    frac_acquire: float = glued()
+    frac_acquire_lo: float = glued()
+    frac_acquire_hi: float = glued()
+    budget: int = glued(plotted=True)
+    mw_p: float = glued()
+    late_frac: float = glued()
+    ref_note: str = glued()
+    median_k: float = glued()
+    median_k_lo: float = glued()
+    median_k_hi: float = glued()
+    median_inf: float = glued()
+    median_inf_lo: float = glued()
+    median_inf_hi: float = glued()
+    ratio: float = glued()
+    ratio_lo: float = glued()
+    ratio_hi: float = glued()
+    t_icl: np.ndarray = plotted()
+    t_ref: np.ndarray = plotted()
+    label: str = plotted()
+    acq: np.ndarray = kept()
+    p_acq: float = kept()
+
+
+def ticl_outcomes(run: dict, cfg, t_inf, ref_note: str) -> TiclOutcomes:
     """Fig 6c (bottom): the fraction of seeds that acquire ICL (Wilson interval) and their t_ICL against the
     K = infinity times (:func:`compare_acquisition_times`)."""
     K = float(members(cfg)["K"][0])
@@ -77,10 +126,27 @@ def ticl_outcomes(run: dict, cfg, t_inf, ref_note: str) -> Section:
     for k in ("median_k", "median_inf", "ratio"):
         numbers.update({k: cmp[k], f"{k}_lo": cmp[f"{k}_ci"][0], f"{k}_hi": cmp[f"{k}_ci"][1]})
     figure = dict(t_icl=t_icl, budget=cfg.steps, t_ref=t_inf, label=f"K = {K:.0f}")
-    return Section(numbers, figure, dict(t_icl=t_icl, acq=acq, p_acq=p_acq, K=K))
+    return TiclOutcomes.of(numbers, figure, dict(t_icl=t_icl, acq=acq, p_acq=p_acq, K=K))
 
 
-def final_accuracy_split(run: dict, acq, mid=(0.6, 0.9)) -> Section:
+@dataclass(frozen=True)
+class FinalAccuracySplit(Section):
+    bc: float = glued()
+    bc_lo: float = glued()
+    bc_hi: float = glued()
+    frac_mid: float = glued()
+    frac_mid_lo: float = glued()
+    frac_mid_hi: float = glued()
+    n_mid: int = glued()
+    n_low: int = glued()
+    n_high: int = glued()
+    mid_drift_max: float = glued()
+    steps: np.ndarray = plotted()
+    icl_acc: np.ndarray = plotted()
+    outcome: np.ndarray = plotted()
+
+
+def final_accuracy_split(run: dict, acq, mid=(0.6, 0.9)) -> FinalAccuracySplit:
     """Fig 6c (curves): Sarle's bimodality coefficient and the intermediate fraction of final ICL accuracy
     (:func:`bimodality_stats`), and each seed's outcome (acquired, intermediate, never). ``mid_drift_max``: the
     largest change of ICL accuracy over the second half of training among the seeds that end intermediate
@@ -95,10 +161,22 @@ def final_accuracy_split(run: dict, acq, mid=(0.6, 0.9)) -> Section:
                    frac_mid_lo=bm["frac_mid_ci"][0], frac_mid_hi=bm["frac_mid_ci"][1], n_mid=bm["n_mid"],
                    n_low=bm["n_low"], n_high=bm["n_high"],
                    mid_drift_max=float(max(drift)) if drift else float("nan"))
-    return Section(numbers, dict(steps=run["steps"].astype(float), icl_acc=run["icl_acc"], outcome=outcome))
+    return FinalAccuracySplit.of(numbers, dict(steps=run["steps"].astype(float), icl_acc=run["icl_acc"], outcome=outcome))
 
 
-def ik_split(mem, cfg, out: Section, t_inf) -> Section:
+@dataclass(frozen=True)
+class IkSplit(Section):
+    ik_note: str = glued()
+    t: np.ndarray | None = plotted(optional=True)
+    ik_curves: dict | None = plotted(optional=True)
+    t_icl_inf: np.ndarray | None = plotted(optional=True)
+    highlight: float | None = plotted(optional=True)
+    tau_iters: np.ndarray | None = plotted(optional=True)
+    budget: int | None = plotted(optional=True)
+    t_max: float | None = plotted(optional=True)
+
+
+def ik_split(mem, cfg, out: Section, t_inf) -> IkSplit:
     """Fig 6c (top), an illustration of eq 12: I_K(t) of the MLP alone (chapter 5's runs, `mem`; log I_K
     interpolated linearly in log K between the stored K) at the K whose predicted fraction of acquirers is closest
     to the observed one, inverted at the K = infinity acquisition times (or eq 11's time if none is stored), and
@@ -106,8 +184,8 @@ def ik_split(mem, cfg, out: Section, t_inf) -> Section:
     says it in a sentence; an empty ``figure`` when `mem` is None."""
     profile_note = "The memorisation results are not stored at this profile (ResultsError): no illustration."
     if mem is None:
-        return Section(dict(ik_note=profile_note))
-    t_icl, acq, p_acq, K = out["t_icl"], out["acq"], out["p_acq"], out["K"]
+        return IkSplit.of(dict(ik_note=profile_note))
+    t_icl, acq, p_acq, K = out.t_icl, out.acq, out.p_acq, out.K
     mcfg, mrun = mem.configs()["mlp"], mem["mlp"]
     mK = members(mcfg)["K"]
     tm = mcfg.lr * mrun["steps"].astype(float)
@@ -142,7 +220,7 @@ def ik_split(mem, cfg, out: Section, t_inf) -> Section:
             f"budget (observed at K = {K:.0f}: {pct(late_obs)} of the acquirers; n/a = no acquirers).")
     figure = dict(t=tm, ik_curves=ik_curves, t_icl_inf=t_src, highlight=k_ill, tau_iters=tau_it, budget=cfg.steps,
                   t_max=budget_t)
-    return Section(dict(ik_note=note), figure)
+    return IkSplit.of(dict(ik_note=note), figure)
 
 
 CEILING = 0.99  # runs stop at the first evaluation above this ICL accuracy: their final values pile up just above it
@@ -169,14 +247,32 @@ def bimodal_choices(run: dict, n_jitter: int = 51, jitter: float = 5e-4, seed: i
             f"ties jittered by +-{jitter:g} (median p of {n_jitter})": dict(base, dip_p=jittered)}
 
 
-def bimodality_rules(runs: dict) -> Section:
+@dataclass(frozen=True)
+class BimodalEvidence(Section):
+    """What a Fig 6c verdict reads for one run: seeds, acquirers and the fraction in between, the dip test's p,
+    and the rule's statistics under each analysis choice (:func:`bimodal_choices`)."""
+    n: int = kept()
+    n_acq: int = kept()
+    frac_mid: float = kept()
+    dip_p: float = kept()
+    choices: dict = kept()
+
+
+@dataclass(frozen=True)
+class BimodalityRules(Section):
+    tests: dict = kept()  # claim id -> BimodalEvidence
+    rows: list = kept()
+
+
+def bimodality_rules(runs: dict) -> BimodalityRules:
     """The Fig 6c rule's statistics (:func:`bimodality_test`) per claim id for ``runs = {claim id: (name, K, run)}``
     and a table row per run (``data["rows"]``)."""
     bt, rows = {}, []
     for cid, (name, k, run) in runs.items():
         b = bimodality_test(run["final_icl_acc"], censored_t_icl(run))
-        bt[cid] = dict(b, choices=bimodal_choices(run))
+        bt[cid] = BimodalEvidence(n=b["n"], n_acq=b["n_acq"], frac_mid=b["frac_mid"], dip_p=b["dip_p"],
+                                  choices=bimodal_choices(run))
         rows.append([name, f"{k:.0f}", b["n"], f"{b['frac_acq']:.2f} [{b['frac_acq_ci'][0]:.2f}, "
                      f"{b['frac_acq_ci'][1]:.2f}]", f"{b['frac_mid']:.2f} [{b['frac_mid_ci'][0]:.2f}, "
                      f"{b['frac_mid_ci'][1]:.2f}]", f"{b['dip']:.3f}", f"{b['dip_p']:.2g}"])
-    return Section(data=dict(tests=bt, rows=rows))
+    return BimodalityRules.of(dict(tests=bt, rows=rows))

@@ -3,13 +3,15 @@ each member's measured c1(t), c2(t), compared run by run. Time in the ODE is gra
 iterations; the comparison reports iterations."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import stats as st
 from ..theory import integrate_icl_ode, simulate_gd_exact, t_icl_eq11, t_icl_ode, tau_k
 from ..config import RunConfig
 from .runs import acquired, members, n_context
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
 def crossing_time(steps, curves, level: float) -> np.ndarray:
@@ -31,7 +33,30 @@ def member_icl_ode(run: dict, cfg: RunConfig, e: int, beta_threshold: float | No
     return ode, ode.t / cfg.lr
 
 
-def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> Section:
+@dataclass(frozen=True)
+class OdeComparison(Section):
+    Nctx: int = glued()
+    ode_agree: int = glued()
+    ode_both_acq: int = glued()
+    ode_both_not: int = glued()
+    ode_only_run: int = glued()
+    ode_only_ode: int = glued()
+    n_acq95: int = glued()
+    n_beta_cross: int = glued()
+    ode_ratio: float = glued()
+    ode_ratio_lo: float = glued()
+    ode_ratio_hi: float = glued()
+    eq10_ratio: float = glued()
+    n_ratio: int = glued()
+    gd_ratio: float = glued()
+    members: list = plotted()
+    beta_threshold: float = plotted()
+    max_steps: float = plotted()
+    ratio: float = kept()
+    ci: tuple = kept()
+
+
+def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> OdeComparison:
     """Eqs 7-8 integrated with each member's measured c1(t), c2(t) (:func:`member_icl_ode`) against the learned
     beta: whether both reach beta = log N within the run, the ratio of the times (median, bootstrap interval), the
     ratio to eq 10's tau_K, and the lag of plain GD on the exact loss (no MLP) behind eqs 7-8 at the same N and lr.
@@ -81,5 +106,5 @@ def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> Section:
     overlay = [dict(steps=steps, w=run["w"][e], beta=run["beta"][e], ode_steps=odes[e][1], ode_w=odes[e][0].w,
                     ode_beta=odes[e][0].beta, label=f"K = {K[e]:.0f}, seed {cfg.seeds[e]}") for e in pick]
     xmax = min(float(steps[-1]), 2.5 * float(np.nanmax(t_learn[pick]))) if pick else float(steps[-1])
-    return Section(numbers, dict(members=overlay, beta_threshold=beta_thr, max_steps=xmax),
+    return OdeComparison.of(numbers, dict(members=overlay, beta_threshold=beta_thr, max_steps=xmax),
                    dict(ratio=r_med, ci=r_ci))

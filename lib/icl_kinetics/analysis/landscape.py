@@ -3,14 +3,32 @@ origin, the saddle that balanced contexts create, and where eq 6 (the small-w ex
 computed from :mod:`icl_kinetics.theory` while the book builds; no stored results."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import integrate
 
 from .. import theory as T
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
-def flatness(N: int = 100) -> Section:
+@dataclass(frozen=True)
+class Flatness(Section):
+    err_5_20: float = glued()
+    range_L: float = glued()
+    grad_origin: float = glued()
+    grad_theory: float = glued()
+    grad_max: float = glued()
+    grad_ratio: float = glued()
+    flat_frac: float = glued()
+    w: np.ndarray = plotted()
+    beta: np.ndarray = plotted()
+    L: np.ndarray = plotted()
+    N: int = plotted()
+    trajectories: dict = plotted()
+
+
+def flatness(N: int = 100) -> Flatness:
     """Eq 5 against eq 20 on a (w, beta) grid, the landscape with the ODE and GD trajectories (Fig 4), and the
     gradient norm at the origin against eq 6's 1/(2N)."""
     w = np.linspace(-4, 8, 121)
@@ -32,7 +50,7 @@ def flatness(N: int = 100) -> Section:
     figure = dict(w=w, beta=beta, L=L5, N=N, trajectories={
         "eqs 7-8 (to beta = log N)": (ode.w, ode.beta),
         "GD on exact loss (3000 steps, lr = 1)": (gd.w[:, 0], gd.beta[:, 0])})
-    return Section(numbers, figure)
+    return Flatness.of(numbers, figure)
 
 
 def _flows_to_icl(loss_fn, w0, b0, N, t_max):
@@ -51,7 +69,23 @@ def _flows_to_icl(loss_fn, w0, b0, N, t_max):
     return bool(sol.y[0, -1] > 0 and sol.y[1, -1] > 0), (sol.y[0, -1], sol.y[1, -1])
 
 
-def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> Section:
+@dataclass(frozen=True)
+class BalancedSaddle(Section):
+    eig_neg: float = glued()
+    eig_pos: float = glued()
+    frac_bal: float = glued()
+    frac_std: float = glued()
+    frac_pred: float = glued()
+    w: np.ndarray = plotted()
+    beta: np.ndarray = plotted()
+    L_exact: np.ndarray = plotted()
+    L_eq9: np.ndarray = plotted()
+    N: int = plotted()
+    frac_balanced: float = kept()
+    frac_standard: float = kept()
+
+
+def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> BalancedSaddle:
     """Eq 9: the Hessian of the exact balanced loss at the origin (finite differences) and the fraction of random
     initialisations whose gradient flow reaches ICL, balanced against binomial contexts and against the linearised
     prediction (ICL iff w0 + beta0 > 0)."""
@@ -74,7 +108,7 @@ def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> Section:
     numbers = dict(eig_neg=float(eig[0] * N), eig_pos=float(eig[1] * N), frac_bal=100 * frac_bal,
                    frac_std=100 * frac_std, frac_pred=100 * pred)
     figure = dict(w=wb, beta=bb, L_exact=T.loss_balanced_exact(Wb, Bb, N), L_eq9=T.loss_balanced(Wb, Bb, N), N=N)
-    return Section(numbers, figure, dict(frac_balanced=frac_bal, frac_standard=frac_std))
+    return BalancedSaddle.of(numbers, figure, dict(frac_balanced=frac_bal, frac_standard=frac_std))
 
 
 def _grad_exact(Wg, Bg, n, h=1e-5):
@@ -90,7 +124,28 @@ def grad_rel_err(Wg, Bg, n):
     return np.hypot(aw - ew, ab - eb) / np.hypot(ew, eb)
 
 
-def eq6_validity(N: int = 100) -> Section:
+@dataclass(frozen=True)
+class Eq6Validity(Section):
+    box_loss_100: float = glued()
+    box_grad_100: float = glued()
+    slope_loss: float = glued()
+    slope_grad: float = glued()
+    err_sqrtN: float = glued()
+    b10: float = glued()
+    sqrtN: float = glued()
+    logN: float = glued()
+    w: np.ndarray = plotted()
+    beta: np.ndarray = plotted()
+    rel_err_grid: np.ndarray = plotted()
+    N_grid: int = plotted()
+    w_line: np.ndarray = plotted()
+    err_vs_w: dict = plotted()
+    beta_line: np.ndarray = plotted()
+    err_vs_beta: dict = plotted()
+    w_fixed: float = plotted()
+
+
+def eq6_validity(N: int = 100) -> Eq6Validity:
     """Where eq 6 holds: its gradient error on a grid and along lines, and its loss and gradient errors in the
     initialisation box |w|, |beta| <= 0.5 as functions of N (with their log-log slopes)."""
     we, be = np.linspace(-3, 3, 61), np.linspace(-2, 5, 71)
@@ -121,4 +176,4 @@ def eq6_validity(N: int = 100) -> Section:
                    sqrtN=float(np.sqrt(N)), logN=float(np.log(N)))
     figure = dict(w=we, beta=be, rel_err_grid=grid_err, N_grid=N, w_line=w_line, err_vs_w=err_w, beta_line=b_line,
                   err_vs_beta=err_b, w_fixed=1.0)
-    return Section(numbers, figure)
+    return Eq6Validity.of(numbers, figure)

@@ -12,8 +12,9 @@ from .. import stats as st
 from ..theory import i_k
 from ..theory import k_star_prediction, t_icl_eq11
 from ..config import RunConfig
+from ..verdicts import STALL_EXPONENT
 from .runs import members
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
 @dataclass
@@ -222,7 +223,30 @@ def _mlp_params(c) -> int:
     return c.D * c.width + c.width + c.width ** 2 + c.width + c.width + 1
 
 
-def memorization_settings(run: dict, cfg: RunConfig, paper_cfg: RunConfig, profile: str) -> Section:
+@dataclass(frozen=True)
+class MemorizationSettings(Section):
+    profile: str = glued()
+    D: int = glued()
+    width: int = glued()
+    lr: float = glued()
+    batch: int = glued()
+    steps: int = glued()
+    eval_every: int = glued()
+    t_end: float = glued()
+    K_min: int = glued()
+    K_max: int = glued()
+    n_K: int = glued()
+    n_seeds: int = glued()
+    paper_D: int = glued()
+    paper_width: int = glued()
+    paper_lr: float = glued()
+    paper_steps: int = glued()
+    params: int = glued()
+    params_paper: int = glued()
+    params_ratio: float = glued()
+
+
+def memorization_settings(run: dict, cfg: RunConfig, paper_cfg: RunConfig, profile: str) -> MemorizationSettings:
     """The numbers of chapter 5's settings table: this profile's MLP runs against the paper profile's."""
     t = cfg.lr * run["steps"].astype(float)
     K = members(cfg)["K"]
@@ -232,10 +256,23 @@ def memorization_settings(run: dict, cfg: RunConfig, paper_cfg: RunConfig, profi
                    n_K=len(Ks), n_seeds=int(np.sum(K == Ks[0])), paper_D=paper_cfg.D, paper_width=paper_cfg.width,
                    paper_lr=paper_cfg.lr, paper_steps=paper_cfg.steps, params=_mlp_params(cfg),
                    params_paper=_mlp_params(paper_cfg), params_ratio=_mlp_params(paper_cfg) / _mlp_params(cfg))
-    return Section(numbers)
+    return MemorizationSettings.of(numbers)
 
 
-def order_parameters(run: dict, cfg: RunConfig) -> Section:
+@dataclass(frozen=True)
+class OrderParameters(Section):
+    c1_end_smallK: float = glued()
+    c1_end_largeK: float = glued()
+    c3_min: float = glued()
+    acc_end_min: float = glued()
+    t: np.ndarray = plotted()
+    c1: np.ndarray = plotted()
+    c2: np.ndarray = plotted()
+    c3: np.ndarray = plotted()
+    K: np.ndarray = plotted()
+
+
+def order_parameters(run: dict, cfg: RunConfig) -> OrderParameters:
     """Fig A.2: c1, c2, c3 of the MLP-only runs; c1 at the end for the smallest and largest K, the smallest c3 and
     the lowest final training accuracy of any member."""
     t = cfg.lr * run["steps"].astype(float)
@@ -245,10 +282,35 @@ def order_parameters(run: dict, cfg: RunConfig) -> Section:
     c1_end = np.array([np.nanmean(run["c1"][K == k, -1]) for k in Ks])
     numbers = dict(c1_end_smallK=float(c1_end[0]), c1_end_largeK=float(c1_end[-1]),
                    c3_min=float(np.nanmin(run["c3"])), acc_end_min=float(np.nanmin(tab["final_train_acc"])))
-    return Section(numbers, dict(t=t, c1=run["c1"], c2=run["c2"], c3=run["c3"], K=K))
+    return OrderParameters.of(numbers, dict(t=t, c1=run["c1"], c2=run["c2"], c3=run["c3"], K=K))
 
 
-def ik_estimates(run: dict, cfg: RunConfig, tol: float = 0.05, last10_tol: float = 0.05) -> Section:
+@dataclass(frozen=True)
+class IkEstimates(Section):
+    tol_pct: float = glued()
+    last10_pct: float = glued()
+    n_conv_K: int = glued()
+    conv_K: str = glued()
+    nonconv_K: str = glued()
+    tail_frac_max: float = glued()
+    p_min: float = glued()
+    p_max: float = glued()
+    acc_largest: float = glued()
+    last10_largest: float = glued()
+    seed_spread_pct: float = glued()
+    logdiv_pct: float = glued()
+    t: np.ndarray = plotted()
+    c1: np.ndarray = plotted()
+    ik: np.ndarray = plotted()
+    K: np.ndarray = plotted()
+    ik_inf: np.ndarray = plotted()
+    converged: np.ndarray = plotted()
+    table: dict = kept()
+    rows: list = kept()
+    Ks: np.ndarray = kept()
+
+
+def ik_estimates(run: dict, cfg: RunConfig, tol: float = 0.05, last10_tol: float = 0.05) -> IkEstimates:
     """Fig A.3: I_K(t) per member and the estimate of I_K(inf) with its convergence test (:func:`ik_infinity`);
     which K converged for every seed, the tail fractions and exponents, the seed spread, and the size of a
     possible logarithmic divergence (c1 ~ 1/t after the run adds 2 c1(t_end) t_end ln 10 per decade).
@@ -284,14 +346,45 @@ def ik_estimates(run: dict, cfg: RunConfig, tol: float = 0.05, last10_tol: float
              f"{tab['tail_exponent'][i]:.2f}", f"{100 * tab['last10_frac'][i]:.2f}%", tab["reason"][i]]
             for i in range(len(K))]
     figure = dict(t=t, c1=run["c1"], ik=ik, K=K, ik_inf=tab["value"], converged=conv)
-    return Section(numbers, figure, dict(table=tab, rows=rows, K=K, Ks=Ks))
+    return IkEstimates.of(numbers, figure, dict(table=tab, rows=rows, K=K, Ks=Ks))
 
 
-def scaling_law(est: Section, Ns, n_boot: int = 2000, nu_paper: float = 0.7) -> Section:
+@dataclass(frozen=True)
+class ScalingLaw(Section):
+    nu: float = glued()
+    nu_lo: float = glued()
+    nu_hi: float = glued()
+    nu_ols_lo: float = glued()
+    nu_ols_hi: float = glued()
+    A: float = glued()
+    A_lo: float = glued()
+    A_hi: float = glued()
+    r2: float = glued()
+    nu_paper: float = glued()
+    local_min: float = glued()
+    local_max: float = glued()
+    nu_low: float = glued()
+    nu_low_lo: float = glued()
+    nu_low_hi: float = glued()
+    K_low: str = glued()
+    nu_high: float = glued()
+    nu_high_lo: float = glued()
+    nu_high_hi: float = glued()
+    K_high: str = glued()
+    K: np.ndarray = plotted()
+    ik_inf: np.ndarray = plotted()
+    converged: np.ndarray = plotted()
+    fit: ScalingFit = plotted()
+    t_icl_lines: dict = plotted()
+    ik_observed: np.ndarray = plotted()
+    sub: dict = kept()
+
+
+def scaling_law(est: Section, Ns, n_boot: int = 2000, nu_paper: float = 0.7) -> ScalingLaw:
     """Fig 5: the power law I_K(inf) = A K^nu over the converged K (:func:`fit_memorization_scaling`), local
     slopes between neighbouring K, the fits on the lower and upper half of the K range, and the t_ICL(N) of eq 11
     at the N the validation chapters train (drawn as horizontal lines)."""
-    tab, K = est["table"], est["K"]
+    tab, K = est.table, est.K
     fit = fit_memorization_scaling(tab, n_boot=n_boot, seed=0)
     lines = {f"t_ICL(N={n}) = {t_icl_eq11(n, 0.0):.0f}": float(t_icl_eq11(n, 0.0)) for n in Ns}
     numbers = dict(nu=fit.nu, nu_lo=fit.nu_ci[0], nu_hi=fit.nu_ci[1], nu_ols_lo=fit.nu_ci_ols[0],
@@ -308,13 +401,22 @@ def scaling_law(est: Section, Ns, n_boot: int = 2000, nu_paper: float = 0.7) -> 
                         f"K_{part}": f"{int(ks.min())}-{int(ks.max())}" if len(ks) else "—"})
     figure = dict(K=K, ik_inf=tab["value"], converged=tab["converged"], fit=fit, t_icl_lines=lines,
                   ik_observed=tab["observed"])
-    return Section(numbers, figure, dict(fit=fit, sub=sub))
+    return ScalingLaw.of(numbers, figure, dict(fit=fit, sub=sub))
 
 
-def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> Section:
+@dataclass(frozen=True)
+class KstarPredictions(Section):
+    inv_nu: float = glued()
+    inv_nu_paper: float = glued()
+    rows: list = plotted()
+    nu: float = plotted()
+    table: list = kept()
+
+
+def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> KstarPredictions:
     """Eq 13: K* predicted per N from the power law (and from the lower-half fit, a sensitivity check), as table
     rows for the page, with 1/nu against the paper's."""
-    fit, sub = law["fit"], law["sub"]
+    fit, sub = law.fit, law.sub
     rows = kstar_table(fit, Ns, beta0=0.0)
     rows_low = kstar_table(sub["low"], Ns, beta0=0.0)   # sensitivity: power law of the lower K half only
 
@@ -326,12 +428,12 @@ def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> Section:
               f"{fmt(rl['k_star'], '.0f')} [{fmt(rl['ci'][0], '.0f')}, {fmt(rl['ci'][1], '.0f')}]"]
              for r, rl in zip(rows, rows_low)]
     numbers = dict(inv_nu=1 / fit.nu if fit.ok else float("nan"), inv_nu_paper=1 / nu_paper)
-    return Section(numbers, dict(rows=rows, nu=fit.nu), dict(table=table))
+    return KstarPredictions.of(numbers, dict(rows=rows, nu=fit.nu), dict(table=table))
 
 
 def nu_rule_stats(law: Section) -> dict:
     """The statistics the nu rule reads (`verdicts.rule_nu`) from a :func:`scaling_law` section."""
-    fit, sub = law["fit"], law["sub"]
+    fit, sub = law.fit, law.sub
     return dict(nu=fit.nu, ci=fit.nu_ci, low_ci=sub["low"].nu_ci, high_ci=sub["high"].nu_ci)
 
 
@@ -343,4 +445,39 @@ def nu_choices(run: dict, cfg: RunConfig, Ns, law: Section) -> dict:
     loose = scaling_law(ik_estimates(run, cfg, tol=0.1, last10_tol=0.1), Ns)
     return {"convergence within 5%, seed bootstrap (the chapter's)": main,
             "convergence within 10%": nu_rule_stats(loose),
-            "least-squares interval of nu": dict(main, ci=law["fit"].nu_ci_ols)}
+            "least-squares interval of nu": dict(main, ci=law.fit.nu_ci_ols)}
+
+
+@dataclass(frozen=True)
+class NuEvidence(Section):
+    """What the fig5_nu verdict reads: nu with its interval, the fits on the two halves of the K range, and the
+    rule's statistics under each analysis choice (:func:`nu_choices`)."""
+    nu: float = kept()
+    nu_lo: float = kept()
+    nu_hi: float = kept()
+    nu_low: float = kept()
+    nu_high: float = kept()
+    choices: dict = kept()
+
+
+def nu_evidence(run: dict, cfg: RunConfig, Ns, law: ScalingLaw) -> NuEvidence:
+    fit, sub = law.fit, law.sub
+    return NuEvidence(nu=fit.nu, nu_lo=fit.nu_ci[0], nu_hi=fit.nu_ci[1], nu_low=sub["low"].nu,
+                      nu_high=sub["high"].nu, choices=nu_choices(run, cfg, Ns, law))
+
+
+@dataclass(frozen=True)
+class FiniteIkEvidence(Section):
+    """What the fig5_finite verdict reads: per K, whether I_K(inf) converged for every seed, and whether every
+    seed's I_K(t) had stopped growing (tail exponent below `verdicts.STALL_EXPONENT`)."""
+    converged: list = kept()
+    stalled: list = kept()
+    n_conv: int = kept()
+    n_k: int = kept()
+
+
+def finite_ik_evidence(est: IkEstimates) -> FiniteIkEvidence:
+    tab, K = est.table, est.K
+    converged = [bool(tab["converged"][K == k].all()) for k in est.Ks]
+    stalled = [bool((tab["tail_exponent"][K == k] < STALL_EXPONENT).all()) for k in est.Ks]
+    return FiniteIkEvidence(converged=converged, stalled=stalled, n_conv=sum(converged), n_k=len(converged))

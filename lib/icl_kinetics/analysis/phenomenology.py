@@ -3,17 +3,39 @@ runs near the threshold, how abrupt the acquisition of ICL is, the minimal model
 transient runs of Fig 3c. Times are training iterations."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import comb
 
 from .. import stats as st
+from ..fits import Threshold
 from ..config import RunConfig
 from .runs import members, safe_sweep_threshold, sweep_threshold
-from .section import Section
+from .section import Section, glued, kept, plotted
 from .transience import acquisition_index, classify_transience, lambert_w_prediction
 
 
-def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Section:
+@dataclass(frozen=True)
+class Transition(Section):
+    kstar: float = glued()
+    kstar_lo: float = glued()
+    kstar_hi: float = glued()
+    N: int = glued(plotted=True)
+    icl_iwl_corr: float = glued()
+    slope_a: float = glued()
+    K: np.ndarray = plotted()
+    icl: np.ndarray = plotted()
+    iwl: np.ndarray = plotted()
+    thr: Threshold = plotted()
+    kstar_ci: tuple = kept()
+    rho: float = kept()
+    rho_ci: tuple = kept()
+    rho_lo: float = kept()
+    rho_hi: float = kept()
+
+
+def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
     """Fig 2b,c: K* from the sigmoid fit of final ICL accuracy against K, and the correlation of final ICL and IWL
     accuracy across runs (percentile bootstrap over runs)."""
     thr = sweep_threshold(run, cfg)
@@ -22,11 +44,19 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Section:
     numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], N=cfg.N, icl_iwl_corr=rho,
                    slope_a=thr.params[0])
     K = members(cfg)["K"]
-    return Section(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
-                   dict(thr=thr, K=K, rho=rho, rho_ci=rho_ci))
+    return Transition.of(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
+                   dict(thr=thr, K=K, kstar_ci=thr.ci, rho=rho, rho_ci=rho_ci, rho_lo=rho_ci[0], rho_hi=rho_ci[1]))
 
 
-def near_threshold(run: dict, K, k_star: float, mid=(0.6, 0.9)) -> Section:
+@dataclass(frozen=True)
+class NearThreshold(Section):
+    n_near: int = glued()
+    n_mid: int = glued()
+    drift: float = glued()
+    plateau_note: str = glued()
+
+
+def near_threshold(run: dict, K, k_star: float, mid=(0.6, 0.9)) -> NearThreshold:
     """Runs within a factor of two of K*: how many ended at an intermediate final ICL accuracy (inside `mid`), and
     how much those still moved over the second half of training (a stable plateau moves little)."""
     near = (K > k_star / 2) & (K < k_star * 2)
@@ -36,7 +66,7 @@ def near_threshold(run: dict, K, k_star: float, mid=(0.6, 0.9)) -> Section:
     med_drift = float(np.median(drift)) if inter.any() else float("nan")
     note = ("they sit on stable intermediate plateaus, not caught mid-rise, which counts against the claim at this K"
             if med_drift < 0.05 else "they are still moving when training stops")
-    return Section(dict(n_near=int(near.sum()), n_mid=int(inter.sum()), drift=med_drift, plateau_note=note))
+    return NearThreshold.of(dict(n_near=int(near.sum()), n_mid=int(inter.sum()), drift=med_drift, plateau_note=note))
 
 
 def rise_ratios(steps, icl_acc, start: float, end: float = 0.95):
@@ -49,14 +79,24 @@ def rise_ratios(steps, icl_acc, start: float, end: float = 0.95):
     return (t1[ok] - t0[ok]) / t0[ok], t1, ok
 
 
-def abrupt_rise(run: dict, K, k_star: float) -> Section:
+@dataclass(frozen=True)
+class AbruptRise(Section):
+    rise_ratio: float = glued()
+    median_ticl: float = glued()
+    n_rise: int = glued()
+    steps: np.ndarray = plotted()
+    curves: np.ndarray = plotted()
+    values: np.ndarray = plotted()
+
+
+def abrupt_rise(run: dict, K, k_star: float) -> AbruptRise:
     """Fig 2d: ICL accuracy of the runs with K >= 1.5 K* (the largest K if K* is not finite) and the median of
     rise time (0.6 to 0.95) over plateau (iterations before 0.6)."""
     above = K >= k_star * 1.5 if np.isfinite(k_star) else K == K.max()
     ratio, t95, ok = rise_ratios(run["steps"], run["icl_acc"][above], 0.6)
     numbers = dict(rise_ratio=np.median(ratio) if ok.any() else np.nan,
                    median_ticl=np.nanmedian(t95) if ok.any() else np.nan, n_rise=int(ok.sum()))
-    return Section(numbers, dict(steps=run["steps"], curves=run["icl_acc"][above], values=K[above]))
+    return AbruptRise.of(numbers, dict(steps=run["steps"], curves=run["icl_acc"][above], values=K[above]))
 
 
 def abruptness(run: dict, start: float = 0.7, n_boot: int = 1000):
@@ -78,7 +118,30 @@ def majority_vote_plateau(N: int) -> float:
     return float(0.5 + 0.5 * comb(n_rand, n_rand // 2) / 2.0 ** n_rand) if n_rand % 2 == 0 else 0.5
 
 
-def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> Section:
+@dataclass(frozen=True)
+class MinimalVsTransformer(Section):
+    kstar: float = glued()
+    kstar_lo: float = glued()
+    kstar_hi: float = glued()
+    steep: float = glued()
+    kstar_tf: float = glued()
+    kstar_tf_lo: float = glued()
+    kstar_tf_hi: float = glued()
+    kstar_ratio: float = glued()
+    acc_lowK: float = glued()
+    acc_highK: float = glued()
+    iwl_lowK: float = glued()
+    Kmin: int = glued()
+    Kmax: int = glued()
+    panels: dict = plotted()
+    thr: Threshold = kept()
+    K: np.ndarray = kept()
+    final_acc: np.ndarray = kept()
+    kstar_ci: tuple = kept()
+    notes: tuple = kept()
+
+
+def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> MinimalVsTransformer:
     """Fig 3a with Fig 2b: K* of the minimal model and of the transformer at the same profile, their ratio, and the
     minimal model's accuracies at the smallest and largest K."""
     K, K_tf = members(cfg)["K"], members(tf_cfg)["K"]
@@ -92,10 +155,31 @@ def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunC
                    iwl_lowK=float(np.mean(run["final_iwl_acc"][lo_k])), Kmin=int(K.min()), Kmax=int(K.max()))
     panels = {f"minimal model (eq 3), N = {cfg.N}": (K, run["final_icl_acc"], thr),
               f"one-layer transformer (eq 1), N = {tf_cfg.N}": (K_tf, tf_run["final_icl_acc"], thr_tf)}
-    return Section(numbers, dict(panels=panels), dict(thr=thr, K=K, notes=(note, note_tf)))
+    return MinimalVsTransformer.of(numbers, dict(panels=panels), dict(thr=thr, K=K, final_acc=run["final_icl_acc"], kstar_ci=thr.ci,
+                                                                                 notes=(note, note_tf)))
 
 
-def acquisition_shape(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> Section:
+@dataclass(frozen=True)
+class AcquisitionShape(Section):
+    eval_every: int = glued()
+    rise_mm: float = glued()
+    rise_mm_lo: float = glued()
+    rise_mm_hi: float = glued()
+    nrise_mm: int = glued()
+    ticl_mm: float = glued()
+    rise_tf: float = glued()
+    rise_tf_lo: float = glued()
+    rise_tf_hi: float = glued()
+    nrise_tf: int = glued()
+    ticl_tf: float = glued()
+    plateau_pred: float = glued()
+    plateau_obs: float = glued()
+    plateau_step: int = glued()
+    plateau_paperN: float = glued()
+    panels: dict = plotted()
+
+
+def acquisition_shape(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> AcquisitionShape:
     """Fig 3b with Fig 2d: abruptness (rise 0.7 to 0.95 over plateau) of both models and the majority-vote plateau
     predicted at this N (and at the paper's N = 100) against the observed median at the second evaluation."""
     numbers = dict(eval_every=cfg.eval_every)
@@ -107,10 +191,28 @@ def acquisition_shape(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig
                    plateau_step=int(run["steps"][1]), plateau_paperN=majority_vote_plateau(100))
     panels = {f"minimal model, N = {cfg.N}": (run["steps"], run["icl_acc"], members(cfg)["K"]),
               f"one-layer transformer, N = {tf_cfg.N}": (tf_run["steps"], tf_run["icl_acc"], members(tf_cfg)["K"])}
-    return Section(numbers, dict(panels=panels))
+    return AcquisitionShape.of(numbers, dict(panels=panels))
 
 
-def minimal_transience(run: dict, cfg: RunConfig) -> Section:
+@dataclass(frozen=True)
+class MinimalTransience(Section):
+    tr_never: int = glued()
+    tr_persistent: int = glued()
+    tr_transient: int = glued()
+    tr_runs: int = glued()
+    tr_time: float = glued()
+    tr_steps: int = glued()
+    steps: np.ndarray = plotted()
+    icl_acc: np.ndarray = plotted()
+    w: np.ndarray = plotted()
+    w_tr: np.ndarray = plotted()
+    labels: list = plotted()
+    rows: list = kept()
+    n_transient_strong: int = kept()
+    n_acquired_strong: int = kept()
+
+
+def minimal_transience(run: dict, cfg: RunConfig) -> MinimalTransience:
     """Fig 3c: one seed per (K, lambda_w) with eq 15's w_tr drawn from its ICL acquisition on, and the transience
     classes of every run per weight decay (``data["rows"]``, a table for the page)."""
     m = members(cfg)
@@ -133,5 +235,5 @@ def minimal_transience(run: dict, cfg: RunConfig) -> Section:
     strong = m["wd_attn"] == m["wd_attn"].max()
     figure = dict(steps=run["steps"], icl_acc=run["icl_acc"][pick], w=run["w"][pick], w_tr=w_tr_post[pick],
                   labels=labels)
-    return Section(numbers, figure, dict(rows=rows, n_transient_strong=int((cls[strong] == "transient").sum()),
+    return MinimalTransience.of(numbers, figure, dict(rows=rows, n_transient_strong=int((cls[strong] == "transient").sum()),
                                          n_acquired_strong=int((cls[strong] != "never").sum())))

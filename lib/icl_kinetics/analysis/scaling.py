@@ -12,7 +12,7 @@ from .. import fits
 from .. import stats as st
 from ..theory import t_icl_eq11
 from .runs import censored_t_icl, safe_sweep_threshold
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
 def order_quantile(x, q):
@@ -283,7 +283,46 @@ def _float(v):
     return float(v) if v is not None else np.nan
 
 
-def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> Section:
+@dataclass(frozen=True)
+class TiclVsN(Section):
+    n_runs: int = glued()
+    n_censored: int = glued()
+    seeds_per_N: int = glued()
+    eq11_const: float = glued(plotted=True)
+    lr: float = glued()
+    N_min: int = glued()
+    N_max: int = glued()
+    slope: float = glued()
+    slope_lo: float = glued()
+    slope_hi: float = glued()
+    intercept: float = glued()
+    intercept_lo: float = glued()
+    intercept_hi: float = glued()
+    intercept_ols_lo: float = glued()
+    intercept_ols_hi: float = glued()
+    r2: float = glued()
+    loglog: float = glued()
+    loglog_lo: float = glued()
+    loglog_hi: float = glued()
+    loglog_ols_lo: float = glued()
+    loglog_ols_hi: float = glued()
+    prop: float = glued()
+    prop_lo: float = glued()
+    prop_hi: float = glued()
+    prop_ratio: float = glued()
+    prop_ratio_lo: float = glued()
+    prop_ratio_hi: float = glued()
+    n_boot_ok: int = glued()
+    times: dict = plotted()
+    medfit: MedianVsN = plotted()
+    budgets: dict = plotted()
+    fit: MedianVsN = kept()
+    rows: list = kept()
+    paired: bool = kept()
+    summary: str = kept()
+
+
+def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
     """Fig 6b: median t_ICL against N (:func:`median_vs_n_fit`; paired bootstrap when every N shares its seeds)
     against eq 11's sqrt(2 pi) / lr iterations per unit N. ``data["rows"]``: per N runs, censored runs, step
     budget, median with interval, eq 11 and their ratio."""
@@ -314,7 +353,7 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> Section:
                    prop_ratio=_float(fit.prop / eq11_const), prop_ratio_lo=_float(fit.prop_ci_boot[0] / eq11_const),
                    prop_ratio_hi=_float(fit.prop_ci_boot[1] / eq11_const), n_boot_ok=fit.n_boot_ok)
     figure = dict(times=times, medfit=fit, budgets=budgets, eq11_const=eq11_const)
-    return Section(numbers, figure, dict(fit=fit, rows=rows, times=times, paired=paired, summary=fit_summary(
+    return TiclVsN.of(numbers, figure, dict(fit=fit, rows=rows, times=times, paired=paired, summary=fit_summary(
         fit, eq11_const)))
 
 
@@ -358,3 +397,18 @@ def linear_choices(times: dict, paired: bool, n_boot: int = 2000) -> dict:
     return {"N - 1, seed bootstrap (the chapter's)": stats(ctx, ctx.loglog_ci_boot),
             "N counts the target": stats(with_target, with_target.loglog_ci_boot),
             "N - 1, least-squares interval": stats(ctx, tuple(ctx.loglog.slope_ci) if ctx.ok else None)}
+
+
+@dataclass(frozen=True)
+class LinearEvidence(Section):
+    """What the fig6b_linear verdict reads: the log-log slope of median t_ICL against N - 1 with its interval,
+    and the rule's statistics under each analysis choice (:func:`linear_choices`)."""
+    slope: float = kept()
+    slope_lo: float = kept()
+    slope_hi: float = kept()
+    choices: dict = kept()
+
+
+def linear_evidence(tn: TiclVsN) -> LinearEvidence:
+    s, ci = slope_against_context(tn.times, tn.paired)
+    return LinearEvidence(slope=s, slope_lo=ci[0], slope_hi=ci[1], choices=linear_choices(tn.times, tn.paired))

@@ -3,15 +3,28 @@ whether a seed keeps its place in the distribution across N, and the many-seed r
 log-normal t_ICL as a normal beta0. Times are training iterations; runs that never acquired ICL are censored."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .outcomes import log_normality, lognormal_skewness, skewness_ci
+from ..config import RunConfig
 from .runs import censored_t_icl
 from .scaling import censored_median, pooled_relative_times, seed_consistency, ticl_seeds, ticl_times
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
-def per_n_tails(result) -> Section:
+@dataclass(frozen=True)
+class PerNTails(Section):
+    n_pos_skew: int = glued()
+    n_N: int = glued()
+    seeds_per_N: int = glued()
+    times: dict = plotted()
+    budgets: dict = plotted()
+    rows: list = kept()
+
+
+def per_n_tails(result) -> PerNTails:
     """Per N: median, resolution over median, skewness of t_ICL with a bootstrap interval, sd of ln t_ICL with its
     chi-square interval (``data["rows"]``), and the number of N with a significantly positive skewness."""
     cfgs = result.configs()
@@ -28,18 +41,50 @@ def per_n_tails(result) -> Section:
                      f"[{ci[0]:.2f}, {ci[1]:.2f}]", f"{ln['sd']:.2f}", f"[{ln['sd_ci'][0]:.2f}, {ln['sd_ci'][1]:.2f}]"])
     numbers = dict(n_pos_skew=n_pos, n_N=len(times), seeds_per_N=min(len(t) for t in times.values()))
     figure = dict(times=times, budgets={c.N: c.steps for c in cfgs.values()})
-    return Section(numbers, figure, dict(rows=rows, times=times))
+    return PerNTails.of(numbers, figure, dict(rows=rows, times=times))
 
 
-def seed_ranks(result) -> Section:
+@dataclass(frozen=True)
+class SeedRanks(Section):
+    icc: float = glued()
+    icc_lo: float = glued()
+    icc_hi: float = glued()
+    r_mean: float = glued()
+    n_seeds_common: int = glued()
+    sd_seed: float = glued()
+    sc: dict = plotted()
+
+
+def seed_ranks(result) -> SeedRanks:
     """Does a seed keep its t_ICL rank across N? (:func:`seed_consistency`)"""
     sc = seed_consistency(ticl_times(result), ticl_seeds(result), n_boot=2000, seed=0)
     numbers = dict(icc=sc["icc"], icc_lo=sc["icc_ci"][0], icc_hi=sc["icc_ci"][1], r_mean=sc["r_mean"],
                    n_seeds_common=sc["n_seeds"], sd_seed=sc["sd_seed_effect"])
-    return Section(numbers, dict(sc=sc))
+    return SeedRanks.of(numbers, dict(sc=sc))
 
 
-def pooled_tail(times: dict) -> Section:
+@dataclass(frozen=True)
+class PooledTail(Section):
+    n_pool: int = glued()
+    n_cens: int = glued()
+    skew: float = glued()
+    skew_lo: float = glued()
+    skew_hi: float = glued()
+    sd: float = glued()
+    sd_lo: float = glued()
+    sd_hi: float = glued()
+    shapiro_p: float = glued()
+    skew_log: float = glued()
+    skew_pred: float = glued()
+    skew_pred_lo: float = glued()
+    skew_pred_hi: float = glued()
+    max_ratio: float = glued()
+    ratios_by_n: dict = plotted()
+    lognorm: dict = plotted()
+    summary: str = kept()
+
+
+def pooled_tail(times: dict) -> PooledTail:
     """t_ICL / median pooled over N: skewness with a bootstrap interval, log-normality, and the skewness a
     log-normal with the measured sd (and its interval) would have. ``data["summary"]``: that in sentences."""
     pooled, n_cens = pooled_relative_times(times)
@@ -55,7 +100,7 @@ def pooled_tail(times: dict) -> Section:
                    skew_pred=ln["skew_pred"], skew_pred_lo=lognormal_skewness(ln["sd_ci"][0]),
                    skew_pred_hi=lognormal_skewness(ln["sd_ci"][1]),
                    max_ratio=float(np.max(pooled)) if len(pooled) else np.nan)
-    return Section(numbers, dict(ratios_by_n=ratios, lognorm=ln), dict(summary=_tail_summary(ln, sk, sk_ci, n_pool)))
+    return PooledTail.of(numbers, dict(ratios_by_n=ratios, lognorm=ln), dict(summary=_tail_summary(ln, sk, sk_ci, n_pool)))
 
 
 def _tail_summary(ln: dict, sk: float, sk_ci, n_pool: int) -> str:
@@ -72,7 +117,29 @@ def _tail_summary(ln: dict, sk: float, sk_ci, n_pool: int) -> str:
     return s + f"Read as eq 11, the spread corresponds to an effective $\\mathrm{{sd}}(\\beta_0) \\approx$ {ln['sd']:.2f}."
 
 
-def many_seeds(lt) -> Section:
+@dataclass(frozen=True)
+class ManySeeds(Section):
+    lt_n: int = glued()
+    lt_n_acq: int = glued()
+    lt_median: float = glued()
+    lt_sd: float = glued()
+    lt_shapiro_p: float = glued()
+    lt_skew_pred: float = glued()
+    lt_p99: float = glued()
+    lt_max: float = glued()
+    times: dict = plotted()
+    budgets: dict = plotted()
+    skew: float = kept()
+    skew_ci: tuple = kept()
+    n_acquired: int = kept()
+    frac_censored: float = kept()
+    max_ratio: float = kept()
+    skew_lo: float = kept()
+    skew_hi: float = kept()
+    cfg: RunConfig = kept()
+
+
+def many_seeds(lt) -> ManySeeds:
     """The `long_tail` run (many seeds at one N): t_ICL / median of the acquirers, its skewness with a bootstrap
     interval, log-normality, the 99th percentile and maximum, and the censored fraction."""
     (name, cfg), = lt.configs().items()
@@ -86,6 +153,7 @@ def many_seeds(lt) -> Section:
         skew_pred=ln["skew_pred"], p99=float(np.percentile(rel, 99)) if len(rel) else np.nan,
         max=float(rel.max()) if len(rel) else np.nan).items()}
     figure = dict(times={cfg.N: t}, budgets={cfg.N: cfg.steps})
-    return Section(numbers, figure, dict(skew=sk, skew_ci=sk_ci, n_acquired=int(acq.sum()),
+    return ManySeeds.of(numbers, figure, dict(skew=sk, skew_ci=sk_ci, n_acquired=int(acq.sum()),
                                          frac_censored=float(np.mean(~acq)),
-                                         max_ratio=float(rel.max()) if len(rel) else np.nan, cfg=cfg))
+                                         max_ratio=float(rel.max()) if len(rel) else np.nan, cfg=cfg,
+                                         skew_lo=sk_ci[0], skew_hi=sk_ci[1]))

@@ -6,15 +6,35 @@ from __future__ import annotations
 
 import dataclasses
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .memorization import fit_memorization_scaling, half_range_fits, kstar_table, memorization_table
 from .runs import members, safe_sweep_threshold
-from .scaling import kstar_vs_n_fit
-from .section import Section
+from .scaling import KStarVsN, kstar_vs_n_fit
+from .section import Section, glued, kept, plotted
 
 
-def kstar_vs_n(result, n_boot: int = 1000) -> Section:
+@dataclass(frozen=True)
+class KstarSweep(Section):
+    exponent: float = glued()
+    exponent_lo: float = glued()
+    exponent_hi: float = glued()
+    exponent_ols_lo: float = glued()
+    exponent_ols_hi: float = glued()
+    r2: float = glued()
+    n_used: int = glued()
+    n_N: int = glued()
+    n_boot_ok: int = glued()
+    panels: dict = plotted()
+    kfit: KStarVsN = kept()
+    sweeps: dict = kept()
+    rows: list = kept()
+    Ns: list = kept()
+
+
+def kstar_vs_n(result, n_boot: int = 1000) -> KstarSweep:
     """Fig A.7 and the K* table: per N the sigmoid fit (curve) with the interval of the joint bootstrap of
     :func:`kstar_vs_n_fit` (against N - 1), steepness and fraction of runs above 0.9 final ICL accuracy."""
     cfgs = result.configs()
@@ -36,14 +56,28 @@ def kstar_vs_n(result, n_boot: int = 1000) -> Section:
                    exponent_hi=kfit.exponent_ci_boot[1], exponent_ols_lo=kfit.line.slope_ci[0] if ok else np.nan,
                    exponent_ols_hi=kfit.line.slope_ci[1] if ok else np.nan, r2=kfit.line.r2 if ok else np.nan,
                    n_used=int(kfit.used.sum()), n_N=len(Ns), n_boot_ok=kfit.n_boot_ok)
-    return Section(numbers, dict(panels=panels), dict(kfit=kfit, sweeps=sweeps, rows=rows, Ns=Ns))
+    return KstarSweep.of(numbers, dict(panels=panels), dict(kfit=kfit, sweeps=sweeps, rows=rows, Ns=Ns))
 
 
-def eq13_prediction(kn: Section, mem) -> Section:
+@dataclass(frozen=True)
+class Eq13Prediction(Section):
+    nu: float = glued()
+    inv_nu: float = glued()
+    inv_nu_lo: float = glued()
+    inv_nu_hi: float = glued()
+    inv_nu_range_lo: float = glued()
+    inv_nu_range_hi: float = glued()
+    kfit: KStarVsN = plotted()
+    predicted: list = plotted()
+    rows: list = kept()
+    inv_nu_range: tuple = kept()
+
+
+def eq13_prediction(kn: KstarSweep, mem) -> Eq13Prediction:
     """Eq 13 from chapter 5's memorisation runs at the same profile: 1/nu with its interval and the range of 1/nu
     over the two halves of the K range, and K* predicted at each N - 1 (``data["rows"]``: measured against
     predicted, a table for the page). ``figure``: the arguments of ``plots.fig_kstar_vs_n``."""
-    kfit, Ns = kn["kfit"], kn["Ns"]
+    kfit, Ns = kn.kfit, kn.Ns
     tab = memorization_table(mem["mlp"], mem.configs()["mlp"])
     mfit = fit_memorization_scaling(tab, n_boot=2000, seed=0)
     nu, nu_ci = (mfit.nu, mfit.nu_ci) if mfit.ok else (np.nan, (np.nan, np.nan))
@@ -61,11 +95,47 @@ def eq13_prediction(kn: Section, mem) -> Section:
                      r.get("within_fitted_range")])
     numbers = dict(nu=nu, inv_nu=inv_nu, inv_nu_lo=inv_nu_ci[0], inv_nu_hi=inv_nu_ci[1],
                    inv_nu_range_lo=inv_nu_range[0], inv_nu_range_hi=inv_nu_range[1])
-    return Section(numbers, dict(kfit=kfit, predicted=pred or None), dict(rows=rows, inv_nu_range=inv_nu_range))
+    return Eq13Prediction.of(numbers, dict(kfit=kfit, predicted=pred or None), dict(rows=rows, inv_nu_range=inv_nu_range))
 
 
-def exponent_against_n(kn: Section, n_boot: int = 300) -> Section:
+@dataclass(frozen=True)
+class ExponentAgainstN(Section):
+    exponent_N: float = glued()
+    exponent_N_lo: float = glued()
+    exponent_N_hi: float = glued()
+
+
+def exponent_against_n(kn: KstarSweep, n_boot: int = 300) -> ExponentAgainstN:
     """Sensitivity: the exponent of K* against N with the target counted (the configs' N) instead of N - 1."""
-    kfit_N = kstar_vs_n_fit(kn["sweeps"], n_boot=n_boot, seed=0)
-    return Section(dict(exponent_N=kfit_N.exponent, exponent_N_lo=kfit_N.exponent_ci_boot[0],
+    kfit_N = kstar_vs_n_fit(kn.sweeps, n_boot=n_boot, seed=0)
+    return ExponentAgainstN.of(dict(exponent_N=kfit_N.exponent, exponent_N_lo=kfit_N.exponent_ci_boot[0],
                         exponent_N_hi=kfit_N.exponent_ci_boot[1]))
+
+
+@dataclass(frozen=True)
+class ExponentEvidence(Section):
+    """What the fig6a_exponent verdict reads: the exponent of K* against N - 1 and 1/nu with their intervals, and
+    the rule's statistics under each analysis choice a reviewer could defend (the chapter's first)."""
+    exponent: float = kept()
+    exponent_lo: float = kept()
+    exponent_hi: float = kept()
+    inv_nu: float = kept()
+    inv_nu_lo: float = kept()
+    inv_nu_hi: float = kept()
+    choices: dict = kept()
+
+
+def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentAgainstN) -> ExponentEvidence:
+    kfit, inv_nu, inv_nu_range = kn.kfit, eq13.inv_nu, eq13.inv_nu_range
+    main = dict(exponent=kfit.exponent, ci=kfit.exponent_ci_boot, inv_nu=inv_nu, inv_nu_range=inv_nu_range)
+    choices = {
+        "N - 1, seed bootstrap, 1/nu half-range fits (the chapter's)": main,
+        "N counts the target (the authors' convention)": dict(
+            main, exponent=against_n.exponent_N, ci=(against_n.exponent_N_lo, against_n.exponent_N_hi)),
+        "least-squares interval of the line (K* taken as exact)": dict(
+            main, ci=(kn.exponent_ols_lo, kn.exponent_ols_hi)),
+        "1/nu's seed-bootstrap interval instead of the half-range fits": dict(
+            main, inv_nu_range=(eq13.inv_nu_lo, eq13.inv_nu_hi))}
+    return ExponentEvidence(exponent=kfit.exponent, exponent_lo=kfit.exponent_ci_boot[0],
+                            exponent_hi=kfit.exponent_ci_boot[1], inv_nu=inv_nu, inv_nu_lo=inv_nu_range[0],
+                            inv_nu_hi=inv_nu_range[1], choices=choices)

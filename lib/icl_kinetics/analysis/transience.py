@@ -3,6 +3,8 @@
 and the fits of eq 16. Curves are (E, T) arrays sampled at run["steps"]."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats as scipy_stats
 
@@ -12,7 +14,7 @@ from .. import stats as st
 from ..theory import w_transient, integrate_transience
 from ..config import RunConfig
 from .runs import members, n_context
-from .section import Section
+from .section import Section, glued, kept, plotted
 
 
 TRANSIENCE_CLASSES = ("never", "persistent", "transient")
@@ -197,7 +199,27 @@ def _median_ci(x, n_boot: int = 1000):
     return (float(x[0]) if len(x) else np.nan), (np.nan, np.nan)
 
 
-def transformer_transience(run: dict, cfg: RunConfig) -> Section:
+@dataclass(frozen=True)
+class TransformerTransience(Section):
+    n_never: int = glued()
+    n_persistent: int = glued()
+    n_transient: int = glued()
+    n_runs: int = glued()
+    iwl_at_acq: float = glued()
+    iwl_end: float = glued()
+    icl_end: float = glued()
+    n_wd: int = glued()
+    steps: np.ndarray = plotted()
+    icl_acc: np.ndarray = plotted()
+    iwl_acc: np.ndarray = plotted()
+    wd: np.ndarray = plotted()
+    classes: np.ndarray = kept()
+    t_tr: np.ndarray = kept()
+    rows: list = kept()
+    n_acquired: int = kept()
+
+
+def transformer_transience(run: dict, cfg: RunConfig) -> TransformerTransience:
     """Fig 2e: transience classes of the transformer runs, and the median IWL accuracy at ICL acquisition and at the
     end, and final ICL accuracy, of the transient runs. ``data["rows"]``: one row per run for the page."""
     steps = run["steps"].astype(float)
@@ -216,10 +238,44 @@ def transformer_transience(run: dict, cfg: RunConfig) -> Section:
              f"{t_tr[e]:.0f}", f"{np.nanmax(run['icl_acc'][e]):.3f}", f"{run['final_icl_acc'][e]:.3f}",
              f"{run['final_iwl_acc'][e]:.3f}"] for e in range(cfg.E)]
     figure = dict(steps=steps, icl_acc=run["icl_acc"], iwl_acc=run["iwl_acc"], wd=wd)
-    return Section(numbers, figure, dict(classes=cls, t_tr=t_tr, wd=wd, rows=rows))
+    return TransformerTransience.of(numbers, figure, dict(classes=cls, t_tr=t_tr, wd=wd, rows=rows,
+                                                          n_acquired=numbers["n_runs"] - numbers["n_never"]))
 
 
-def eq15_minimal(run: dict, cfg: RunConfig) -> Section:
+@dataclass(frozen=True)
+class Eq15Minimal(Section):
+    wratio: float = glued()
+    wratio_lo: float = glued()
+    wratio_hi: float = glued()
+    wratio_n: int = glued()
+    wratio_ode: float = glued()
+    wratio_ode_lo: float = glued()
+    wratio_ode_hi: float = glued()
+    wratio_ode_n: int = glued()
+    weff_ratio: float = glued()
+    weff_ratio_lo: float = glued()
+    weff_ratio_hi: float = glued()
+    weff_ratio_n: int = glued()
+    fade_ratio: float = glued()
+    fade_ratio_lo: float = glued()
+    fade_ratio_hi: float = glued()
+    fade_ratio_n: int = glued()
+    m_never: int = glued()
+    m_persistent: int = glued()
+    m_transient: int = glued()
+    m_runs: int = glued()
+    steps: np.ndarray = plotted()
+    c3: np.ndarray = plotted()
+    w: np.ndarray = plotted()
+    w_tr: np.ndarray = plotted()
+    w_ode: list = plotted()
+    wd: np.ndarray = plotted()
+    labels: list = plotted()
+    classes: np.ndarray = kept()
+    rows: list = kept()
+
+
+def eq15_minimal(run: dict, cfg: RunConfig) -> Eq15Minimal:
     """Eq 15 in the minimal model with weight decay on w and beta: per run, the learned w over eq 15's W(c3/lambda_w)
     and over eq 44 integrated with the measured c3 (medians over the late half of the ICL branch), the same with
     the attention on the target's copy a = 1 / (1 + (N - 1) e^-beta), and the transience time over the first time
@@ -265,7 +321,7 @@ def eq15_minimal(run: dict, cfg: RunConfig) -> Section:
             for e in range(cfg.E)]
     figure = dict(steps=steps, c3=run["c3"], w=run["w"], w_tr=np.where(post, w_tr, np.nan), w_ode=w_ode, wd=wd,
                   labels=[f"K = {m['K'][e]:.0f}, $\\lambda_w$ = {wd[e]:g}, seed {cfg.seeds[e]}" for e in range(cfg.E)])
-    return Section(numbers, figure, dict(classes=cls, rows=rows))
+    return Eq15Minimal.of(numbers, figure, dict(classes=cls, rows=rows))
 
 
 def _runs_for_fit(classes):
@@ -284,7 +340,41 @@ def _branches(run: dict, sel):
     return b, icl_m, fad_m
 
 
-def loss_relations(run: dict, classes, mrun: dict, mclasses, max_loss: float = 0.1) -> Section:
+@dataclass(frozen=True)
+class LossRelations(Section):
+    max_loss: float = glued()
+    slope_t: float = glued()
+    slope_t_lo: float = glued()
+    slope_t_hi: float = glued()
+    slope_t_olslo: float = glued()
+    slope_t_olshi: float = glued()
+    icpt_t: float = glued()
+    npts_t: int = glued()
+    nmem_t: int = glued()
+    slope_m: float = glued()
+    slope_m_lo: float = glued()
+    slope_m_hi: float = glued()
+    slope_m_olslo: float = glued()
+    slope_m_olshi: float = glued()
+    icpt_m: float = glued()
+    npts_m: int = glued()
+    nmem_m: int = glued()
+    slope_t2: float = glued()
+    slope_t2_lo: float = glued()
+    slope_t2_hi: float = glued()
+    slope_t2_olslo: float = glued()
+    slope_t2_olshi: float = glued()
+    icpt_t2: float = glued()
+    npts_t2: int = glued()
+    nmem_t2: int = glued()
+    panels: dict = plotted()
+    fit: dict = plotted()
+    t: dict = kept()
+    m: dict = kept()
+    t2: dict = kept()
+
+
+def loss_relations(run: dict, classes, mrun: dict, mclasses, max_loss: float = 0.1) -> LossRelations:
     """Fig 6d: eq 16's first relation fitted on the ICL branch of the transformer (``t``) and of the minimal model
     (``m``), and the second relation after fading in the transformer (``t2``) (:func:`loss_relation_fit`)."""
     sel_t, which_t = _runs_for_fit(classes)
@@ -302,10 +392,25 @@ def loss_relations(run: dict, classes, mrun: dict, mclasses, max_loss: float = 0
                         f"slope_{name}_olshi": f["slope_ci_ols"][1], f"icpt_{name}": f["intercept"],
                         f"npts_{name}": f["n_points"], f"nmem_{name}": f["n_members"]})
     panels = {f"one-layer transformer ({which_t})": b_t, f"minimal model ({which_m})": b_m}
-    return Section(numbers, dict(panels=panels, fit=fits_["t"]), fits_)
+    return LossRelations.of(numbers, dict(panels=panels, fit=fits_["t"]), fits_)
 
 
-def transience_vs_wd(wd, t_tr, classes) -> Section:
+@dataclass(frozen=True)
+class TransienceVsWd(Section):
+    rho: float = glued()
+    rho_p: float = glued()
+    a6_slope: float = glued()
+    a6_slope_lo: float = glued()
+    a6_slope_hi: float = glued()
+    a6_n: int = glued()
+    min_runs: int = glued()
+    min_levels: int = glued()
+    rows: list = kept()
+    p: float = kept()
+    n_levels: int = kept()
+
+
+def transience_vs_wd(wd, t_tr, classes) -> TransienceVsWd:
     """Fig A.6: Spearman correlation and log-log slope of transience time against attention weight decay over the
     transient runs, estimated only with as many runs and weight decays as the verdict's rule needs (on fewer, a
     rank correlation of +-1 with p = 0 and a zero-width interval say nothing: NaN), and one table row per
@@ -326,10 +431,41 @@ def transience_vs_wd(wd, t_tr, classes) -> Section:
         rows.append([f"{u:.2g}", s.sum(), (classes[s] == "never").sum(), (classes[s] == "persistent").sum(),
                      (classes[s] == "transient").sum(), times])
     numbers.update(min_runs=WD_TREND_MIN_RUNS, min_levels=WD_TREND_MIN_LEVELS)
-    return Section(numbers, data=dict(rows=rows, rho=rho, p=p_rho, n_levels=len(np.unique(wd[ok]))))
+    return TransienceVsWd.of(numbers, dict(rows=rows, rho=rho, p=p_rho, n_levels=len(np.unique(wd[ok]))))
 
 
-def eq16_transformer(run: dict, cfg: RunConfig, max_loss: float = 0.1) -> Section:
+@dataclass(frozen=True)
+class Eq16Transformer(Section):
+    slope: float = glued()
+    slope_lo: float = glued()
+    slope_hi: float = glued()
+    intercept: float = glued()
+    npts: int = glued()
+    nruns: int = glued()
+    slope2: float = glued()
+    slope2_lo: float = glued()
+    slope2_hi: float = glued()
+    intercept2: float = glued()
+    npts2: int = glued()
+    nruns2: int = glued()
+    status: str = glued()
+    status2: str = glued()
+    which: str = glued()
+    n_transient: int = glued()
+    n_runs: int = glued()
+    max_loss: float = glued()
+    panel: dict = plotted()
+    fit_icl: dict = plotted()
+    fit_faded: dict = plotted()
+    icl: dict = kept()
+    faded: dict = kept()
+    classes: np.ndarray = kept()
+    selected: np.ndarray = kept()
+    icl_mask: np.ndarray = kept()
+    faded_mask: np.ndarray = kept()
+
+
+def eq16_transformer(run: dict, cfg: RunConfig, max_loss: float = 0.1) -> Eq16Transformer:
     """Chapter 11, Fig 6d: both relations of eq 16 in the one-layer transformer (:func:`eq16_fits`), how each
     slope compares with -1/2 (:func:`slope_status`), and the two branches of the selected runs for the figure."""
     f = eq16_fits(run, max_loss=max_loss)
@@ -344,7 +480,7 @@ def eq16_transformer(run: dict, cfg: RunConfig, max_loss: float = 0.1) -> Sectio
     numbers.update(status=slope_status(f["icl"]["slope"], f["icl"]["slope_ci"]),
                    status2=slope_status(f["faded"]["slope"], f["faded"]["slope_ci"]), which=f["which"],
                    n_transient=int((f["classes"] == "transient").sum()), n_runs=cfg.E, max_loss=max_loss)
-    return Section(numbers, dict(panel=panel, fit_icl=f["icl"], fit_faded=f["faded"]), f)
+    return Eq16Transformer.of(numbers, dict(panel=panel, fit_icl=f["icl"], fit_faded=f["faded"]), f)
 
 
 def eq16_cut_sensitivity(run: dict, cuts=(0.03, 0.1, 0.3), n_boot: int = 1000) -> list:
@@ -375,5 +511,27 @@ def eq16_choices_transformer(run: dict, cuts=EQ16_CUTS) -> dict:
 def eq16_choices_minimal(run: dict, classes, mrun: dict, mclasses, cuts=EQ16_CUTS) -> dict:
     """{analysis choice: eq 16 rule statistics} for the minimal model's ICL branch (chapter 6) at each loss cut."""
     return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""):
-            eq16_rule_stats(loss_relations(run, classes, mrun, mclasses, max_loss=c)["m"])
+            eq16_rule_stats(loss_relations(run, classes, mrun, mclasses, max_loss=c).m)
             for i, c in enumerate(cuts)}
+
+
+@dataclass(frozen=True)
+class Eq16Evidence(Section):
+    """What an eq 16 verdict (eq16_minimal, fig6d_eq16) reads: the fit of the chapter's analysis choice (slope and
+    intercept of L_IWL against ln L_ICL with their intervals, the number of runs) and the rule's statistics under
+    every choice of loss cut."""
+    slope: float = kept()
+    slope_lo: float = kept()
+    slope_hi: float = kept()
+    intercept: float = kept()
+    intercept_lo: float = kept()
+    intercept_hi: float = kept()
+    n_runs: int = kept()
+    choices: dict = kept()
+
+
+def eq16_evidence(fit: dict, choices: dict) -> Eq16Evidence:
+    """From a :func:`loss_relation_fit` and {analysis choice: eq 16 rule statistics}."""
+    return Eq16Evidence(slope=fit["slope"], slope_lo=fit["slope_ci"][0], slope_hi=fit["slope_ci"][1],
+                        intercept=fit["intercept"], intercept_lo=fit["intercept_ci"][0],
+                        intercept_hi=fit["intercept_ci"][1], n_runs=fit["n_members"], choices=choices)

@@ -1,0 +1,152 @@
+"""The contracts between the analysis, the claims and the pages, checked without building the book: each claim's
+verdict cell reads fields its sections declare, and every {glue:text} reference on every page names a value some
+cell glues (a section's glued field under its prefix, a claim's verdict, a literal glue)."""
+import ast
+import dataclasses
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from icl_kinetics import analysis, book, verdicts
+from icl_kinetics.analysis.section import Section, glued, kept, plotted
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def section_class(path: str):
+    module, name = path.rsplit(".", 1)
+    return getattr(importlib.import_module(f"icl_kinetics.analysis.{module}"), name)
+
+
+@pytest.mark.parametrize("claim_id", sorted(verdicts.CLAIMS))
+def test_claim_reads_declared_fields(claim_id):
+    claim = verdicts.CLAIMS[claim_id]
+    assert claim.evidence, f"{claim_id}: no evidence sections named"
+    fields = set().union(*(section_class(p).field_names() for p in claim.evidence))
+    missing = [f for f in claim.read_fields() if f not in fields]
+    assert not missing, f"{claim_id} reads {missing}, not fields of {claim.evidence}"
+    params = inspect.signature(claim.rule).parameters
+    for name, _ in claim.reads:
+        assert name in params or name in claim.template_fields(), f"{claim_id}: reads maps unknown name {name!r}"
+
+
+def test_every_section_is_a_frozen_dataclass():
+    classes = [c for m in vars(analysis).values() if inspect.ismodule(m)
+               for c in vars(m).values() if inspect.isclass(c) and issubclass(c, Section) and c is not Section]
+    assert len(classes) > 40
+    for c in classes:
+        assert dataclasses.is_dataclass(c) and c.__dataclass_params__.frozen, c
+        assert not hasattr(c, "__getitem__"), c
+
+
+@dataclasses.dataclass(frozen=True)
+class _Demo(Section):
+    a: float = glued()
+    b: np.ndarray = plotted()
+    c: int = glued(plotted=True)
+    d: str = kept()
+
+
+def test_section_roles_and_construction():
+    s = _Demo.of(dict(a=1.0, c=2), dict(b=np.arange(3), c=2), dict(d="x"))
+    assert s.numbers() == {"a": 1.0, "c": 2} and set(s.figure()) == {"b", "c"}
+    with pytest.raises(TypeError, match="missing fields \\['d'\\]"):
+        _Demo.of(dict(a=1.0, b=0, c=2))
+    with pytest.raises(TypeError, match="unknown fields \\['e'\\]"):
+        _Demo.of(dict(a=1.0, b=0, c=2, d="x", e=1))
+    with pytest.raises(TypeError, match="two different values"):
+        _Demo.of(dict(a=1.0, b=0, c=2, d="x"), dict(c=3))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.a = 2.0
+
+
+def test_decide_reads_one_section_per_field(monkeypatch):
+    monkeypatch.setattr(book, "glue", lambda *a, **k: None)
+    shape = verdicts.CLAIMS["fig4_flat"].evidence[0]
+    sec = section_class(shape)
+    kwargs = {f: 0 for f in sec.field_names()} | {"grad_ratio": 50.0}
+    s = sec(**kwargs)
+    assert "reproduced" in book.decide("fig4_flat", s).text
+    with pytest.raises(TypeError, match="found in 2 of the sections"):
+        book.decide("fig4_flat", s, s)
+
+
+# ----------------------------------------------------------------------------- glue references on the pages
+def _analysis_return(call: ast.Call):
+    """The section class an `analysis.<module>.<function>(...)` call returns, from its annotation."""
+    f = call.func
+    if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute)
+            and isinstance(f.value.value, ast.Name) and f.value.value.id == "analysis"):
+        return None
+    fn = getattr(getattr(analysis, f.value.attr), f.attr)
+    ann = inspect.signature(fn).return_annotation
+    cls = getattr(importlib.import_module(fn.__module__), ann, None) if isinstance(ann, str) else ann
+    return cls if inspect.isclass(cls) and issubclass(cls, Section) else None
+
+
+def glued_names(nb) -> tuple:
+    """(names, prefixes): every name the page's cells glue, and the literal prefixes of f-string glue names."""
+    tree = ast.parse("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
+    types, names, prefixes = {}, set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            cls = _analysis_return(node.value)
+            if cls is not None:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        types[t.id] = cls
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "book"):
+            continue
+        fn, args = node.func.attr, node.args
+        lit = [a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+
+        def pre(p, k):
+            return f"{p}_{k}" if p else k
+        if fn == "glue_section":
+            cls = types.get(args[1].id) if isinstance(args[1], ast.Name) else _analysis_return(args[1])
+            assert cls is not None, f"glue_section of an unknown section: {ast.unparse(node)}"
+            names |= {pre(lit[0], k) for k in cls.glue_names()}
+        elif fn == "glue_all" and isinstance(args[1], ast.Call) and getattr(args[1].func, "id", "") == "dict":
+            names |= {pre(lit[0], kw.arg) for kw in args[1].keywords}
+        elif fn == "glue_all":
+            cls = _analysis_return(args[1].func.value) if isinstance(args[1], ast.Call) else None
+            assert cls is not None, f"glue_all of an unknown mapping: {ast.unparse(node)}"
+            names |= {pre(lit[0], k) for k in cls.glue_names()}
+        elif fn in ("glue", "glue_fit") and lit:
+            names |= {lit[0]} | ({lit[0] + "_lo", lit[0] + "_hi"} if fn == "glue_fit" else set())
+        elif fn in ("glue", "glue_fit") and isinstance(args[0], ast.JoinedStr):
+            prefixes.add("".join(v.value for v in args[0].values if isinstance(v, ast.Constant)))
+        elif fn == "decide":
+            ids = lit or [c.id for c in verdicts.CLAIMS.values() if c.chapter == Path(nb.path).stem]
+            for cid in ids:
+                names |= {f"{cid}_verdict", f"{cid}_reason"} | {f"{cid}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
+    return names, prefixes
+
+
+REF = re.compile(r"\{glue:(?:text|md)\}`(?:([\w.]+)\.ipynb::)?([\w]+)(?::[^`]*)?`")
+
+
+def test_every_glue_reference_resolves():
+    glued = {}
+    for p in PAGES:
+        nb = nbformat.read(p, as_version=4)
+        nb.path = str(p)
+        glued[p.stem] = glued_names(nb)
+    bad = []
+    for p in PAGES + [ROOT / "book" / "00_results_at_a_glance.md"]:
+        text = (p.read_text() if p.suffix == ".md" else
+                "\n".join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown"))
+        for page, name in REF.findall(text):
+            names, prefixes = glued[page or p.stem]
+            if name not in names and not any(name.startswith(x) for x in prefixes):
+                bad.append(f"{p.name}: {page or p.stem}::{name}")
+    assert not bad, f"{len(bad)} glue references resolve to nothing: {bad[:20]}"
+    assert sum(len(n) for n, _ in glued.values()) > 400
