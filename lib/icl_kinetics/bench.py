@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from . import data, models, store
 from .files import write_bytes
-from .experiments import CPU, PAPER
+from .catalog import CPU, PAPER
 from .store import REPO_ROOT
 from .train import RunConfig, pick_device, train
 
