@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fits
+from .. import config
 from ..config import RunConfig
 
 
@@ -109,8 +110,8 @@ def safe_sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500):
 
 
 def n_context(cfg: RunConfig) -> int:
-    """The theory's N (number of context items, eqs 5-8): the config's N counts the target, so N - 1."""
-    return cfg.N - 1
+    """The theory's N (number of context items, eqs 5-8) of a run: :func:`icl_kinetics.config.n_context`."""
+    return config.n_context(cfg.N)
 
 
 def censored_t_icl(run: dict) -> np.ndarray:

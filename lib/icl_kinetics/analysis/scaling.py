@@ -12,6 +12,7 @@ from .. import fits
 from .. import stats as st
 from ..theory import t_icl_eq11
 from .runs import censored_t_icl, safe_sweep_threshold
+from ..config import n_context
 from .section import Section, glued, kept, plotted
 
 
@@ -381,7 +382,7 @@ def fit_summary(fit: MedianVsN, eq11_const: float) -> str:
 
 def slope_against_context(times: dict, paired: bool, n_boot: int = 2000) -> tuple:
     """Log-log slope of median t_ICL against the number of context items N - 1, with its bootstrap interval."""
-    fit_ctx = median_vs_n_fit({n - 1: t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
+    fit_ctx = median_vs_n_fit({n_context(n): t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
     return (fit_ctx.loglog.slope, fit_ctx.loglog_ci_boot) if fit_ctx.ok else (float("nan"), (float("nan"),) * 2)
 
 
@@ -389,7 +390,7 @@ def linear_choices(times: dict, paired: bool, n_boot: int = 2000) -> dict:
     """{analysis choice: linear-law rule statistics (slope, ci)}: the log-log slope of median t_ICL against the
     number of context items N - 1 with the (paired) seed bootstrap (the chapter's), against N with the target
     counted (the authors' convention), and the least-squares interval of the log-log line."""
-    ctx = median_vs_n_fit({n - 1: t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
+    ctx = median_vs_n_fit({n_context(n): t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
     with_target = median_vs_n_fit(times, n_boot=n_boot, seed=0, paired=paired)
 
     def stats(fit, ci):

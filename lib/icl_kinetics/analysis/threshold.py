@@ -13,6 +13,7 @@ import numpy as np
 from .memorization import fit_memorization_scaling, half_range_fits, kstar_table, memorization_table
 from .runs import members, safe_sweep_threshold
 from .scaling import KStarVsN, kstar_vs_n_fit
+from ..config import n_context
 from .section import Section, glued, kept, plotted
 
 
@@ -41,7 +42,7 @@ def kstar_vs_n(result, n_boot: int = 1000) -> KstarSweep:
     runs = {c.N: (name, c) for name, c in cfgs.items()}
     Ns = sorted(runs)
     sweeps = {n: (members(c)["K"], result[name]["final_icl_acc"]) for n, (name, c) in runs.items()}
-    kfit = kstar_vs_n_fit({n - 1: s for n, s in sweeps.items()}, n_boot=n_boot, seed=0)
+    kfit = kstar_vs_n_fit({n_context(n): s for n, s in sweeps.items()}, n_boot=n_boot, seed=0)
     panels, rows = {}, []
     for i, n in enumerate(Ns):
         name, c = runs[n]
@@ -84,7 +85,7 @@ def eq13_prediction(kn: KstarSweep, mem) -> Eq13Prediction:
     inv_nu, inv_nu_ci = 1 / nu, (1 / nu_ci[1], 1 / nu_ci[0])
     halves = half_range_fits(tab, mfit) if mfit.ok else {}
     inv_nu_range = (1 / halves["high"].nu, 1 / halves["low"].nu) if halves else (np.nan, np.nan)
-    pred = [r for r in kstar_table(mfit, [n - 1 for n in Ns]) if np.isfinite(r["k_star"])] if mfit.ok else []
+    pred = [r for r in kstar_table(mfit, [n_context(n) for n in Ns]) if np.isfinite(r["k_star"])] if mfit.ok else []
     meas = {int(n): i for i, n in enumerate(kfit.N)}
     rows = []
     for r in pred:
