@@ -327,3 +327,14 @@ def test_interrupted_multi_run_experiment_keeps_and_reuses_finished_sub_runs(tmp
     assert len(calls) == 1  # only the unfinished sub-run trained again
     assert set(ex.load(name, "smoke", out=out).runs) == set(ex.get(name).runs("smoke"))
     assert not partial.exists() and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_single_sub_run():
+    from icl_kinetics.store import Result
+    cfg = dict(model="mlp", D=4, N=2, width=4, Ks=[4], seeds=[0], wd_attn=[0.0], steps=1, eval_every=1, evals=[])
+    one = Result("x", "smoke", {"runs": {"K4": cfg}}, {"K4": {"a": np.zeros(1)}})
+    c, arrays = one.single()
+    assert c.Ks == (4,) and set(arrays) == {"a"}
+    two = Result("x", "smoke", {"runs": {"K4": cfg, "K6": cfg}}, {"K4": {}, "K6": {}})
+    with pytest.raises(ValueError, match="has 2 sub-runs \\(K4, K6\\); name one"):
+        two.single()

@@ -266,16 +266,19 @@ CPU_K_HALF_MINIMAL = 110
 
 
 def _seeds_at_k(model: str, cpu_K: int, cpu_seeds: int):
-    """Many seeds at one K (Fig 6c). The paper profile is the paper's Fig 6c run: K = 9666, about 250 seeds."""
+    """Many seeds at one K (Fig 6c); the one sub-run is named for its K (K948 at the cpu profile). The paper
+    profile is the paper's Fig 6c run: K = 9666, about 250 seeds."""
     def build(profile):
         common = dict(model=model, early_stop=0.99)
         if profile == "smoke":
-            return {"kstar": RunConfig(**common, **SMOKE, **grid((32,), 4), steps=40, eval_every=10, n_eval=64)}
-        if profile == "cpu":
-            return {"kstar": RunConfig(**common, **CPU, **grid((cpu_K,), cpu_seeds), steps=20_000, eval_every=250,
-                                       n_eval=1000)}
-        return {"kstar": RunConfig(**common, **PAPER, **grid((9666,), 250), steps=1000 * EPOCH, eval_every=EPOCH,
-                                   n_eval=2000)}
+            K, cfg = 32, RunConfig(**common, **SMOKE, **grid((32,), 4), steps=40, eval_every=10, n_eval=64)
+        elif profile == "cpu":
+            K, cfg = cpu_K, RunConfig(**common, **CPU, **grid((cpu_K,), cpu_seeds), steps=20_000, eval_every=250,
+                                      n_eval=1000)
+        else:
+            K, cfg = 9666, RunConfig(**common, **PAPER, **grid((9666,), 250), steps=1000 * EPOCH, eval_every=EPOCH,
+                                     n_eval=2000)
+        return {f"K{K}": cfg}
     return build
 
 

@@ -46,6 +46,14 @@ class Result:
     def __getitem__(self, run: str) -> dict:
         return self.runs[run]
 
+    def single(self) -> tuple:
+        """(config, arrays) of a result with exactly one sub-run (a ValueError names them otherwise)."""
+        if len(self.runs) != 1:
+            raise ValueError(f"{self.experiment}/{self.profile} has {len(self.runs)} sub-runs "
+                             f"({', '.join(self.runs)}); name one")
+        (name, arrays), = self.runs.items()
+        return self.configs()[name], arrays
+
 
 def result_paths(name, profile, out):
     d = Path(out) / name
