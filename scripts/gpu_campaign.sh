@@ -34,7 +34,7 @@ cli() { "$PY" -m icl_kinetics "$@" >>"$LOG" 2>&1; }
 say "gpu campaign: device $DEVICE, budget $BUDGET s, $("$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1)"
 
 # 1. the trainer end to end at the smoke profile (seconds)
-timeout 60 "$PY" -m icl_kinetics run ticl_vs_n --profile smoke --device "$DEVICE" --out "$WORK/smoke" >>"$LOG" 2>&1
+timeout 120 "$PY" -m icl_kinetics run ticl_vs_n --profile smoke --device "$DEVICE" --out "$WORK/smoke" >>"$LOG" 2>&1
 say "smoke run: exit $?"
 
 # 2. the benchmark (json and txt straight into OUT)

@@ -71,7 +71,13 @@ def resolve_profile(profile: str | None = None) -> str:
     return p
 
 
-# ----------------------------------------------------------------------------- helpers for definitions
+# ----------------------------------------------------------------------------- how a table row becomes runs
+# Every experiment below is one table, profile -> settings. A row holds RunConfig fields plus:
+#   Ks      the K grid (None: K = infinity), crossed with `seeds` seeds per K (member seeds seed0 + 1000 i + s)
+#   wds     attention weight decays, each crossed with the whole K x seed grid (one member per combination)
+#   split   how the row becomes named sub-runs: a fixed name ("sweep"), "K" (one sub-run per K, K<K>),
+#           "N" (one per context length in `Ns`, N<N>) or "kind" (standard and balanced contexts)
+# and per-N fields (`steps`, `eval_every`, `Ks`) may be functions of N.
 def grid(Ks, n_seeds: int, wd: float = 0.0, seed0: int = 0):
     """Per-member (Ks, seeds, wd_attn) for every K x seed combination."""
     Ks_, seeds, wds = [], [], []
@@ -88,6 +94,49 @@ def even(x) -> int:
     return int(2 * round(float(x) / 2))
 
 
+def geom(lo: float, hi: float, n: int) -> tuple:
+    """n even values of K, geometrically spaced from lo to hi."""
+    return tuple(even(k) for k in np.geomspace(lo, hi, n))
+
+
+def authors_grid() -> tuple:
+    """The authors' K grid (10 values, linearly spaced from 250 to 50,000), doubled to stay even."""
+    return tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))
+
+
+def _members(row: dict, Ks, seed0: int = 0) -> dict:
+    """Ks, seeds and wd_attn of a row's K x seed grid, crossed with its weight decays."""
+    out = dict(Ks=(), seeds=(), wd_attn=())
+    for wd in row.get("wds", (0.0,)):
+        g = grid(Ks, row["seeds"], float(wd), seed0)
+        for k in out:
+            out[k] += g[k]
+    return out
+
+
+def runs_of(row: dict, **common) -> dict:
+    """{sub-run name: RunConfig} of one table row (see the comment above)."""
+    row = dict(row, **common)
+    split, Ns = row.pop("split", "sweep"), row.pop("Ns", (row.get("N"),))
+    fields = {k: v for k, v in row.items() if k not in ("Ks", "seeds", "wds")}
+
+    def config(N, Ks, seed0=0, **extra):
+        at_n = {k: (v(N) if callable(v) else v) for k, v in fields.items()}
+        return RunConfig(**dict(at_n, N=N, **extra), **_members(row, Ks(N) if callable(Ks) else Ks, seed0))
+    if split == "K":
+        return {f"K{K}": config(row["N"], (K,), seed0=1000 * i) for i, K in enumerate(row["Ks"])}
+    if split == "N":
+        return {f"N{N}": config(N, row["Ks"]) for N in Ns}
+    if split == "kind":
+        return {kind: config(row["N"], row["Ks"], balanced=kind == "balanced") for kind in ("standard", "balanced")}
+    return {split: config(row["N"], row["Ks"])}
+
+
+def per_n(factor: float):
+    """A per-N field: `factor` x N."""
+    return lambda N: int(factor * N)
+
+
 # ----------------------------------------------------------------------------- the experiments
 # Shared cpu-profile scale. lr = 0.05, five times the paper's 0.01: the theory's clock is gradient-flow time
 # t = lr x steps, so five times fewer steps should buy the same dynamics (an assumption of the profile, to be
@@ -99,125 +148,104 @@ EPOCH = 469  # the authors' epoch: 60,000 sequences / batch 128
 # The ladder's rung at the paper's network: PAPER with the cpu profile's clock (lr x 5, iterations / 5).
 PAPER_NET = dict(PAPER, lr=0.05)
 NET_EPOCH = EPOCH / 5  # one of the paper's epochs on this clock, in iterations
+CPU_KS = geom(32, 8192, 10)  # the cpu-profile K grid (N = 20)
+
+PHENOMENOLOGY = {
+    "smoke": dict(SMOKE, Ks=(8, 64), seeds=2, steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, Ks=CPU_KS, seeds=4, steps=20_000, eval_every=250, n_eval=1000),
+    # 10 K over two decades around the paper's K* ~ 10^4; one sub-run (shard) per K
+    "paper_net": dict(PAPER_NET, Ks=geom(1000, 100_000, 10), seeds=4, steps=int(1000 * NET_EPOCH), eval_every=200,
+                      n_eval=1000, split="K"),
+    "paper": dict(PAPER, Ks=authors_grid(), seeds=5, steps=1000 * EPOCH, eval_every=EPOCH, n_eval=2000),
+}
 
 
 @register("phenomenology", "one-layer transformer: ICL/IWL accuracy vs K and ICL curves (Fig 2b-d)",
           "01_phenomenology", PROFILES)
 def _phenomenology(profile):
-    if profile == "smoke":
-        return {"sweep": RunConfig(model="transformer1", **SMOKE, **grid((8, 64), 2), steps=40, eval_every=20,
-                                   n_eval=64, early_stop=0.99)}
-    if profile == "cpu":
-        Ks = tuple(even(k) for k in np.geomspace(32, 8192, 10))
-        return {"sweep": RunConfig(model="transformer1", **CPU, **grid(Ks, 4), steps=20_000, eval_every=250,
-                                   n_eval=1000, early_stop=0.99)}
-    if profile == "paper_net":  # 10 K over two decades around the paper's K* ~ 10^4; one sub-run (shard) per K
-        Ks = tuple(even(k) for k in np.geomspace(1000, 100_000, 10))
-        return {f"K{K}": RunConfig(model="transformer1", **PAPER_NET, **grid((K,), 4, seed0=1000 * i),
-                                   steps=int(1000 * NET_EPOCH), eval_every=200, n_eval=1000, early_stop=0.99)
-                for i, K in enumerate(Ks)}
-    Ks = tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))  # the authors' grid, doubled to stay even
-    return {"sweep": RunConfig(model="transformer1", **PAPER, **grid(Ks, 5), steps=1000 * EPOCH,
-                               eval_every=EPOCH, n_eval=2000, early_stop=0.99)}
+    return runs_of(PHENOMENOLOGY[profile], model="transformer1", early_stop=0.99)
 
 
-CPU_KS = tuple(even(k) for k in np.geomspace(32, 8192, 10))  # the cpu-profile K grid (N = 20)
+MINIMAL_MODEL = {
+    "smoke": dict(SMOKE, Ks=(8, 64), seeds=2, steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, Ks=CPU_KS, seeds=4, steps=20_000, eval_every=250, n_eval=1000),
+    "paper": dict(PAPER, Ks=authors_grid(), seeds=5, steps=1000 * EPOCH, eval_every=EPOCH, n_eval=2000),
+}
 
 
 @register("minimal_model", "minimal model (eq 3): ICL vs K, abrupt acquisition, w, beta, c1, c2 over training "
           "(Fig 3a,b)", "02_minimal_model")
 def _minimal_model(profile):
-    probes = ("wbeta", "mlp_stats")
-    if profile == "smoke":
-        return {"sweep": RunConfig(model="minimal", **SMOKE, **grid((8, 64), 2), steps=40, eval_every=20,
-                                   n_eval=64, probes=probes)}
-    if profile == "cpu":
-        return {"sweep": RunConfig(model="minimal", **CPU, **grid(CPU_KS, 4), steps=20_000, eval_every=250,
-                                   n_eval=1000, probes=probes)}
-    Ks = tuple(even(2 * k) for k in np.linspace(250, 5e4, 10))
-    return {"sweep": RunConfig(model="minimal", **PAPER, **grid(Ks, 5), steps=1000 * EPOCH, eval_every=EPOCH,
-                               n_eval=2000, probes=probes)}
+    return runs_of(MINIMAL_MODEL[profile], model="minimal", probes=("wbeta", "mlp_stats"))
 
 
-def _with_wd(g: dict, wds) -> dict:
-    """Cross a K x seed grid with attention weight decays."""
-    out = dict(Ks=(), seeds=(), wd_attn=())
-    for wd in wds:
-        out["Ks"] += g["Ks"]
-        out["seeds"] += g["seeds"]
-        out["wd_attn"] += (float(wd),) * len(g["Ks"])
-    return out
+MINIMAL_TRANSIENCE = {
+    "smoke": dict(SMOKE, Ks=(64,), seeds=2, wds=(1e-2,), steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, Ks=(512, 1024, 2048), seeds=2, wds=(1e-3, 1e-2), steps=100_000, eval_every=500, n_eval=1000),
+    "paper": dict(PAPER, Ks=(10_000, 20_000), seeds=3, wds=(1e-3,), steps=5000 * EPOCH, eval_every=5 * EPOCH,
+                  n_eval=2000),
+}
 
 
 @register("minimal_transience", "minimal model with weight decay on w and beta only: transient ICL, "
           "w against the Lambert-W prediction of eq 15 (Fig 3c)", "06_transience")
 def _minimal_transience(profile):
-    probes = ("wbeta", "mlp_stats")
-    if profile == "smoke":
-        return {"wd": RunConfig(model="minimal", **SMOKE, **_with_wd(grid((64,), 2), (1e-2,)), steps=40,
-                                eval_every=20, n_eval=64, probes=probes)}
-    if profile == "cpu":
-        return {"wd": RunConfig(model="minimal", **CPU, **_with_wd(grid((512, 1024, 2048), 2), (1e-3, 1e-2)),
-                                steps=100_000, eval_every=500, n_eval=1000, probes=probes)}
-    return {"wd": RunConfig(model="minimal", **PAPER, **_with_wd(grid((10_000, 20_000), 3), (1e-3,)),
-                            steps=5000 * EPOCH, eval_every=5 * EPOCH, n_eval=2000, probes=probes)}
+    return runs_of(dict(MINIMAL_TRANSIENCE[profile], split="wd"), model="minimal", probes=("wbeta", "mlp_stats"))
+
+
+TRANSFORMER_TRANSIENCE = {
+    "smoke": dict(SMOKE, Ks=(64,), seeds=2, wds=(1e-2,), steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, Ks=(1024,), seeds=2, wds=tuple(np.geomspace(1e-3, 3e-2, 6)), steps=100_000, eval_every=500,
+                n_eval=1000),
+    "paper": dict(PAPER, Ks=(15_000,), seeds=1, wds=tuple(np.geomspace(1e-3, 1e-2, 20)), steps=50_000 * EPOCH,
+                  eval_every=50 * EPOCH, n_eval=2000),
+}
 
 
 @register("transformer_transience", "one-layer transformer with attention-only weight decay: transient ICL, "
           "L_IWL vs L_ICL, transience time vs weight decay (Fig 2e, 6d, A.6)", "06_transience")
 def _transformer_transience(profile):
-    if profile == "smoke":
-        return {"wd": RunConfig(model="transformer1", **SMOKE, **_with_wd(grid((64,), 2), (1e-2,)), steps=40,
-                                eval_every=20, n_eval=64)}
-    if profile == "cpu":
-        return {"wd": RunConfig(model="transformer1", **CPU,
-                                **_with_wd(grid((1024,), 2), np.geomspace(1e-3, 3e-2, 6)),
-                                steps=100_000, eval_every=500, n_eval=1000)}
-    return {"wd": RunConfig(model="transformer1", **PAPER, **_with_wd(grid((15_000,), 1), np.geomspace(1e-3, 1e-2, 20)),
-                            steps=50_000 * EPOCH, eval_every=50 * EPOCH, n_eval=2000)}
+    return runs_of(dict(TRANSFORMER_TRANSIENCE[profile], split="wd"), model="transformer1")
+
+
+_MLP = dict(N=2, batch=128, split="mlp")  # the MLP alone sees the target and nothing else
+MEMORIZATION = {
+    "smoke": dict(_MLP, D=8, width=16, lr=0.05, batch=32, Ks=(16, 64), seeds=2, steps=60, eval_every=10),
+    "cpu": dict(_MLP, D=CPU["D"], width=CPU["width"], lr=CPU["lr"], Ks=geom(64, 8192, 8), seeds=3, steps=60_000,
+                eval_every=200),
+    # one sub-run (shard) per K, about 15 minutes of one core each
+    "paper_net": dict(_MLP, D=PAPER["D"], width=PAPER["width"], lr=PAPER_NET["lr"], Ks=geom(500, 50_000, 8),
+                      seeds=3, steps=int(1000 * NET_EPOCH), eval_every=200, split="K"),
+    "paper": dict(_MLP, D=PAPER["D"], width=PAPER["width"], lr=PAPER["lr"], Ks=geom(500, 50_000, 8), seeds=3,
+                  steps=1000 * EPOCH, eval_every=EPOCH // 4),
+}
 
 
 @register("memorization", "MLP alone memorising K item-label pairs: c1, c2, c3 over training and I_K "
           "(Fig 5, A.2, A.3)", "05_memorization_scaling_law", PROFILES)
 def _memorization(profile):
-    common = dict(model="mlp", N=2, evals=(), probes=("mlp_stats",), n_eval=8)  # the MLP sees the target alone
-    if profile == "smoke":
-        return {"mlp": RunConfig(**common, D=8, width=16, lr=0.05, batch=32, **grid((16, 64), 2), steps=60,
-                                 eval_every=10)}
-    if profile == "cpu":
-        Ks = tuple(even(k) for k in np.geomspace(64, 8192, 8))
-        return {"mlp": RunConfig(**common, D=CPU["D"], width=CPU["width"], lr=CPU["lr"], batch=CPU["batch"],
-                                 **grid(Ks, 3), steps=60_000, eval_every=200)}
-    Ks = tuple(even(k) for k in np.geomspace(500, 50_000, 8))
-    if profile == "paper_net":  # one sub-run (shard) per K, about 15 minutes of one core each
-        return {f"K{K}": RunConfig(**common, D=PAPER["D"], width=PAPER["width"], lr=PAPER_NET["lr"],
-                                   batch=PAPER["batch"], **grid((K,), 3, seed0=1000 * i), steps=int(1000 * NET_EPOCH),
-                                   eval_every=200) for i, K in enumerate(Ks)}
-    return {"mlp": RunConfig(**common, D=PAPER["D"], width=PAPER["width"], lr=PAPER["lr"], batch=PAPER["batch"],
-                             **grid(Ks, 3), steps=1000 * EPOCH, eval_every=EPOCH // 4)}
+    return runs_of(MEMORIZATION[profile], model="mlp", evals=(), probes=("mlp_stats",), n_eval=8)
 
 
-def _at_n(base: dict, N: int) -> dict:
-    return dict(base, N=N)
+_K_INF = dict(Ks=(None,), split="N", evals=("icl",), early_stop=0.99)
+TICL_VS_N = {
+    "smoke": dict(SMOKE, **_K_INF, Ns=(4, 6), seeds=3, steps=40, eval_every=10, n_eval=64),
+    "cpu": dict(CPU, **_K_INF, Ns=(10, 20, 30, 40), seeds=12, steps=per_n(800), eval_every=per_n(10), n_eval=500),
+    # the paper's budget of 400 epochs on this clock; exact K = infinity sampling
+    "paper_net": dict(PAPER_NET, **_K_INF, Ns=(25, 50, 100), seeds=24, steps=int(400 * NET_EPOCH),
+                      eval_every=per_n(1), n_eval=1000),
+    "paper": dict(PAPER, **_K_INF, Ns=(50, 100, 150, 200, 250), seeds=100, steps=400 * EPOCH, eval_every=EPOCH // 4,
+                  n_eval=2000),
+}
 
 
 @register("ticl_vs_n", "one-layer transformer at K = infinity: t_ICL vs N, its long-tailed distribution "
           "(Fig 6b, A.4)", "08_ticl_vs_n", PROFILES)
 def _ticl_vs_n(profile):
-    if profile == "smoke":
-        return {f"N{N}": RunConfig(model="transformer1", **_at_n(SMOKE, N), **grid((None,), 3), steps=40,
-                                   eval_every=10, n_eval=64, evals=("icl",), early_stop=0.99) for N in (4, 6)}
-    if profile == "cpu":
-        return {f"N{N}": RunConfig(model="transformer1", **_at_n(CPU, N), **grid((None,), 12), steps=800 * N,
-                                   eval_every=10 * N, n_eval=500, evals=("icl",), early_stop=0.99)
-                for N in (10, 20, 30, 40)}
-    if profile == "paper_net":  # the paper's budget of 400 epochs on this clock; exact K = infinity sampling
-        return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER_NET, N), **grid((None,), 24),
-                                   steps=int(400 * NET_EPOCH), eval_every=N, n_eval=1000, evals=("icl",),
-                                   early_stop=0.99) for N in (25, 50, 100)}
-    return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER, N), **grid((None,), 100), steps=400 * EPOCH,
-                               eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)
-            for N in (50, 100, 150, 200, 250)}
+    return runs_of(TICL_VS_N[profile], model="transformer1")
+
+
+TICL_CLOCK = {"smoke": (6, 3), "cpu": (20, 12), "paper_net": (50, 16)}  # profile -> (N, seeds) of ticl_vs_n
 
 
 @register("ticl_clock", "one-layer transformer at K = infinity, lr 0.01 against the profile's lr 0.05 on the same "
@@ -226,34 +254,34 @@ def _ticl_vs_n(profile):
 def _ticl_clock(profile):
     """The ticl_vs_n sub-run at one N (N20 at cpu, N50 at paper_net) again at lr 0.01 with five times the
     iterations; seeds are the first of that sub-run's, so the two learning rates start from the same weights."""
-    N, n = {"smoke": (6, 3), "cpu": (20, 12), "paper_net": (50, 16)}[profile]
+    N, n = TICL_CLOCK[profile]
     base = _ticl_vs_n(profile)[f"N{N}"].to_dict()
     base.update(lr=0.01, steps=5 * base["steps"], eval_every=5 * base["eval_every"], Ks=[None] * n,
                 seeds=base["seeds"][:n], wd_attn=[0.0] * n)
     return {f"N{N}_lr0.01": RunConfig.from_dict(base)}
 
 
-@register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
-          "07_kstar_vs_n")
-def _kstar_vs_n(profile):
-    if profile == "smoke":
-        return {f"N{N}": RunConfig(model="transformer1", **_at_n(SMOKE, N), **grid((8, 64), 1), steps=40,
-                                   eval_every=20, n_eval=64, early_stop=0.99) for N in (4, 6)}
-    if profile == "cpu":
-        # Five context lengths, 4 seeds per (N, K), 4 values of K per decade over 1.25 decades centred on the
-        # threshold expected from a first sweep (K* = 250, 540, 1340 at N = 10, 20, 40; K* ~ 540 (N/20)^1.2).
-        return {f"N{N}": RunConfig(model="transformer1", **_at_n(CPU, N),
-                                   **grid(_around(540 * (N / 20) ** 1.2, 6), 4), steps=750 * N,
-                                   eval_every=10 * N, n_eval=1000, early_stop=0.99) for N in (10, 13, 17, 23, 30)}
-    Ks = tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30))
-    return {f"N{N}": RunConfig(model="transformer1", **_at_n(PAPER, N), **grid(Ks, 1), steps=2000 * EPOCH,
-                               eval_every=EPOCH, n_eval=2000, early_stop=0.99) for N in (50, 100, 150, 200, 250)}
-
-
 def _around(k_center: float, n: int, per_decade: int = 4) -> tuple:
     """n even values of K, per_decade per decade, geometrically centred on k_center."""
     half = (n - 1) / (2 * per_decade)
-    return tuple(even(k) for k in np.geomspace(k_center / 10**half, k_center * 10**half, n))
+    return geom(k_center / 10**half, k_center * 10**half, n)
+
+
+KSTAR_VS_N = {
+    "smoke": dict(SMOKE, Ns=(4, 6), Ks=(8, 64), seeds=1, steps=40, eval_every=20, n_eval=64),
+    # Five context lengths, 4 seeds per (N, K), 4 values of K per decade over 1.25 decades centred on the
+    # threshold expected from a first sweep (K* = 250, 540, 1340 at N = 10, 20, 40; K* ~ 540 (N/20)^1.2).
+    "cpu": dict(CPU, Ns=(10, 13, 17, 23, 30), Ks=lambda N: _around(540 * (N / 20) ** 1.2, 6), seeds=4,
+                steps=per_n(750), eval_every=per_n(10), n_eval=1000),
+    "paper": dict(PAPER, Ns=(50, 100, 150, 200, 250), Ks=tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30)),
+                  seeds=1, steps=2000 * EPOCH, eval_every=EPOCH, n_eval=2000),
+}
+
+
+@register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
+          "07_kstar_vs_n")
+def _kstar_vs_n(profile):
+    return runs_of(dict(KSTAR_VS_N[profile], split="N"), model="transformer1", early_stop=0.99)
 
 
 # K at which the cpu-profile transformer (N = 20) was expected to acquire ICL in about half of the seeds: the
@@ -268,17 +296,15 @@ CPU_K_HALF_MINIMAL = 110
 def _seeds_at_k(model: str, cpu_K: int, cpu_seeds: int):
     """Many seeds at one K (Fig 6c); the one sub-run is named for its K (K948 at the cpu profile). The paper
     profile is the paper's Fig 6c run: K = 9666, about 250 seeds."""
+    table = {
+        "smoke": dict(SMOKE, Ks=(32,), seeds=4, steps=40, eval_every=10, n_eval=64),
+        "cpu": dict(CPU, Ks=(cpu_K,), seeds=cpu_seeds, steps=20_000, eval_every=250, n_eval=1000),
+        "paper": dict(PAPER, Ks=(9666,), seeds=250, steps=1000 * EPOCH, eval_every=EPOCH, n_eval=2000),
+    }
+
     def build(profile):
-        common = dict(model=model, early_stop=0.99)
-        if profile == "smoke":
-            K, cfg = 32, RunConfig(**common, **SMOKE, **grid((32,), 4), steps=40, eval_every=10, n_eval=64)
-        elif profile == "cpu":
-            K, cfg = cpu_K, RunConfig(**common, **CPU, **grid((cpu_K,), cpu_seeds), steps=20_000, eval_every=250,
-                                      n_eval=1000)
-        else:
-            K, cfg = 9666, RunConfig(**common, **PAPER, **grid((9666,), 250), steps=1000 * EPOCH, eval_every=EPOCH,
-                                     n_eval=2000)
-        return {f"K{K}": cfg}
+        row = table[profile]
+        return runs_of(dict(row, split=f"K{row['Ks'][0]}"), model=model, early_stop=0.99)
     return build
 
 
@@ -292,47 +318,50 @@ register("minimal_bimodality", "minimal model (eq 3), 96 seeds at the K where 2 
     _seeds_at_k("minimal", CPU_K_HALF_MINIMAL, 96))
 
 
+BALANCED = {
+    "smoke": dict(SMOKE, Ks=(16, 64), seeds=2, steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, Ks=geom(200, 6400, 6), seeds=5, steps=20_000, eval_every=250, n_eval=1000),
+    "paper": dict(PAPER, Ks=geom(5000, 80_000, 6) + (31336,), seeds=20, steps=1000 * EPOCH, eval_every=EPOCH,
+                  n_eval=2000),
+}
+
+
 @register("balanced", "one-layer transformer on standard vs balanced contexts (exactly N/2 labels of each "
           "kind): probability of acquiring ICL vs K, sub-optimal plateaus (Fig 6e, A.8)", "12_balanced")
 def _balanced(profile):
-    if profile == "smoke":
-        return {kind: RunConfig(model="transformer1", **SMOKE, **grid((16, 64), 2), steps=40, eval_every=20,
-                                n_eval=64, balanced=kind == "balanced") for kind in ("standard", "balanced")}
-    if profile == "cpu":
-        Ks = tuple(even(k) for k in np.geomspace(200, 6400, 6))
-        return {kind: RunConfig(model="transformer1", **CPU, **grid(Ks, 5), steps=20_000, eval_every=250,
-                                n_eval=1000, balanced=kind == "balanced") for kind in ("standard", "balanced")}
-    Ks = tuple(even(k) for k in np.geomspace(5000, 80_000, 6)) + (31336,)
-    return {kind: RunConfig(model="transformer1", **PAPER, **grid(Ks, 20), steps=1000 * EPOCH, eval_every=EPOCH,
-                            n_eval=2000, balanced=kind == "balanced") for kind in ("standard", "balanced")}
+    return runs_of(dict(BALANCED[profile], split="kind"), model="transformer1")
+
+
+TICL_VS_N_TWO_LAYER = {
+    "smoke": dict(SMOKE, **_K_INF, Ns=(4, 6), seeds=2, steps=30, eval_every=10, n_eval=32),
+    # full causal attention over every position: ~20x the one-layer cost, so smaller
+    "cpu": dict(CPU, D=15, width=64, **_K_INF, Ns=(8, 16), seeds=6, steps=per_n(1000), eval_every=per_n(10),
+                n_eval=500),
+    "paper": dict(PAPER, **_K_INF, Ns=(50, 100, 150, 200), seeds=30, steps=400 * EPOCH, eval_every=EPOCH // 4,
+                  n_eval=2000),
+}
 
 
 @register("ticl_vs_n_two_layer", "two-layer transformer at K = infinity: t_ICL vs N (Fig A.5)", "08_ticl_vs_n")
 def _ticl_vs_n_two_layer(profile):
-    if profile == "smoke":
-        return {f"N{N}": RunConfig(model="transformer2", **_at_n(SMOKE, N), **grid((None,), 2), steps=30,
-                                   eval_every=10, n_eval=32, evals=("icl",), early_stop=0.99) for N in (4, 6)}
-    if profile == "cpu":  # full causal attention over every position: ~20x the one-layer cost, so smaller
-        small = dict(CPU, D=15, width=64)
-        return {f"N{N}": RunConfig(model="transformer2", **_at_n(small, N), **grid((None,), 6), steps=1000 * N,
-                                   eval_every=10 * N, n_eval=500, evals=("icl",), early_stop=0.99)
-                for N in (8, 16)}
-    return {f"N{N}": RunConfig(model="transformer2", **_at_n(PAPER, N), **grid((None,), 30), steps=400 * EPOCH,
-                               eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)
-            for N in (50, 100, 150, 200)}
+    return runs_of(TICL_VS_N_TWO_LAYER[profile], model="transformer2")
+
+
+LONG_TAIL = {
+    "smoke": dict(SMOKE, Ks=(None,), seeds=8, steps=40, eval_every=5, n_eval=64),
+    "cpu": dict(CPU, Ks=(None,), seeds=128, steps=16_000, eval_every=100, n_eval=500),
+    "paper": dict(PAPER, Ks=(None,), seeds=250, steps=400 * EPOCH, eval_every=EPOCH // 4, n_eval=2000),
+}
 
 
 @register("long_tail", "one-layer transformer at K = infinity, many seeds at one N: the distribution of t_ICL "
           "(Fig A.4)", "10_long_tail")
 def _long_tail(profile):
-    if profile == "smoke":
-        return {"N6": RunConfig(model="transformer1", **SMOKE, **grid((None,), 8), steps=40, eval_every=5,
-                                n_eval=64, evals=("icl",), early_stop=0.99)}
-    if profile == "cpu":
-        return {"N20": RunConfig(model="transformer1", **CPU, **grid((None,), 128), steps=16_000, eval_every=100,
-                                 n_eval=500, evals=("icl",), early_stop=0.99)}
-    return {"N100": RunConfig(model="transformer1", **PAPER, **grid((None,), 250), steps=400 * EPOCH,
-                              eval_every=EPOCH // 4, n_eval=2000, evals=("icl",), early_stop=0.99)}
+    row = LONG_TAIL[profile]
+    return runs_of(dict(row, split=f"N{row['N']}"), model="transformer1", evals=("icl",), early_stop=0.99)
+
+
+LONG_TAIL_POOL = {"smoke": 8, "cpu": 32, "paper": 250}  # profile -> seeds (5000, 5001, ...)
 
 
 @register("long_tail_pool", "the long_tail run with the pool sampler (RunConfig.pool: distinct pool items, fresh "
@@ -340,6 +369,6 @@ def _long_tail(profile):
           "(README, Benchmark)", "10_long_tail")
 def _long_tail_pool(profile):
     base = next(iter(_long_tail(profile).values())).to_dict()
-    n = {"smoke": 8, "cpu": 32, "paper": 250}[profile]
+    n = LONG_TAIL_POOL[profile]
     base.update(Ks=[None] * n, seeds=list(range(5000, 5000 + n)), wd_attn=[0.0] * n, pool=2**14)
     return {f"N{base['N']}": RunConfig.from_dict(base)}
