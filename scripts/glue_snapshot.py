@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def glued(path: Path) -> dict:
-    """{glue name: text/plain} of one notebook executed in the book folder."""
+    """{glue name: its text/plain, or text/markdown for a sentence} of one notebook executed in the book folder."""
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     out = {}
@@ -25,7 +25,8 @@ def glued(path: Path) -> dict:
         for o in cell.get("outputs", []):
             name = o.get("metadata", {}).get("scrapbook", {}).get("name")
             if name is not None:
-                out[name] = o.get("data", {}).get("text/plain")
+                data = o.get("data", {})  # a number's text/plain; a sentence's text/markdown (its text/plain may be absent)
+                out[name] = data.get("text/plain") if data.get("text/plain") is not None else data.get("text/markdown")
     return out
 
 

@@ -100,14 +100,14 @@ def rule_opposite(rho: float, rho_ci: tuple) -> tuple:
     return UNDECIDED, f"correlation {rho:.2f} {_iv(rho_ci)} neither below -0.5 nor above 0"
 
 
-def rule_abrupt(ratio: float, n: int, start: float = 0.6, min_runs: int = 5) -> tuple:
+def rule_abrupt(ratio: float, n: int, start: float = 0.6, min_runs: int = 5, end: float = 0.95) -> tuple:
     """Abrupt acquisition: over >= 5 acquiring runs, the median of (rise time from the plateau level `start` to
     0.95 ICL accuracy) / (iterations before `start`) is below 0.5. `start` is 0.6 for the transformer (plateau at
     chance) and 0.7 for the minimal model, whose plateau is a majority vote at about 0.59 (chapter 2)."""
     if n < min_runs or not _finite(ratio):
         return UNDECIDED, f"{n} acquiring runs; deciding needs >= {min_runs}"
     return (REPRODUCED if ratio < 0.5 else NOT_REPRODUCED,
-            f"median rise ({start:g} to 0.95) / plateau {ratio:.2f} over {n} runs")
+            f"median rise ({start:g} to {end:g}) / plateau {ratio:.2f} over {n} runs")
 
 
 def rule_transience(n_transient: int, n_acquired: int, min_runs: int = 3) -> tuple:
@@ -373,20 +373,20 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           evidence=("phenomenology.Transition",), reads=(("final_acc", "icl"),)),
     Claim("fig2c_opposite", "phenomenology", "ICL and IWL accuracy follow opposite trends (Fig 2c)", "opposite",
           "01_phenomenology", "correlation {rho:.2f} [{rho_lo:.2f}, {rho_hi:.2f}] across runs", rule_opposite,
-          evidence=("phenomenology.Transition",)),
+          choices="choices_rho", evidence=("phenomenology.Transition",)),
     Claim("fig2d_abrupt", "phenomenology", "ICL is acquired abruptly after a plateau (Fig 2d)", "abrupt",
           "01_phenomenology", "rise time / plateau = {ratio:.2f} (median)", rule_abrupt,
-          evidence=("phenomenology.AbruptRise",), reads=(("ratio", "rise_ratio"), ("n", "n_rise"))),
+          choices="choices", evidence=("phenomenology.AbruptRise",), reads=(("ratio", "rise_ratio"), ("n", "n_rise"))),
     Claim("fig3a_transition", "minimal", "the minimal model shows the sharp transition (Fig 3a)", "sharp",
           "02_minimal_model", "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}]", rule_transition,
           evidence=("phenomenology.MinimalVsTransformer",)),
     Claim("fig3b_abrupt", "minimal", "abrupt acquisition in the minimal model (Fig 3b)", "abrupt",
           "02_minimal_model", "rise / plateau = {ratio:.2f}", partial(rule_abrupt, start=0.7),
-          evidence=("phenomenology.AcquisitionShape",), reads=(("ratio", "rise_mm"), ("n", "nrise_mm"))),
+          choices="choices_mm", evidence=("phenomenology.AcquisitionShape",), reads=(("ratio", "rise_mm"), ("n", "nrise_mm"))),
     Claim("fig3c_transience", "minimal", "transience when only $w, \\beta$ are regularized (Fig 3c)",
           "transient", "02_minimal_model", "{n_transient} of {n_acquired} runs transient at the strongest weight "
           "decay", rule_transience,
-          evidence=("phenomenology.MinimalTransience",), reads=(("n_transient", "n_transient_strong"), ("n_acquired", "n_acquired_strong"))),
+          choices="choices", evidence=("phenomenology.MinimalTransience",), reads=(("n_transient", "n_transient_strong"), ("n_acquired", "n_acquired_strong"))),
     Claim("eq7_ode", "minimal", "trained $w, \\beta$ follow the ODE of eqs 7-8 with measured $c_1(t), c_2(t)$",
           "(prediction)", "02_minimal_model",
           "time to $\\beta = \\log N$, run / ODE = {ratio:.2f} [{ratio_lo:.2f}, {ratio_hi:.2f}]", rule_ode_ratio,
@@ -414,15 +414,15 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("fig5_finite", "memorization", "$I_K(\\infty)$ is finite: differential kinetics, not capacity",
           "finite for $K \\le 5\\times10^4$", "05_memorization_scaling_law",
           "converged for {n_conv} of {n_k} values of $K$", rule_finite_ik, f"{_P} memorization --profile paper",
-          evidence=("memorization.FiniteIkEvidence",), reads=(("stalled", "stalled"),)),
+          choices="choices", evidence=("memorization.FiniteIkEvidence",), reads=(("stalled", "stalled"),)),
     Claim("fig2e_transience", "transience", "with weight decay on the attention only, ICL fades after acquisition "
           "(Fig 2e)", "transient", "06_transience", "{n_transient} of {n_acquired} runs transient",
           rule_transience,
-          evidence=("transience.TransformerTransience",)),
+          choices="choices", evidence=("transience.TransformerTransience",)),
     Claim("figA6_trend", "transience", "stronger attention weight decay gives faster transience (Fig A.6)",
           "decreasing", "06_transience", "{n_transient} transient runs at {n_levels} weight decays",
           rule_wd_trend, f"{_P} transformer_transience --profile paper",
-          evidence=("transience.TransienceVsWd",), reads=(("n_transient", "a6_n"),)),
+          choices="choices", evidence=("transience.TransienceVsWd",), reads=(("n_transient", "a6_n"),)),
     Claim("eq16_minimal", "transience", "eq 16 in the minimal model", "slope $-1/2$", "06_transience",
           "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
           "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16,

@@ -474,10 +474,19 @@ class FiniteIkEvidence(Section):
     stalled: list = kept()
     n_conv: int = kept()
     n_k: int = kept()
+    choices: dict = kept()  # {analysis choice: finite-I_K rule statistics}: convergence tolerance, stall exponent
 
 
-def finite_ik_evidence(est: IkEstimates) -> FiniteIkEvidence:
-    tab, K = est.table, est.K
-    converged = [bool(tab["converged"][K == k].all()) for k in est.Ks]
-    stalled = [bool((tab["tail_exponent"][K == k] < STALL_EXPONENT).all()) for k in est.Ks]
-    return FiniteIkEvidence(converged=converged, stalled=stalled, n_conv=sum(converged), n_k=len(converged))
+def finite_ik_evidence(est: IkEstimates, run: dict, cfg: RunConfig) -> FiniteIkEvidence:
+    def stats(tab, stall):
+        K = est.K
+        return dict(converged=[bool(tab["converged"][K == k].all()) for k in est.Ks],
+                    stalled=[bool((tab["tail_exponent"][K == k] < stall).all()) for k in est.Ks])
+    main = stats(est.table, STALL_EXPONENT)
+    loose = memorization_table(run, cfg, tol=0.10, last10_tol=0.10)
+    choices = {f"I_K converged within 5%, stalled below exponent {STALL_EXPONENT:g} (the chapter's)": main,
+               "converged within 10%": stats(loose, STALL_EXPONENT),
+               "stalled below exponent 0.05": stats(est.table, 0.05),
+               "stalled below exponent 0.2": stats(est.table, 0.2)}
+    return FiniteIkEvidence(converged=main["converged"], stalled=main["stalled"], n_conv=sum(main["converged"]),
+                            n_k=len(main["converged"]), choices=choices)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as scipy_stats
 from scipy.special import comb
 
 from .. import stats as st
@@ -13,7 +14,7 @@ from ..fits import Threshold
 from ..config import RunConfig
 from .runs import members, safe_sweep_threshold, sweep_threshold
 from .section import Section, glued, kept, plotted
-from .transience import acquisition_index, classify_transience, lambert_w_prediction
+from .transience import acquisition_index, classify_transience, lambert_w_prediction, transience_choices
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Transition(Section):
     rho_ci: tuple = kept()
     rho_lo: float = kept()
     rho_hi: float = kept()
+    choices_rho: dict = kept()  # {analysis choice: opposite-rule statistics}
 
 
 def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
@@ -41,11 +43,17 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
     thr = sweep_threshold(run, cfg)
     pairs = np.c_[run["final_icl_acc"], run["final_iwl_acc"]]
     rho, rho_ci = st.bootstrap(lambda s: np.corrcoef(s[:, 0], s[:, 1])[0, 1], pairs, n_boot=n_boot)
+    rank = np.c_[scipy_stats.rankdata(pairs[:, 0]), scipy_stats.rankdata(pairs[:, 1])]  # ties share their rank
+    rho_s, rho_s_ci = st.bootstrap(lambda s: np.corrcoef(s[:, 0], s[:, 1])[0, 1], rank, n_boot=n_boot)
+    choices_rho = {"Pearson correlation, bootstrap over runs (the chapter's)": dict(rho=rho, rho_ci=rho_ci),
+                   "Spearman rank correlation (ranks of the whole sample), bootstrap over runs":
+                       dict(rho=rho_s, rho_ci=rho_s_ci)}
     numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], N=cfg.N, icl_iwl_corr=rho,
                    slope_a=thr.params[0])
     K = members(cfg)["K"]
     return Transition.of(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
-                   dict(thr=thr, K=K, kstar_ci=thr.ci, rho=rho, rho_ci=rho_ci, rho_lo=rho_ci[0], rho_hi=rho_ci[1]))
+                   dict(thr=thr, K=K, kstar_ci=thr.ci, rho=rho, rho_ci=rho_ci, rho_lo=rho_ci[0], rho_hi=rho_ci[1],
+                                   choices_rho=choices_rho))
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class AbruptRise(Section):
     steps: np.ndarray = plotted()
     curves: np.ndarray = plotted()
     values: np.ndarray = plotted()
+    choices: dict = kept()  # {analysis choice: abrupt-rule statistics} (:func:`abrupt_choices`)
 
 
 def abrupt_rise(run: dict, K, k_star: float) -> AbruptRise:
@@ -96,7 +105,20 @@ def abrupt_rise(run: dict, K, k_star: float) -> AbruptRise:
     ratio, t95, ok = rise_ratios(run["steps"], run["icl_acc"][above], 0.6)
     numbers = dict(rise_ratio=np.median(ratio) if ok.any() else np.nan,
                    median_ticl=np.nanmedian(t95) if ok.any() else np.nan, n_rise=int(ok.sum()))
-    return AbruptRise.of(numbers, dict(steps=run["steps"], curves=run["icl_acc"][above], values=K[above]))
+    return AbruptRise.of(numbers, dict(steps=run["steps"], curves=run["icl_acc"][above], values=K[above]),
+                         dict(choices=abrupt_choices(run["steps"], run["icl_acc"][above], 0.6)))
+
+
+def abrupt_choices(steps, icl_acc, start: float) -> dict:
+    """{analysis choice: abrupt-rule statistics (ratio, n, start)} over the same runs: the chapter's plateau level
+    `start` and end 0.95, the plateau level 0.05 lower and 0.05 higher, and the rise ending at 0.9."""
+    def stats(s0, end):
+        ratio, _, ok = rise_ratios(steps, icl_acc, s0, end)
+        return dict(ratio=float(np.median(ratio)) if ok.any() else np.nan, n=int(ok.sum()), start=s0, end=end)
+    return {f"plateau level {start:g}, rise to 0.95 (the chapter's)": stats(start, 0.95),
+            f"plateau level {start - 0.05:.2f}": stats(start - 0.05, 0.95),
+            f"plateau level {start + 0.05:.2f}": stats(start + 0.05, 0.95),
+            "rise to 0.9 instead of 0.95": stats(start, 0.9)}
 
 
 def abruptness(run: dict, start: float = 0.7, n_boot: int = 1000):
@@ -177,6 +199,7 @@ class AcquisitionShape(Section):
     plateau_step: int = glued()
     plateau_paperN: float = glued()
     panels: dict = plotted()
+    choices_mm: dict = kept()  # the minimal model's abrupt-rule statistics per analysis choice
 
 
 def acquisition_shape(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> AcquisitionShape:
@@ -191,7 +214,8 @@ def acquisition_shape(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig
                    plateau_step=int(run["steps"][1]), plateau_paperN=majority_vote_plateau(100))
     panels = {f"minimal model, N = {cfg.N}": (run["steps"], run["icl_acc"], members(cfg)["K"]),
               f"one-layer transformer, N = {tf_cfg.N}": (tf_run["steps"], tf_run["icl_acc"], members(tf_cfg)["K"])}
-    return AcquisitionShape.of(numbers, dict(panels=panels))
+    return AcquisitionShape.of(numbers, dict(panels=panels),
+                               dict(choices_mm=abrupt_choices(run["steps"], run["icl_acc"], 0.7)))
 
 
 @dataclass(frozen=True)
@@ -210,6 +234,7 @@ class MinimalTransience(Section):
     rows: list = kept()
     n_transient_strong: int = kept()
     n_acquired_strong: int = kept()
+    choices: dict = kept()  # {analysis choice: transience-rule statistics at the strongest weight decay}
 
 
 def minimal_transience(run: dict, cfg: RunConfig) -> MinimalTransience:
@@ -236,4 +261,5 @@ def minimal_transience(run: dict, cfg: RunConfig) -> MinimalTransience:
     figure = dict(steps=run["steps"], icl_acc=run["icl_acc"][pick], w=run["w"][pick], w_tr=w_tr_post[pick],
                   labels=labels)
     return MinimalTransience.of(numbers, figure, dict(rows=rows, n_transient_strong=int((cls[strong] == "transient").sum()),
-                                         n_acquired_strong=int((cls[strong] != "never").sum())))
+                                         n_acquired_strong=int((cls[strong] != "never").sum()),
+                                         choices=transience_choices(run["icl_acc"][strong])))

@@ -55,6 +55,17 @@ def classify_transience(icl_acc, acquire: float = ACQUIRE_ACC, fade: float = FAD
     return np.where(acq < 0, "never", np.where(tr < 0, "persistent", "transient"))
 
 
+def transience_choices(icl_acc) -> dict:
+    """{analysis choice: transience-rule statistics (n_transient, n_acquired)}: the paper's definition (acquired
+    at 0.99, faded below 0.9), acquisition at 0.95, and fading below 0.8."""
+    def stats(acquire, fade):
+        cls = classify_transience(icl_acc, acquire, fade)
+        return dict(n_transient=int((cls == "transient").sum()), n_acquired=int((cls != "never").sum()))
+    return {f"acquired at {ACQUIRE_ACC:g}, faded below {FADE_ACC:g} (the paper's)": stats(ACQUIRE_ACC, FADE_ACC),
+            f"acquired at 0.95, faded below {FADE_ACC:g}": stats(0.95, FADE_ACC),
+            f"acquired at {ACQUIRE_ACC:g}, faded below 0.8": stats(ACQUIRE_ACC, 0.8)}
+
+
 def branch_mask(icl_acc, branch: str = "icl", acquire: float = ACQUIRE_ACC, fade: float = FADE_ACC) -> np.ndarray:
     """(E, T) bool selecting evaluations of a phase of training.
 
@@ -217,6 +228,7 @@ class TransformerTransience(Section):
     t_tr: np.ndarray = kept()
     rows: list = kept()
     n_acquired: int = kept()
+    choices: dict = kept()  # {analysis choice: transience-rule statistics} (:func:`transience_choices`)
 
 
 def transformer_transience(run: dict, cfg: RunConfig) -> TransformerTransience:
@@ -239,7 +251,8 @@ def transformer_transience(run: dict, cfg: RunConfig) -> TransformerTransience:
              f"{run['final_iwl_acc'][e]:.3f}"] for e in range(cfg.E)]
     figure = dict(steps=steps, icl_acc=run["icl_acc"], iwl_acc=run["iwl_acc"], wd=wd)
     return TransformerTransience.of(numbers, figure, dict(classes=cls, t_tr=t_tr, wd=wd, rows=rows,
-                                                          n_acquired=numbers["n_runs"] - numbers["n_never"]))
+                                                          n_acquired=numbers["n_runs"] - numbers["n_never"],
+                                                          choices=transience_choices(run["icl_acc"])))
 
 
 @dataclass(frozen=True)
@@ -408,6 +421,7 @@ class TransienceVsWd(Section):
     rows: list = kept()
     p: float = kept()
     n_levels: int = kept()
+    choices: dict = kept()  # {analysis choice: trend-rule statistics}: Spearman or Kendall
 
 
 def transience_vs_wd(wd, t_tr, classes) -> TransienceVsWd:
@@ -418,10 +432,12 @@ def transience_vs_wd(wd, t_tr, classes) -> TransienceVsWd:
     ok = (classes == "transient") & np.isfinite(t_tr)
     if ok.sum() >= WD_TREND_MIN_RUNS and len(np.unique(wd[ok])) >= WD_TREND_MIN_LEVELS:
         rho, p_rho = scipy_stats.spearmanr(wd[ok], t_tr[ok])
+        tau, p_tau = scipy_stats.kendalltau(wd[ok], t_tr[ok])
         pl = fits.power_law_fit(wd[ok], t_tr[ok])
         slope, slope_ci = pl.slope, pl.slope_ci
     else:
         rho, p_rho, slope, slope_ci = np.nan, np.nan, np.nan, (np.nan, np.nan)
+        tau, p_tau = np.nan, np.nan
     numbers = dict(rho=float(rho), rho_p=float(p_rho), a6_slope=float(slope), a6_slope_lo=float(slope_ci[0]),
                    a6_slope_hi=float(slope_ci[1]), a6_n=int(ok.sum()))
     rows = []
@@ -431,7 +447,11 @@ def transience_vs_wd(wd, t_tr, classes) -> TransienceVsWd:
         rows.append([f"{u:.2g}", s.sum(), (classes[s] == "never").sum(), (classes[s] == "persistent").sum(),
                      (classes[s] == "transient").sum(), times])
     numbers.update(min_runs=WD_TREND_MIN_RUNS, min_levels=WD_TREND_MIN_LEVELS)
-    return TransienceVsWd.of(numbers, dict(rows=rows, rho=rho, p=p_rho, n_levels=len(np.unique(wd[ok]))))
+    n_levels = len(np.unique(wd[ok]))
+    base = dict(n_transient=int(ok.sum()), n_levels=n_levels)
+    choices = {"Spearman rank correlation (the chapter's)": dict(base, rho=float(rho), p=float(p_rho)),
+               "Kendall's tau": dict(base, rho=float(tau), p=float(p_tau))}
+    return TransienceVsWd.of(numbers, dict(rows=rows, rho=rho, p=p_rho, n_levels=n_levels, choices=choices))
 
 
 @dataclass(frozen=True)
