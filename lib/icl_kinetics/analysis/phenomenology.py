@@ -35,6 +35,7 @@ class Transition(Section):
     rho_lo: float = kept()
     rho_hi: float = kept()
     choices_rho: dict = kept()  # {analysis choice: opposite-rule statistics}
+    choices_transition: dict = kept()  # {analysis choice: transition-rule statistics} (:func:`transition_choices`)
 
 
 def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
@@ -53,7 +54,16 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
     K = members(cfg)["K"]
     return Transition.of(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
                    dict(thr=thr, K=K, kstar_ci=thr.ci, rho=rho, rho_ci=rho_ci, rho_lo=rho_ci[0], rho_hi=rho_ci[1],
-                                   choices_rho=choices_rho))
+                                   choices_rho=choices_rho,
+                                   choices_transition=transition_choices(K, run["final_icl_acc"], thr)))
+
+
+def transition_choices(K, final_acc, thr) -> dict:
+    """{analysis choice: transition-rule statistics}: the median final accuracy beyond K*/2.5 and 2.5 K* (the
+    chapter's), the mean instead, and the sides taken beyond a factor 2 or 3 of K*."""
+    base = dict(K=K, final_acc=final_acc, kstar=thr.k_star, kstar_ci=thr.ci)
+    return {"median beyond a factor 2.5 of K* (the chapter's)": base, "mean instead of median": dict(base, stat="mean"),
+            "beyond a factor 2 of K*": dict(base, factor=2.0), "beyond a factor 3 of K*": dict(base, factor=3.0)}
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,7 @@ class MinimalVsTransformer(Section):
     final_acc: np.ndarray = kept()
     kstar_ci: tuple = kept()
     notes: tuple = kept()
+    choices_transition: dict = kept()  # {analysis choice: transition-rule statistics} (:func:`transition_choices`)
 
 
 def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunConfig) -> MinimalVsTransformer:
@@ -178,7 +189,8 @@ def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunC
     panels = {f"minimal model (eq 3), N = {cfg.N}": (K, run["final_icl_acc"], thr),
               f"one-layer transformer (eq 1), N = {tf_cfg.N}": (K_tf, tf_run["final_icl_acc"], thr_tf)}
     return MinimalVsTransformer.of(numbers, dict(panels=panels), dict(thr=thr, K=K, final_acc=run["final_icl_acc"], kstar_ci=thr.ci,
-                                                                                 notes=(note, note_tf)))
+                                                                                 notes=(note, note_tf),
+                                   choices_transition=transition_choices(K, run["final_icl_acc"], thr)))
 
 
 @dataclass(frozen=True)
