@@ -23,10 +23,14 @@ def glued(path: Path) -> dict:
     out = {}
     for cell in nb.cells:
         for o in cell.get("outputs", []):
-            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                data = o.get("data", {})  # a number's text/plain; a sentence's text/markdown (its text/plain may be absent)
-                out[name] = data.get("text/plain") if data.get("text/plain") is not None else data.get("text/markdown")
+            record = o.get("metadata", {}).get("scrapbook", {})
+            if "name" in record:  # myst_nb.glue: the value's mime bundle under a prefix
+                prefix = record.get("mime_prefix", "")
+                data = {k[len(prefix):]: v for k, v in o.get("data", {}).items() if k.startswith(prefix)}
+                value = data.get("text/plain", data.get("text/markdown"))
+                if value is None:
+                    raise ValueError(f"{path.name}: glued value {record['name']!r} has no text ({sorted(data)})")
+                out[record["name"]] = value
     return out
 
 
