@@ -180,32 +180,33 @@ def _minimal_model(profile):
 
 
 MINIMAL_TRANSIENCE = {
-    "smoke": dict(SMOKE, Ks=(64,), seeds=2, wds=(1e-2,), steps=40, eval_every=20, n_eval=64),
-    "cpu": dict(CPU, Ks=(512, 1024, 2048), seeds=2, wds=(1e-3, 1e-2), steps=100_000, eval_every=500, n_eval=1000),
-    "paper": dict(PAPER, Ks=(10_000, 20_000), seeds=3, wds=(1e-3,), steps=5000 * EPOCH, eval_every=5 * EPOCH,
-                  n_eval=2000),
+    "smoke": dict(SMOKE, split="wd", Ks=(64,), seeds=2, wds=(1e-2,), steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, split="wd", Ks=(512, 1024, 2048), seeds=2, wds=(1e-3, 1e-2), steps=100_000, eval_every=500,
+                n_eval=1000),
+    "paper": dict(PAPER, split="wd", Ks=(10_000, 20_000), seeds=3, wds=(1e-3,), steps=5000 * EPOCH,
+                  eval_every=5 * EPOCH, n_eval=2000),
 }
 
 
 @register("minimal_transience", "minimal model with weight decay on w and beta only: transient ICL, "
           "w against the Lambert-W prediction of eq 15 (Fig 3c)", "06_transience")
 def _minimal_transience(profile):
-    return runs_of(dict(MINIMAL_TRANSIENCE[profile], split="wd"), model="minimal", probes=("wbeta", "mlp_stats"))
+    return runs_of(MINIMAL_TRANSIENCE[profile], model="minimal", probes=("wbeta", "mlp_stats"))
 
 
 TRANSFORMER_TRANSIENCE = {
-    "smoke": dict(SMOKE, Ks=(64,), seeds=2, wds=(1e-2,), steps=40, eval_every=20, n_eval=64),
-    "cpu": dict(CPU, Ks=(1024,), seeds=2, wds=tuple(np.geomspace(1e-3, 3e-2, 6)), steps=100_000, eval_every=500,
-                n_eval=1000),
-    "paper": dict(PAPER, Ks=(15_000,), seeds=1, wds=tuple(np.geomspace(1e-3, 1e-2, 20)), steps=50_000 * EPOCH,
-                  eval_every=50 * EPOCH, n_eval=2000),
+    "smoke": dict(SMOKE, split="wd", Ks=(64,), seeds=2, wds=(1e-2,), steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, split="wd", Ks=(1024,), seeds=2, wds=tuple(np.geomspace(1e-3, 3e-2, 6)), steps=100_000,
+                eval_every=500, n_eval=1000),
+    "paper": dict(PAPER, split="wd", Ks=(15_000,), seeds=1, wds=tuple(np.geomspace(1e-3, 1e-2, 20)),
+                  steps=50_000 * EPOCH, eval_every=50 * EPOCH, n_eval=2000),
 }
 
 
 @register("transformer_transience", "one-layer transformer with attention-only weight decay: transient ICL, "
           "L_IWL vs L_ICL, transience time vs weight decay (Fig 2e, 6d, A.6)", "06_transience")
 def _transformer_transience(profile):
-    return runs_of(dict(TRANSFORMER_TRANSIENCE[profile], split="wd"), model="transformer1")
+    return runs_of(TRANSFORMER_TRANSIENCE[profile], model="transformer1")
 
 
 _MLP = dict(N=2, batch=128, split="mlp")  # the MLP alone sees the target and nothing else
@@ -268,20 +269,21 @@ def _around(k_center: float, n: int, per_decade: int = 4) -> tuple:
 
 
 KSTAR_VS_N = {
-    "smoke": dict(SMOKE, Ns=(4, 6), Ks=(8, 64), seeds=1, steps=40, eval_every=20, n_eval=64),
+    "smoke": dict(SMOKE, split="N", Ns=(4, 6), Ks=(8, 64), seeds=1, steps=40, eval_every=20, n_eval=64),
     # Five context lengths, 4 seeds per (N, K), 4 values of K per decade over 1.25 decades centred on the
     # threshold expected from a first sweep (K* = 250, 540, 1340 at N = 10, 20, 40; K* ~ 540 (N/20)^1.2).
-    "cpu": dict(CPU, Ns=(10, 13, 17, 23, 30), Ks=lambda N: _around(540 * (N / 20) ** 1.2, 6), seeds=4,
+    "cpu": dict(CPU, split="N", Ns=(10, 13, 17, 23, 30), Ks=lambda N: _around(540 * (N / 20) ** 1.2, 6), seeds=4,
                 steps=per_n(750), eval_every=per_n(10), n_eval=1000),
-    "paper": dict(PAPER, Ns=(50, 100, 150, 200, 250), Ks=tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30)),
-                  seeds=1, steps=2000 * EPOCH, eval_every=EPOCH, n_eval=2000),
+    "paper": dict(PAPER, split="N", Ns=(50, 100, 150, 200, 250),
+                  Ks=tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30)), seeds=1, steps=2000 * EPOCH,
+                  eval_every=EPOCH, n_eval=2000),
 }
 
 
 @register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
           "07_kstar_vs_n")
 def _kstar_vs_n(profile):
-    return runs_of(dict(KSTAR_VS_N[profile], split="N"), model="transformer1", early_stop=0.99)
+    return runs_of(KSTAR_VS_N[profile], model="transformer1", early_stop=0.99)
 
 
 # K at which the cpu-profile transformer (N = 20) was expected to acquire ICL in about half of the seeds: the
@@ -319,17 +321,17 @@ register("minimal_bimodality", "minimal model (eq 3), 96 seeds at the K where 2 
 
 
 BALANCED = {
-    "smoke": dict(SMOKE, Ks=(16, 64), seeds=2, steps=40, eval_every=20, n_eval=64),
-    "cpu": dict(CPU, Ks=geom(200, 6400, 6), seeds=5, steps=20_000, eval_every=250, n_eval=1000),
-    "paper": dict(PAPER, Ks=geom(5000, 80_000, 6) + (31336,), seeds=20, steps=1000 * EPOCH, eval_every=EPOCH,
-                  n_eval=2000),
+    "smoke": dict(SMOKE, split="kind", Ks=(16, 64), seeds=2, steps=40, eval_every=20, n_eval=64),
+    "cpu": dict(CPU, split="kind", Ks=geom(200, 6400, 6), seeds=5, steps=20_000, eval_every=250, n_eval=1000),
+    "paper": dict(PAPER, split="kind", Ks=geom(5000, 80_000, 6) + (31336,), seeds=20, steps=1000 * EPOCH,
+                  eval_every=EPOCH, n_eval=2000),
 }
 
 
 @register("balanced", "one-layer transformer on standard vs balanced contexts (exactly N/2 labels of each "
           "kind): probability of acquiring ICL vs K, sub-optimal plateaus (Fig 6e, A.8)", "12_balanced")
 def _balanced(profile):
-    return runs_of(dict(BALANCED[profile], split="kind"), model="transformer1")
+    return runs_of(BALANCED[profile], model="transformer1")
 
 
 TICL_VS_N_TWO_LAYER = {

@@ -27,6 +27,7 @@ from .catalog import (  # noqa: F401 (re-exported: the registry and the profiles
 from .config import RunConfig  # noqa: F401 (re-exported)
 from .train import TimeLimitReached, pick_device, train
 
+
 # ----------------------------------------------------------------------------- results
 def load(name: str, profile: str | None = None, out=None) -> Result:
     """Load stored results, checking they exist, are intact and match the experiment's current config."""

@@ -168,8 +168,9 @@ def train(cfg: RunConfig, device=None, progress: bool = True, desc: str | None =
             bar.update(1)
             if step == run.eval_steps[run.next_eval]:
                 run.record(step)  # records; may stop members (early stop) and drop them from the computation
-                if run.postfix():
-                    bar.set_postfix(**run.postfix())
+                postfix = run.postfix()
+                if postfix:
+                    bar.set_postfix(**postfix)
                 if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every and step < cfg.steps:
                     run.save(Path(checkpoint), step)
                     last_save = time.monotonic()

@@ -352,11 +352,15 @@ class Claim:
         """The placeholders of the scorecard's `ours` template (glued as ``<id>_<placeholder>``)."""
         return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(self.ours) if f))
 
+    def read_names(self) -> tuple:
+        """The names the verdict cell reads: the template's placeholders, and the rule's parameters unless the
+        claim is decided under choices (then the rule reads each choice's statistics)."""
+        return self.template_fields() + (() if self.choices else self.rule_params())
+
     def read_fields(self) -> tuple:
         """Every section field the claim's verdict cell reads."""
-        names = () if self.choices else self.rule_params()
-        rule = (self.choices,) if self.choices else ()
-        return tuple(dict.fromkeys(rule + tuple(self.field_for(n) for n in names + self.template_fields())))
+        fields = ((self.choices,) if self.choices else ()) + tuple(self.field_for(n) for n in self.read_names())
+        return tuple(dict.fromkeys(fields))
 
 
 SECTIONS = (
@@ -373,19 +377,19 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("fig2b_transition", "phenomenology", "sharp transition from IWL to ICL as $K$ grows (Fig 2b)",
           "$K^* \\approx 10^4$ at $N = 100$", "01_phenomenology",
           "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}] at $N = 20$", rule_transition,
-          choices="choices_transition", evidence=("phenomenology.Transition",), reads=(("final_acc", "icl"),)),
+          choices="choices_transition", evidence=("phenomenology.Transition",)),
     Claim("fig2c_opposite", "phenomenology", "ICL and IWL accuracy follow opposite trends (Fig 2c)", "opposite",
           "01_phenomenology", "correlation {rho:.2f} [{rho_lo:.2f}, {rho_hi:.2f}] across runs", rule_opposite,
           choices="choices_rho", evidence=("phenomenology.Transition",)),
     Claim("fig2d_abrupt", "phenomenology", "ICL is acquired abruptly after a plateau (Fig 2d)", "abrupt",
           "01_phenomenology", "rise time / plateau = {ratio:.2f} (median)", rule_abrupt,
-          choices="choices", evidence=("phenomenology.AbruptRise",), reads=(("ratio", "rise_ratio"), ("n", "n_rise"))),
+          choices="choices", evidence=("phenomenology.AbruptRise",), reads=(("ratio", "rise_ratio"),)),
     Claim("fig3a_transition", "minimal", "the minimal model shows the sharp transition (Fig 3a)", "sharp",
           "02_minimal_model", "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}]", rule_transition,
           choices="choices_transition", evidence=("phenomenology.MinimalVsTransformer",)),
     Claim("fig3b_abrupt", "minimal", "abrupt acquisition in the minimal model (Fig 3b)", "abrupt",
           "02_minimal_model", "rise / plateau = {ratio:.2f}", partial(rule_abrupt, start=0.7),
-          choices="choices_mm", evidence=("phenomenology.AcquisitionShape",), reads=(("ratio", "rise_mm"), ("n", "nrise_mm"))),
+          choices="choices_mm", evidence=("phenomenology.AcquisitionShape",), reads=(("ratio", "rise_mm"),)),
     Claim("fig3c_transience", "minimal", "transience when only $w, \\beta$ are regularized (Fig 3c)",
           "transient", "02_minimal_model", "{n_transient} of {n_acquired} runs transient at the strongest weight "
           "decay", rule_transience,
@@ -417,7 +421,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("fig5_finite", "memorization", "$I_K(\\infty)$ is finite: differential kinetics, not capacity",
           "finite for $K \\le 5\\times10^4$", "05_memorization_scaling_law",
           "converged for {n_conv} of {n_k} values of $K$", rule_finite_ik, f"{_P} memorization --profile paper",
-          choices="choices", evidence=("memorization.FiniteIkEvidence",), reads=(("stalled", "stalled"),)),
+          choices="choices", evidence=("memorization.FiniteIkEvidence",)),
     Claim("fig2e_transience", "transience", "with weight decay on the attention only, ICL fades after acquisition "
           "(Fig 2e)", "transient", "06_transience", "{n_transient} of {n_acquired} runs transient",
           rule_transience,

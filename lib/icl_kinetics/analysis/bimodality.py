@@ -176,7 +176,7 @@ class IkSplit(Section):
     t_max: float | None = plotted(optional=True)
 
 
-def ik_split(mem, cfg, out: Section, t_inf) -> IkSplit:
+def ik_split(mem, cfg, out: TiclOutcomes, t_inf) -> IkSplit:
     """Fig 6c (top), an illustration of eq 12: I_K(t) of the MLP alone (chapter 5's runs, `mem`; log I_K
     interpolated linearly in log K between the stored K) at the K whose predicted fraction of acquirers is closest
     to the observed one, inverted at the K = infinity acquisition times (or eq 11's time if none is stored), and

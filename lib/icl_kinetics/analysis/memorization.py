@@ -380,7 +380,7 @@ class ScalingLaw(Section):
     sub: dict = kept()
 
 
-def scaling_law(est: Section, Ns, n_boot: int = 2000, nu_paper: float = 0.7) -> ScalingLaw:
+def scaling_law(est: IkEstimates, Ns, n_boot: int = 2000, nu_paper: float = 0.7) -> ScalingLaw:
     """Fig 5: the power law I_K(inf) = A K^nu over the converged K (:func:`fit_memorization_scaling`), local
     slopes between neighbouring K, the fits on the lower and upper half of the K range, and the t_ICL(N) of eq 11
     at the N the validation chapters train (drawn as horizontal lines)."""
@@ -413,7 +413,7 @@ class KstarPredictions(Section):
     table: list = kept()
 
 
-def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> KstarPredictions:
+def kstar_predictions(law: ScalingLaw, Ns, nu_paper: float = 0.7) -> KstarPredictions:
     """Eq 13: K* predicted per N from the power law (and from the lower-half fit, a sensitivity check), as table
     rows for the page, with 1/nu against the paper's."""
     fit, sub = law.fit, law.sub
@@ -431,13 +431,13 @@ def kstar_predictions(law: Section, Ns, nu_paper: float = 0.7) -> KstarPredictio
     return KstarPredictions.of(numbers, dict(rows=rows, nu=fit.nu), dict(table=table))
 
 
-def nu_rule_stats(law: Section) -> dict:
+def nu_rule_stats(law: ScalingLaw) -> dict:
     """The statistics the nu rule reads (`verdicts.rule_nu`) from a :func:`scaling_law` section."""
     fit, sub = law.fit, law.sub
     return dict(nu=fit.nu, ci=fit.nu_ci, low_ci=sub["low"].nu_ci, high_ci=sub["high"].nu_ci)
 
 
-def nu_choices(run: dict, cfg: RunConfig, Ns, law: Section) -> dict:
+def nu_choices(run: dict, cfg: RunConfig, Ns, law: ScalingLaw) -> dict:
     """{analysis choice: nu rule statistics}: the chapter's (a K enters when I_K converged within 5%, seed
     bootstrap), a looser convergence test (10%: more K enter the fit) and the least-squares interval of the
     slope (departures from one straight line widen it)."""

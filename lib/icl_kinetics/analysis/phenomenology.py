@@ -29,9 +29,7 @@ class Transition(Section):
     icl: np.ndarray = plotted()
     iwl: np.ndarray = plotted()
     thr: Threshold = plotted()
-    kstar_ci: tuple = kept()
     rho: float = kept()
-    rho_ci: tuple = kept()
     rho_lo: float = kept()
     rho_hi: float = kept()
     choices_rho: dict = kept()  # {analysis choice: opposite-rule statistics}
@@ -53,7 +51,7 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
                    slope_a=thr.params[0])
     K = members(cfg)["K"]
     return Transition.of(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
-                   dict(thr=thr, K=K, kstar_ci=thr.ci, rho=rho, rho_ci=rho_ci, rho_lo=rho_ci[0], rho_hi=rho_ci[1],
+                   dict(thr=thr, K=K, rho=rho, rho_lo=rho_ci[0], rho_hi=rho_ci[1],
                                    choices_rho=choices_rho,
                                    choices_transition=transition_choices(K, run["final_icl_acc"], thr)))
 
@@ -168,8 +166,6 @@ class MinimalVsTransformer(Section):
     panels: dict = plotted()
     thr: Threshold = kept()
     K: np.ndarray = kept()
-    final_acc: np.ndarray = kept()
-    kstar_ci: tuple = kept()
     notes: tuple = kept()
     choices_transition: dict = kept()  # {analysis choice: transition-rule statistics} (:func:`transition_choices`)
 
@@ -188,7 +184,7 @@ def minimal_vs_transformer(run: dict, cfg: RunConfig, tf_run: dict, tf_cfg: RunC
                    iwl_lowK=float(np.mean(run["final_iwl_acc"][lo_k])), Kmin=int(K.min()), Kmax=int(K.max()))
     panels = {f"minimal model (eq 3), N = {cfg.N}": (K, run["final_icl_acc"], thr),
               f"one-layer transformer (eq 1), N = {tf_cfg.N}": (K_tf, tf_run["final_icl_acc"], thr_tf)}
-    return MinimalVsTransformer.of(numbers, dict(panels=panels), dict(thr=thr, K=K, final_acc=run["final_icl_acc"], kstar_ci=thr.ci,
+    return MinimalVsTransformer.of(numbers, dict(panels=panels), dict(thr=thr, K=K,
                                                                                  notes=(note, note_tf),
                                    choices_transition=transition_choices(K, run["final_icl_acc"], thr)))
 

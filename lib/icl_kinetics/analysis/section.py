@@ -18,16 +18,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 def glued(plotted: bool = False):
     """A field pasted into the prose (and, with `plotted`, passed to the plot function)."""
     return field(metadata={"glue": True, "figure": plotted})
 
 
-def plotted(glue: bool = False, optional: bool = False):
-    """A keyword argument of the section's plot function (and, with `glue`, pasted into the prose); `optional`:
-    None when the section has no figure."""
-    return field(metadata={"glue": glue, "figure": True}, **({"default": None} if optional else {}))
+def plotted(optional: bool = False):
+    """A keyword argument of the section's plot function (`glued(plotted=True)` if the prose quotes it too);
+    `optional`: None when the section has no figure."""
+    return field(metadata={"glue": False, "figure": True}, **({"default": None} if optional else {}))
 
 
 def kept():
@@ -81,7 +83,6 @@ class Section:
 
 def _same(a, b) -> bool:
     try:
-        import numpy as np
         return bool(np.array_equal(a, b, equal_nan=True))
     except (TypeError, ValueError):
         try:
