@@ -59,6 +59,21 @@ def test_balanced_contexts_hold_half_of_each_label():
     assert same.any(-1).all()
 
 
+@pytest.mark.parametrize("contexts, target_count", [("balanced", 4), ("conflict", 5)])
+def test_balanced_and_conflict_eval_contexts(contexts, target_count):
+    """N = 10: 9 context tokens hold 5 of one label and 4 of the other; the target's label is the minority (4)
+    in balanced contexts and the majority (5) in conflict contexts, and a copy of the target is always there."""
+    g = torch.Generator().manual_seed(4)
+    x, lab = data.sample_icl_eval(3, 256, 10, 16, g, contexts=contexts)
+    same_label = (lab[..., :-1] == lab[..., -1:]).sum(-1)  # (E, B)
+    assert torch.equal(same_label, torch.full((3, 256), target_count))
+    copy = (x[:, :, :-1] == x[:, :, -1:]).all(-1)  # (E, B, N-1)
+    assert copy.any(-1).all()
+    assert torch.equal(torch.gather(lab[..., :-1], 2, copy.float().argmax(-1, keepdim=True)).squeeze(-1),
+                       lab[..., -1])  # the copy carries the target's label
+    assert 0.4 < (lab[..., -1] > 0).float().mean() < 0.6  # the target's label is uniform
+
+
 def test_iwl_eval_has_distinct_items_and_no_target_copy():
     b = bank(Ks=(100, 1000))
     g = torch.Generator().manual_seed(3)

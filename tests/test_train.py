@@ -87,6 +87,27 @@ def test_nonfinite_member_is_stopped_and_reported():
     assert (r["stopped_at"][r["nonfinite"]] < 30).all()
 
 
+def test_extra_context_evals_leave_training_and_the_other_evals_unchanged():
+    """Balanced training with the standard and conflict evaluations added after "icl" and "iwl": the training
+    and the first two evaluations are bit-identical to the run without them (this is what lets experiment
+    `balanced_solution` reproduce `balanced`), and a member that only counts labels would be told apart."""
+    base = cfg(model="transformer1", balanced=True, Ks=(64, None), steps=20, eval_every=10)
+    more = cfg(model="transformer1", balanced=True, Ks=(64, None), steps=20, eval_every=10,
+               evals=("icl", "iwl", "icl_standard", "icl_conflict"))
+    a, b = train(base, progress=False), train(more, progress=False)
+    for k in ("icl_acc", "icl_loss", "iwl_acc", "train_loss"):
+        np.testing.assert_array_equal(a[k], b[k])
+    for k in ("icl_standard_acc", "icl_conflict_acc", "final_icl_conflict_acc"):
+        assert k in b and k not in a
+    assert np.isfinite(b["icl_conflict_acc"]).all()
+    assert not np.array_equal(b["icl_conflict_acc"], b["icl_acc"])  # other contexts, other numbers
+
+
+def test_conflict_eval_needs_even_n():
+    with pytest.raises(ValueError, match="conflict contexts need an even N"):
+        cfg(N=7, evals=("icl", "icl_conflict"))
+
+
 @pytest.mark.parametrize("field,value,msg", [
     ("N", 1, "N=1"), ("lr", 0.0, "lr=0.0"), ("lr", -1.0, "lr=-1.0"), ("Ks", (10, 64), "K=10 < N=16"),
     ("Ks", (63, 64), "K=63"), ("model", "gpt", "model='gpt'"), ("seeds", (0,), "one entry per member"),

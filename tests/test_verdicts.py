@@ -65,6 +65,8 @@ CASES = {
                    (dict(n_acquired=128, frac_censored=0.2, skew=1.0, skew_ci=(0.5, 1.5)), U)],
     "fig6e_balanced": [(dict(p_fewer=0.001, n_per_k=5), R), (dict(p_fewer=0.4, n_per_k=5), N),
                        (dict(p_fewer=0.001, n_per_k=2), U)],
+    "fig6e_copying": [(dict(copy_ci=(0.7, 0.98), n_acquired=20), R), (dict(copy_ci=(0.02, 0.3), n_acquired=20), N),
+                      (dict(copy_ci=(0.3, 0.7), n_acquired=20), U), (dict(copy_ci=(0.6, 1.0), n_acquired=3), U)],
 }
 # claims sharing a rule with one tested above
 SHARED = {"fig3a_transition": "fig2b_transition", "fig3b_abrupt": "fig2d_abrupt", "eq37_exp2": "eq11_exp1",

@@ -75,6 +75,7 @@ def resolve_profile(profile: str | None = None) -> str:
 # Every experiment below is one table, profile -> settings. A row holds RunConfig fields plus:
 #   Ks      the K grid (None: K = infinity), crossed with `seeds` seeds per K (member seeds seed0 + 1000 i + s)
 #   wds     attention weight decays, each crossed with the whole K x seed grid (one member per combination)
+#   seed0   the first member seed (default 0)
 #   split   how the row becomes named sub-runs: a fixed name ("sweep"), "K" (one sub-run per K, K<K>),
 #           "N" (one per context length in `Ns`, N<N>) or "kind" (standard and balanced contexts)
 # and per-N fields (`steps`, `eval_every`, `Ks`) may be functions of N.
@@ -118,9 +119,9 @@ def runs_of(row: dict, **common) -> dict:
     """{sub-run name: RunConfig} of one table row (see the comment above)."""
     row = dict(row, **common)
     split, Ns = row.pop("split", "sweep"), row.pop("Ns", (row.get("N"),))
-    fields = {k: v for k, v in row.items() if k not in ("Ks", "seeds", "wds")}
+    fields = {k: v for k, v in row.items() if k not in ("Ks", "seeds", "wds", "seed0")}
 
-    def config(N, Ks, seed0=0, **extra):
+    def config(N, Ks, seed0=row.get("seed0", 0), **extra):
         at_n = {k: (v(N) if callable(v) else v) for k, v in fields.items()}
         return RunConfig(**dict(at_n, N=N, **extra), **_members(row, Ks(N) if callable(Ks) else Ks, seed0))
     if split == "K":
@@ -332,6 +333,32 @@ BALANCED = {
           "kind): probability of acquiring ICL vs K, sub-optimal plateaus (Fig 6e, A.8)", "12_balanced")
 def _balanced(profile):
     return runs_of(BALANCED[profile], model="transformer1")
+
+
+# Which solution do balanced-trained networks find? In a balanced context the target's label is the context's
+# minority label, so "answer the minority label" scores perfectly on the balanced task without copying. Fixed
+# before the run (2026-12-01): the `balanced` experiment's K, seeds and budget, evaluated also on standard
+# contexts and on conflict contexts (the target's label is the context's majority: copying and the shortcut
+# disagree on every sequence). Sub-runs: `balanced` and `standard` repeat `balanced` exactly (same seeds and
+# batches; the extra evaluations are drawn after the others, so the stored curves must come back bit for bit);
+# `balanced_lr0.01` is the learning-rate control at the paper's lr on the same clock (5x the steps, evaluations
+# 5x apart) for the three largest K and their seeds. The rule is verdicts.rule_copying; the paper profile needs
+# no control (its lr is 0.01).
+BALANCED_SOLUTION_EVALS = ("icl", "iwl", "icl_standard", "icl_conflict")
+
+
+@register("balanced_solution", "one-layer transformer trained on balanced contexts, evaluated on balanced, standard "
+          "and conflict contexts (the minority-label shortcut against copying), at lr 0.05 and an lr 0.01 "
+          "control (Fig 6e)", "12_balanced")
+def _balanced_solution(profile):
+    row = dict(BALANCED[profile], evals=BALANCED_SOLUTION_EVALS)
+    out = runs_of(row, model="transformer1")
+    if row["lr"] > 0.01:
+        top, slow = row["Ks"][-3:], 0.01 / row["lr"]
+        control = dict(row, split="balanced_lr0.01", Ks=top, seed0=1000 * (len(row["Ks"]) - len(top)), lr=0.01,
+                       steps=round(row["steps"] / slow), eval_every=round(row["eval_every"] / slow), balanced=True)
+        out.update(runs_of(control, model="transformer1"))
+    return out
 
 
 TICL_VS_N_TWO_LAYER = {

@@ -17,6 +17,10 @@ import numpy as np
 
 MODEL_NAMES = ("transformer1", "transformer2", "minimal", "mlp")  # models.MODELS, checked by a test
 PROBE_NAMES = ("mlp_stats", "wbeta")  # train.PROBES, checked by a test
+# What `train.evaluate` measures: "icl" on novel items in contexts built like the training contexts; "iwl" on
+# training items with no copy of the target; "icl_standard" and "icl_conflict" on novel items in standard contexts
+# (uniform labels) and in contexts where the target's label is the context's majority (data.sample_icl_eval).
+EVAL_NAMES = ("icl", "iwl", "icl_standard", "icl_conflict")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class RunConfig:
     lr: float = 0.01
     batch: int = 128
     n_eval: int = 2000
-    evals: tuple = ("icl", "iwl")  # subset of {"icl", "iwl"}
+    evals: tuple = ("icl", "iwl")  # subset of EVAL_NAMES
     probes: tuple = ()  # subset of {"wbeta", "mlp_stats"}
     balanced: bool = False
     early_stop: float | None = None  # stop a member once ICL accuracy exceeds this
@@ -144,9 +148,12 @@ def validate(c: RunConfig) -> list[str]:
     if not all(isinstance(v, str) for v in c.evals + c.probes):
         err.append(f"evals={c.evals!r}, probes={c.probes!r}: must be tuples of names")
         return err
-    bad = set(c.evals) - {"icl", "iwl"}
+    bad = set(c.evals) - set(EVAL_NAMES)
     if bad:
-        err.append(f"evals={c.evals!r}: allowed values are 'icl', 'iwl'")
+        err.append(f"evals={c.evals!r}: allowed values are {', '.join(map(repr, EVAL_NAMES))}")
+    if "icl_conflict" in c.evals and _is_int(c.N) and (c.N % 2 or c.N < 4):
+        err.append(f"evals={c.evals!r} with N={c.N}: conflict contexts need an even N >= 4; use an even N or drop "
+                   "'icl_conflict'")
     bad = set(c.probes) - set(PROBE_NAMES)
     if bad:
         err.append(f"probes={c.probes!r}: allowed values are {sorted(PROBE_NAMES)}")

@@ -130,15 +130,17 @@ class ItemBank:
         return x, lab
 
 
-def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool, pool: torch.Tensor | None = None):
+def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool, pool: torch.Tensor | None = None,
+           conflict: bool = False):
     """Novel items (fresh Gaussians, or distinct pool items, see `_pooled_items`) with labels drawn for this
-    sequence only, uniform (or exactly balanced); the target copies a context item."""
+    sequence only, uniform (or exactly balanced, or `conflict`: see `_balanced_labels`); the target copies a
+    context item."""
     if pool is None:
         x = torch.randn(E, B, N, D, generator=g, device=device).div_(math.sqrt(D))
     else:
         idx = _pooled_items(E, B, N, pool.shape[0], g, device)  # (E, B, N)
-    if balanced:
-        lab = _balanced_labels(E, B, N, g, device)
+    if balanced or conflict:
+        lab = _balanced_labels(E, B, N, g, device, conflict)
         src = _same_label_source(lab, g)
     else:
         lab = torch.randint(0, 2, (E, B, N), generator=g, device=device).float() * 2 - 1
@@ -193,16 +195,19 @@ def _distinct_draws(shape: tuple, high, g, device) -> torch.Tensor:
         sub = torch.where(dup, fresh, sub)
 
 
-def _balanced_labels(E, B, N, g, device):
+def _balanced_labels(E, B, N, g, device, conflict: bool = False):
     """(E, B, N) labels whose first N-1 entries hold N/2 of one label and N/2 - 1 of the other.
 
     With the target copying a context item of the minority label, the N tokens hold exactly N/2 of each.
     The minority label is the target's label, chosen uniformly; it is placed so that a copy exists.
+    ``conflict``: the target's label is the context's *majority* instead (N/2 against N/2 - 1), so that the
+    balanced task's shortcut, "answer the context's minority label", and copying the target's label disagree
+    on every sequence (the test contexts of `sample_icl_eval(..., contexts="conflict")`).
     """
     target = torch.randint(0, 2, (E, B), generator=g, device=device).float() * 2 - 1  # (E, B)
     ctx = torch.ones(E, B, N - 1, device=device)
     ctx[..., : N // 2] = -1.0  # N/2 of -1, N/2 - 1 of +1
-    ctx = ctx * target[..., None]  # flip so that the target's label is the minority
+    ctx = ctx * (-target if conflict else target)[..., None]  # the target's label: majority or minority
     perm = torch.rand(E, B, N - 1, generator=g, device=device).argsort(-1)
     ctx = torch.gather(ctx, 2, perm)
     return torch.cat([ctx, target[..., None]], dim=2)
@@ -272,21 +277,32 @@ def _balanced_indices(bank: ItemBank, B: int, N: int, g):
     return idx
 
 
-def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", balanced: bool = False):
+ICL_CONTEXTS = ("standard", "balanced", "conflict")
+
+
+def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", balanced: bool = False,
+                    contexts: str | None = None):
     """ICL evaluation: sequences of novel items (never seen in training) built like training sequences.
 
     A deliberate choice: every test sequence gets fresh items (K = infinity). The authors' code draws ICL test
     sequences from a second bank of min(20000, K) novel items instead; both are "novel items sampled like the
     training set", fresh items never repeat across test sequences.
+
+    ``contexts`` overrides ``balanced``: "standard" (uniform labels), "balanced" (N/2 of each label counting the
+    target, which is then the context's minority label) or "conflict" (the target's label is the context's
+    majority: copying and the balanced task's minority-label shortcut give opposite answers).
     """
     _check_int("E", E, 1)
     _check_int("B", B, 1)
     _check_n(N)
     _check_int("D", D, 1)
     _check_generator(g)
-    if balanced:
+    contexts = contexts or ("balanced" if balanced else "standard")
+    if contexts not in ICL_CONTEXTS:
+        raise ValueError(f"contexts={contexts!r}: must be one of {', '.join(ICL_CONTEXTS)}")
+    if contexts != "standard":
         _check_balanced_n(N)
-    return _fresh(E, B, N, D, g, device, balanced)
+    return _fresh(E, B, N, D, g, device, contexts == "balanced", conflict=contexts == "conflict")
 
 
 SMALL_K = 4096  # IWL evaluation draws distinct items by sorting random keys up to this K, by rejection above

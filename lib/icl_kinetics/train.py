@@ -82,7 +82,9 @@ def _loss(z, labels):
 
 @torch.no_grad()
 def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500, members=None) -> dict:
-    """ICL and IWL accuracy and loss on a fixed evaluation set (regenerated from the same seed each time).
+    """Accuracy and loss on each of `cfg.evals` (config.EVAL_NAMES) on a fixed evaluation set (regenerated from the
+    same seed each time; the kinds are drawn in the order of `cfg.evals`, so adding a kind after the others leaves
+    theirs unchanged).
 
     ``members`` (long tensor): the rows of the full ensemble that `model` still holds after compaction; the
     evaluation set is drawn for the full ensemble and sliced, so every member keeps its own evaluation set.
@@ -96,10 +98,11 @@ def evaluate(model, bank, cfg: RunConfig, device, chunk: int = 500, members=None
         done = 0
         while done < cfg.n_eval:
             b = min(chunk, cfg.n_eval - done)
-            if kind == "icl":
-                x, lab = data.sample_icl_eval(cfg.E, b, cfg.N, cfg.D, g, device, cfg.balanced)
-            else:
+            if kind == "iwl":
                 x, lab = data.sample_iwl_eval(bank, b, cfg.N, g)
+            else:  # "icl": contexts like the training ones; "icl_standard", "icl_conflict": those contexts
+                contexts = ("balanced" if cfg.balanced else "standard") if kind == "icl" else kind[4:]
+                x, lab = data.sample_icl_eval(cfg.E, b, cfg.N, cfg.D, g, device, contexts=contexts)
             if members is not None:
                 x, lab = x[members], lab[members]
             z = model(x, lab)

@@ -323,6 +323,23 @@ def rule_balanced(p_fewer: float, n_per_k: int, min_per_k: int = 5) -> tuple:
     return NOT_REPRODUCED, f"permutation p = {p_fewer:.2g}"
 
 
+def rule_copying(copy_ci: tuple, n_acquired: int, min_acquired: int = 5) -> tuple:
+    """Which solution the balanced-trained networks found (fixed before experiment `balanced_solution` ran). Of
+    the balanced-trained runs the paper's Fig 6e measure counts as acquiring ICL (final accuracy above 0.75 on
+    balanced contexts), the fraction that copy: accuracy above 0.75 on conflict contexts, where the target's
+    label is the context's majority and the minority-label shortcut answers the other label. ``copy_ci``: its
+    Wilson 95% interval. Reproduced (what the measure counts is ICL) when the interval lies above 1/2; not
+    reproduced (mostly the shortcut) when it lies below 1/2; not decided when it holds 1/2 or fewer than 5 runs
+    acquired."""
+    if n_acquired < min_acquired or not _finite(*copy_ci):
+        return UNDECIDED, f"{n_acquired} balanced-trained runs acquired; deciding needs >= {min_acquired}"
+    if copy_ci[0] > 0.5:
+        return REPRODUCED, f"the runs that acquire copy: fraction {_iv(copy_ci)} of {n_acquired}"
+    if copy_ci[1] < 0.5:
+        return NOT_REPRODUCED, f"most runs that acquire use the shortcut: copying fraction {_iv(copy_ci)} of {n_acquired}"
+    return UNDECIDED, f"copying fraction {_iv(copy_ci)} of {n_acquired} holds 1/2"
+
+
 # ----------------------------------------------------------------------------- the claims
 @dataclass(frozen=True)
 class Claim:
@@ -476,6 +493,13 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "{p_standard:.2f}, {p_balanced:.2f})", rule_balanced,
           f"{_P} balanced --profile paper",
           choices="choices", evidence=("balanced.BalancedEvidence",)),
+    Claim("fig6e_copying", "validation", "the balanced-trained runs counted as acquiring ICL in Fig 6e copy the "
+          "target's label (rather than answering the context's minority label, which the balanced construction "
+          "makes always right)", "implied by the Fig 6e reading", "12_balanced",
+          "of {n_acquired} balanced runs that acquired, a fraction {copy_frac:.2f} copy on conflict contexts "
+          "(95% CI {copy_lo:.2f} to {copy_hi:.2f})", rule_copying,
+          f"{_P} balanced_solution --profile paper",
+          choices="choices", evidence=("balanced.Solutions",)),
 )}
 
 

@@ -168,3 +168,78 @@ def balanced_evidence(coll: CollapseCounts, acq: Acquisition) -> BalancedEvidenc
                                          dict(p_fewer=coll.perm_ever["p_less"], n_per_k=coll.n_per_k),
                                      "final ICL accuracy above 0.75 (the paper's Fig 6e measure)":
                                          dict(p_fewer=acq.perm_p, n_per_k=coll.n_per_k)})
+
+
+# ----------------------------------------------------------------------------- which solution (balanced_solution)
+SOLUTION_ARMS = {"standard": "standard-trained, lr 0.05", "balanced": "balanced-trained, lr 0.05",
+                 "balanced_lr0.01": "balanced-trained, lr 0.01 control"}
+ACQUIRED = 0.75  # the paper's Fig 6e measure: final ICL accuracy above 75% (on the training contexts)
+
+
+@dataclass(frozen=True)
+class Solutions(Section):
+    """Which solution each run of `balanced_solution` found, from its final accuracies on balanced, standard and
+    conflict contexts. A run *copies* when its conflict-context accuracy exceeds 0.75 (it answers the target's
+    label where the minority-label shortcut answers the other one), *counts* when it is below 0.25, else *mixed*.
+    The verdict's fraction is over the balanced-trained runs the paper's measure counts as acquiring ICL."""
+    n_acquired: int = glued()
+    n_copy: int = glued()
+    n_count: int = glued()
+    copy_frac: float = glued()
+    copy_lo: float = glued()
+    copy_hi: float = glued()
+    n_acquired_slow: int = glued()
+    n_copy_slow: int = glued()
+    n_count_slow: int = glued()
+    n_copy_standard: int = glued()
+    n_acquired_standard: int = glued()
+    same_as_balanced: str = glued()  # whether the lr 0.05 arms reproduce the stored `balanced` curves
+    points: dict = plotted()  # {arm label: (final acc on training contexts, on standard, on conflict contexts)}
+    rows: list = kept()
+    copy_ci: tuple = kept()
+    choices: dict = kept()  # {analysis choice: rule_copying statistics}
+
+
+def _copying(a: dict, m=slice(None), copy_at: float = ACQUIRED) -> dict:
+    """Counts for the members `m` of one arm's arrays `a`: runs acquired (final accuracy on the training contexts
+    > 0.75), and of those the ones that copy (conflict accuracy > copy_at) or count (conflict accuracy
+    < 1 - copy_at); the Wilson 95% interval of the copying fraction."""
+    acquired, conflict = a["final_icl_acc"][m] > ACQUIRED, a["final_icl_conflict_acc"][m]
+    n_acq, n_copy = int(acquired.sum()), int((acquired & (conflict > copy_at)).sum())
+    return dict(n_acquired=n_acq, n_copy=n_copy, n_count=int((acquired & (conflict < 1 - copy_at)).sum()),
+                copy_ci=st.wilson_interval(n_copy, n_acq) if n_acq else (float("nan"), float("nan")))
+
+
+def solutions(res, stored=None) -> Solutions:
+    """The chapter's table (per arm and K: acquired, copying, counting; median accuracies on standard and
+    conflict contexts), the rule's statistics under each analysis choice, and whether the lr 0.05 arms
+    reproduce `stored` (the `balanced` experiment's result) bit for bit."""
+    arms, cfgs = [a for a in SOLUTION_ARMS if a in res.runs], res.configs()
+    rows, points = [], {}
+    for arm in arms:
+        a, K = res[arm], members(cfgs[arm])["K"]
+        points[SOLUTION_ARMS[arm]] = (a["final_icl_acc"], a["final_icl_standard_acc"], a["final_icl_conflict_acc"])
+        for k in np.unique(K):
+            c = _copying(a, K == k)
+            rows.append([SOLUTION_ARMS[arm], f"{k:.0f}", f"{c['n_acquired']} / {np.sum(K == k)}", c["n_copy"],
+                         c["n_count"], f"{np.median(a['final_icl_standard_acc'][K == k]):.2f}",
+                         f"{np.median(a['final_icl_conflict_acc'][K == k]):.2f}"])
+    fast, std = _copying(res["balanced"]), _copying(res["standard"])
+    slow = _copying(res["balanced_lr0.01"]) if "balanced_lr0.01" in arms else dict(n_acquired=0, n_copy=0, n_count=0)
+    choices = {}
+    for arm in [a for a in ("balanced", "balanced_lr0.01") if a in arms]:
+        for copy_at in (ACQUIRED, 0.9):
+            c = _copying(res[arm], copy_at=copy_at)
+            choices[f"{SOLUTION_ARMS[arm]}; copies: conflict accuracy > {copy_at:g}"] = dict(
+                copy_ci=c["copy_ci"], n_acquired=c["n_acquired"])
+    same = "not compared (no stored `balanced` result)"
+    if stored is not None:
+        keys = ("icl_acc", "iwl_acc", "train_loss")
+        same = ("yes" if all(np.array_equal(res[arm][k], stored[arm][k], equal_nan=True)
+                             for arm in ("standard", "balanced") for k in keys) else "no")
+    numbers = dict(n_acquired=fast["n_acquired"], n_copy=fast["n_copy"], n_count=fast["n_count"],
+                   copy_frac=fast["n_copy"] / fast["n_acquired"] if fast["n_acquired"] else float("nan"),
+                   copy_lo=fast["copy_ci"][0], copy_hi=fast["copy_ci"][1],
+                   n_acquired_slow=slow["n_acquired"], n_copy_slow=slow["n_copy"], n_count_slow=slow["n_count"],
+                   n_copy_standard=std["n_copy"], n_acquired_standard=std["n_acquired"], same_as_balanced=same)
+    return Solutions.of(numbers, dict(points=points, rows=rows, copy_ci=fast["copy_ci"], choices=choices))
