@@ -133,14 +133,14 @@ class ItemBank:
 def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool, pool: torch.Tensor | None = None,
            conflict: bool = False):
     """Novel items (fresh Gaussians, or distinct pool items, see `_pooled_items`) with labels drawn for this
-    sequence only, uniform (or exactly balanced, or `conflict`: see `_balanced_labels`); the target copies a
+    sequence only, uniform (or exactly balanced, or `conflict`: see `balanced_labels`); the target copies a
     context item."""
     if pool is None:
         x = torch.randn(E, B, N, D, generator=g, device=device).div_(math.sqrt(D))
     else:
         idx = _pooled_items(E, B, N, pool.shape[0], g, device)  # (E, B, N)
     if balanced or conflict:
-        lab = _balanced_labels(E, B, N, g, device, conflict)
+        lab = balanced_labels(E, B, N, g, device, conflict)
         src = _same_label_source(lab, g)
     else:
         lab = torch.randint(0, 2, (E, B, N), generator=g, device=device).float() * 2 - 1
@@ -195,7 +195,7 @@ def _distinct_draws(shape: tuple, high, g, device) -> torch.Tensor:
         sub = torch.where(dup, fresh, sub)
 
 
-def _balanced_labels(E, B, N, g, device, conflict: bool = False):
+def balanced_labels(E, B, N, g, device, conflict: bool = False):
     """(E, B, N) labels whose first N-1 entries hold N/2 of one label and N/2 - 1 of the other.
 
     With the target copying a context item of the minority label, the N tokens hold exactly N/2 of each.
@@ -262,7 +262,7 @@ def _balanced_indices(bank: ItemBank, B: int, N: int, g):
     """(E, B, N) item indices with N/2 tokens of each label; the target copies a same-label context item."""
     E, device = bank.E, bank.items.device
     k_max = bank.items.shape[0]
-    labels = _balanced_labels(E, B, N, g, device)  # (E, B, N) desired labels
+    labels = balanced_labels(E, B, N, g, device)  # (E, B, N) desired labels
     # Positions of each label within the member's first K items: sort labels so that -1 come first.
     Kt = bank.k_tensor()  # (E,)
     valid = torch.arange(k_max, device=device)[None] < Kt[:, None]  # (E, K_max)

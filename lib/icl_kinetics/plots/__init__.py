@@ -18,7 +18,7 @@ from .scaling import fig_kstar_vs_n, fig_ticl_vs_n, fig_ticl_histograms, fig_rel
 from .ladder import fig_ladder
 from .outcomes import (OUTCOME_COLORS, fig_ticl_outcomes, fig_outcome_curves, fig_ik_illustration,
                        fig_acquisition_probability, fig_balanced_curves,
-                       fig_final_accuracy_hists)
+                       fig_final_accuracy_hists, fig_solutions)
 
 __all__ = [
     "plt", "PAPER_BLUE", "PAPER_RED", "PAPER_GREEN", "GREY", "figure", "title", "k_colors", "k_label", "n_colors",
@@ -30,5 +30,5 @@ __all__ = [
     "fig_loss_relation", "fig_transience_time", "fig_eq16_branches", "fig_kstar_vs_n", "fig_ticl_vs_n",
     "fig_ticl_histograms", "fig_relative_tail", "fig_seed_consistency", "fig_ladder", "OUTCOME_COLORS", "fig_ticl_outcomes",
     "fig_outcome_curves", "fig_ik_illustration", "fig_acquisition_probability", "fig_balanced_curves",
-    "fig_final_accuracy_hists",
+    "fig_final_accuracy_hists", "fig_solutions",
 ]

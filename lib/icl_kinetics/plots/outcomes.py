@@ -191,3 +191,28 @@ def fig_final_accuracy_hists(samples: dict, fig_title: str, mid=(0.6, 0.9), bins
         ax.legend(fontsize=7, loc="upper left")
     title(fig, fig_title)
     return fig
+
+
+def fig_solutions(points: dict, fig_title: str, acquired: float = 0.75):
+    """Fig 6e companion: which solution each run found. ``points``: {arm: (final accuracy on the training
+    contexts, on standard contexts, on conflict contexts)}, one dot per run. (a) conflict against training
+    contexts: copying runs sit top right, label-counting runs bottom right; (b) standard against training
+    contexts."""
+    fig, ax = figure(2, 1, width=4.2, height=3.6, sharex=True)
+    for (arm, (own, standard, conflict)), color, marker in zip(points.items(), [PAPER_BLUE, PAPER_RED, "k"], "osD"):
+        for a, y in zip(ax, (conflict, standard)):
+            a.scatter(own, y, s=16, color=color, marker=marker, alpha=0.7, label=arm, lw=0)
+    for a in ax:
+        a.axvline(acquired, color=GREY, lw=0.7, ls=":")
+        a.axhline(0.5, color=GREY, lw=0.6, ls=":")
+        a.set_xlim(-0.02, 1.02)
+        a.set_ylim(-0.02, 1.02)
+        a.set_xlabel("final ICL accuracy on the training contexts")
+    ax[0].axhspan(acquired, 1.02, color=PAPER_GREEN, alpha=0.08, lw=0)
+    ax[0].axhspan(-0.02, 1 - acquired, color="orange", alpha=0.08, lw=0)
+    ax[0].text(0.02, 0.9, "copies", fontsize=7, color=PAPER_GREEN)
+    ax[0].text(0.02, 0.05, "counts labels", fontsize=7, color="darkorange")
+    ax[0].set_ylabel("final accuracy on conflict contexts\n(target's label = context majority)")
+    ax[1].set_ylabel("final accuracy on standard contexts")
+    ax[0].legend(fontsize=6, loc="center left")
+    return title(fig, fig_title)
