@@ -52,12 +52,12 @@ CASES = {
     "fig6b_linear": [(dict(slope=1.05, ci=(0.95, 1.15)), R), (dict(slope=1.6, ci=(1.4, 1.8)), N),
                      (dict(slope=1.0, ci=(0.5, 1.6)), U)],
     "fig6c_bimodal": [
-        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.02, 0.1)), R),
-        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.6, frac_mid_ci=(0.02, 0.1)), N),
-        (dict(n=48, frac_acq_ci=(0.0, 0.1), dip_p=0.9, frac_mid_ci=(0.57, 0.82)), N),
-        (dict(n=48, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.02, 0.1)), U),
-        (dict(n=96, frac_acq_ci=(0.0, 0.04), dip_p=0.001, frac_mid_ci=(0.02, 0.1)), U),
-        (dict(n=96, frac_acq_ci=(0.4, 0.6), dip_p=0.001, frac_mid_ci=(0.1, 0.3)), U),
+        (dict(n=96, n_acq=48, n_never=48, late_ci=(0.0, 0.1), chance_ci=(0.8, 1.0)), R),
+        (dict(n=96, n_acq=81, n_never=15, late_ci=(0.02, 0.12), chance_ci=(0.0, 0.2)), N),  # never ends at chance
+        (dict(n=96, n_acq=48, n_never=48, late_ci=(0.4, 0.6), chance_ci=(0.8, 1.0)), N),  # late acquirers
+        (dict(n=96, n_acq=48, n_never=48, late_ci=(0.1, 0.3), chance_ci=(0.8, 1.0)), U),
+        (dict(n=48, n_acq=24, n_never=24, late_ci=(0.0, 0.1), chance_ci=(0.8, 1.0)), U),
+        (dict(n=96, n_acq=1, n_never=95, late_ci=(0.0, 0.8), chance_ci=(0.2, 0.4)), U),  # one outcome only
     ],
     "figA4_tail": [(dict(n_acquired=128, frac_censored=0.0, skew=1.0, skew_ci=(0.5, 1.5)), R),
                    (dict(n_acquired=128, frac_censored=0.0, skew=0.1, skew_ci=(-0.3, 0.5)), N),
@@ -71,7 +71,8 @@ CASES = {
 # claims sharing a rule with one tested above
 SHARED = {"fig3a_transition": "fig2b_transition", "fig3b_abrupt": "fig2d_abrupt", "eq37_exp2": "eq11_exp1",
           "fig2e_transience": "fig3c_transience", "eq16_minimal": "fig6d_eq16",
-          "fig6c_bimodal_minimal": "fig6c_bimodal", "fig6c_bimodal_kstar": "fig6c_bimodal"}
+          "fig6c_bimodal_minimal": "fig6c_bimodal", "fig6c_bimodal_kstar": "fig6c_bimodal",
+          "fig6c_bimodal_khalf": "fig6c_bimodal"}
 
 
 @pytest.mark.parametrize("claim", sorted(CASES))

@@ -316,6 +316,15 @@ register("bimodality", "one-layer transformer, 96 seeds at a K where both outcom
 register("bimodality_kstar", "one-layer transformer, 48 seeds at the sigmoid-fit K* = 510 of the phenomenology "
          "sweep (Fig 6c at K*; stored when it was the `bimodality` experiment)", "09_bimodality")(
     _seeds_at_k("transformer1", 510, 48))
+# The third Fig 6c run, its K fixed by a rule written before it ran (2026-12-01), from the two earlier runs:
+# the K at which the fraction of seeds acquiring ICL (accuracy > 0.95 within the budget) is 1/2, with logit(fraction)
+# linear in log K between them: 1 of 48 at K = 510 (`bimodality_kstar`, run first), 81 of 96 at K = 948
+# (`bimodality`, run second); K = 784.9, rounded to the even 784 (analysis.bimodality.k_half_between recomputes
+# it from the stored runs; a test checks). Decided by verdicts.rule_early_or_never.
+CPU_K_HALF_INTERPOLATED = 784
+register("bimodality_khalf", "one-layer transformer, 96 seeds at the K fixed before the run where half the seeds "
+         "should acquire ICL (interpolated between the two earlier Fig 6c runs)", "09_bimodality")(
+    _seeds_at_k("transformer1", CPU_K_HALF_INTERPOLATED, 96))
 register("minimal_bimodality", "minimal model (eq 3), 96 seeds at the K where 2 of 4 seeds acquired ICL in "
          "`minimal_model`: bimodal outcomes in the model the theory describes (Fig 6c)", "09_bimodality")(
     _seeds_at_k("minimal", CPU_K_HALF_MINIMAL, 96))

@@ -26,7 +26,7 @@ from .scaling import (CensoredMedian, censored_median, MedianVsN, median_vs_n_fi
                       pooled_relative_times, ticl_times, ticl_seeds, seed_consistency)
 from .outcomes import (skewness_ci, lognormal_skewness, log_normality, BC_UNIFORM, bimodality_stats,
                        compare_acquisition_times, acquisition_vs_k, k_half,
-                       stratified_permutation_test, suboptimal_plateaus, bimodality_test)
+                       stratified_permutation_test, suboptimal_plateaus)
 
 __all__ = [
     "acquisition", "balanced", "bimodality", "dynamics", "ladder", "landscape", "phenomenology", "section", "tails",
@@ -39,5 +39,5 @@ __all__ = [
     "censored_median", "MedianVsN", "median_vs_n_fit", "KStarVsN", "kstar_vs_n_fit", "pooled_relative_times",
     "ticl_times", "ticl_seeds", "seed_consistency", "skewness_ci", "lognormal_skewness", "log_normality",
     "BC_UNIFORM", "bimodality_stats", "compare_acquisition_times", "acquisition_vs_k", "k_half",
-    "stratified_permutation_test", "suboptimal_plateaus", "bimodality_test",
+    "stratified_permutation_test", "suboptimal_plateaus",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from .. import stats as st
 from ..theory import i_k, t_icl_eq11
 from .memorization import invert_ik
-from .outcomes import bimodality_stats, bimodality_test, compare_acquisition_times
+from .outcomes import bimodality_stats, compare_acquisition_times
 from .runs import acquired, censored_t_icl, members, n_context, safe_sweep_threshold
 from .section import Section, glued, kept, plotted
 
@@ -231,31 +231,67 @@ def _dip_p(x) -> float:
     return float(diptest.diptest(np.asarray(x, float))[1]) if len(x) >= 4 else float("nan")
 
 
-def bimodal_choices(run: dict, n_jitter: int = 51, jitter: float = 5e-4, seed: int = 0) -> dict:
-    """{analysis choice: Fig 6c rule statistics}: the dip test on the raw final ICL accuracies (the chapter's),
-    with every value at or above the early-stop ceiling merged into one (the pile of acquirers at 0.991, 0.992,
-    ... is one outcome, not a mode of its own), and with ties broken by a uniform jitter of +-`jitter` (the
-    median p over `n_jitter` draws). The other statistics do not depend on these choices."""
-    final = np.asarray(run["final_icl_acc"], float)
-    b = bimodality_test(final, censored_t_icl(run))
-    x = final[np.isfinite(final)]
-    rng = np.random.default_rng(seed)
-    jittered = float(np.median([_dip_p(x + rng.uniform(-jitter, jitter, len(x))) for _ in range(n_jitter)]))
-    base = dict(n=b["n"], frac_acq_ci=b["frac_acq_ci"], frac_mid_ci=b["frac_mid_ci"])
-    return {"raw final accuracies (the chapter's)": dict(base, dip_p=b["dip_p"]),
-            f"values >= {CEILING:g} merged": dict(base, dip_p=_dip_p(np.where(x >= CEILING, 1.0, x))),
-            f"ties jittered by +-{jitter:g} (median p of {n_jitter})": dict(base, dip_p=jittered)}
+def early_or_never(run: dict, cfg, threshold: float = 0.95, late_at: float = 0.5, chance: float = 0.6) -> dict:
+    """The statistics of `verdicts.rule_early_or_never` for one run at one K: seeds that acquire ICL (accuracy above
+    `threshold` at some evaluation within the budget, the first such evaluation being t_ICL), those of them that
+    acquire late (t_ICL > `late_at` x budget) and the non-acquirers that end at chance (final ICL accuracy <=
+    `chance`), with Wilson 95% intervals of the two fractions."""
+    t = st.first_crossing(run["steps"], run["icl_acc"], threshold, strict=True)  # (E,), NaN = never
+    acq = np.isfinite(t)
+    late = acq & (t > late_at * cfg.steps)
+    at_chance = ~acq & (np.asarray(run["final_icl_acc"], float) <= chance)
+    n_acq, n_never = int(acq.sum()), int((~acq).sum())
+    def ci(k, n):  # Wilson 95% interval, clipped to [0, 1] (its rounding can step just outside)
+        return tuple(float(np.clip(v, 0, 1)) for v in st.proportion_ci(k, n)[1:]) if n else (np.nan, np.nan)
+    return dict(n=cfg.E, n_acq=n_acq, n_never=n_never, n_late=int(late.sum()), n_chance=int(at_chance.sum()),
+                late_ci=ci(late.sum(), n_acq), chance_ci=ci(at_chance.sum(), n_never))
+
+
+RULE_STATS = ("n", "n_acq", "n_never", "late_ci", "chance_ci")
+
+
+def early_or_never_choices(run: dict, cfg) -> dict:
+    """{analysis choice: rule statistics}: the chapter's (t_ICL at 0.95, late = second half of the budget, chance =
+    final accuracy <= 0.6), then one change each: t_ICL at 0.9, late = after a third of the budget, chance <=
+    0.65."""
+    out = {}
+    for name, kw in (("t_ICL at 0.95; late: second half; at chance: <= 0.6 (the chapter's)", {}),
+                     ("t_ICL at 0.9", dict(threshold=0.9)), ("late: after a third of the budget", dict(late_at=1 / 3)),
+                     ("at chance: final accuracy <= 0.65", dict(chance=0.65))):
+        e = early_or_never(run, cfg, **kw)
+        out[name] = {k: e[k] for k in RULE_STATS}
+    return out
+
+
+def k_half_between(first, second) -> float:
+    """The K at which the fraction of seeds acquiring ICL is 1/2, with logit(fraction) linear in log K between two
+    many-seed runs at one K each (``(run, cfg)`` pairs): how `bimodality_khalf`'s K was fixed before it ran."""
+    from scipy.special import logit
+    (k1, p1), (k2, p2) = ((float(c.Ks[0]), float(acquired(r).mean())) for r, c in (first, second))
+    x = np.log(k1) + (0 - logit(p1)) / (logit(p2) - logit(p1)) * (np.log(k2) - np.log(k1))
+    return float(np.exp(x))
 
 
 @dataclass(frozen=True)
 class BimodalEvidence(Section):
-    """What a Fig 6c verdict reads for one run: seeds, acquirers and the fraction in between, the dip test's p,
-    and the rule's statistics under each analysis choice (:func:`bimodal_choices`)."""
+    """What a Fig 6c verdict reads for one run (`verdicts.rule_early_or_never`): seeds, acquirers, late acquirers,
+    non-acquirers and those of them at chance, the intervals of the two fractions, the rule's statistics under each
+    analysis choice (:func:`early_or_never_choices`), and, descriptive only, the dip test's p on final accuracy."""
     n: int = kept()
     n_acq: int = kept()
-    frac_mid: float = kept()
+    n_never: int = kept()
+    n_late: int = kept()
+    n_chance: int = kept()
+    late_ci: tuple = kept()
+    chance_ci: tuple = kept()
     dip_p: float = kept()
     choices: dict = kept()
+
+
+def bimodal_evidence(run: dict, cfg) -> BimodalEvidence:
+    e = early_or_never(run, cfg)
+    final = np.asarray(run["final_icl_acc"], float)
+    return BimodalEvidence(**e, dip_p=_dip_p(final[np.isfinite(final)]), choices=early_or_never_choices(run, cfg))
 
 
 @dataclass(frozen=True)
@@ -265,14 +301,20 @@ class BimodalityRules(Section):
 
 
 def bimodality_rules(runs: dict) -> BimodalityRules:
-    """The Fig 6c rule's statistics (:func:`bimodality_test`) per claim id for ``runs = {claim id: (name, K, run)}``
-    and a table row per run (``data["rows"]``)."""
+    """The Fig 6c evidence per claim id for ``runs = {claim id: (name, run, cfg)}`` (a run not stored: None) and a
+    table row per stored run (``rows``): seeds, acquirers, late acquirers, non-acquirers at chance, and the dip
+    test on final accuracy with its ceiling-merged variant (descriptive: the ties at the early-stop ceiling make
+    the raw p unreliable)."""
     bt, rows = {}, []
-    for cid, (name, k, run) in runs.items():
-        b = bimodality_test(run["final_icl_acc"], censored_t_icl(run))
-        bt[cid] = BimodalEvidence(n=b["n"], n_acq=b["n_acq"], frac_mid=b["frac_mid"], dip_p=b["dip_p"],
-                                  choices=bimodal_choices(run))
-        rows.append([name, f"{k:.0f}", b["n"], f"{b['frac_acq']:.2f} [{b['frac_acq_ci'][0]:.2f}, "
-                     f"{b['frac_acq_ci'][1]:.2f}]", f"{b['frac_mid']:.2f} [{b['frac_mid_ci'][0]:.2f}, "
-                     f"{b['frac_mid_ci'][1]:.2f}]", f"{b['dip']:.3f}", f"{b['dip_p']:.2g}"])
+    for cid, (name, run, cfg) in runs.items():
+        if run is None:
+            bt[cid] = BimodalEvidence(n=0, n_acq=0, n_never=0, n_late=0, n_chance=0, late_ci=(np.nan, np.nan),
+                                      chance_ci=(np.nan, np.nan), dip_p=np.nan, choices={})
+            continue
+        ev = bt[cid] = bimodal_evidence(run, cfg)
+        x = np.asarray(run["final_icl_acc"], float)
+        x = x[np.isfinite(x)]
+        rows.append([name, f"{cfg.Ks[0]:.0f}", ev.n, ev.n_acq, f"{ev.n_late} [{ev.late_ci[0]:.2f}, {ev.late_ci[1]:.2f}]",
+                     f"{ev.n_chance} of {ev.n_never} [{ev.chance_ci[0]:.2f}, {ev.chance_ci[1]:.2f}]",
+                     f"{ev.dip_p:.2g}", f"{_dip_p(np.where(x >= CEILING, 1.0, x)):.2g}"])
     return BimodalityRules.of(dict(tests=bt, rows=rows))

@@ -196,22 +196,3 @@ def suboptimal_plateaus(steps, icl_acc, lo: float = 0.55, hi: float = 0.95, min_
     level = np.array([np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in w])
     mask = inside[:, win].all(1) & (change <= max_change) & (win.sum() >= 2)
     return dict(mask=mask, duration=duration, level=level)
-
-
-def bimodality_test(final_acc, t_icl, mid=(0.6, 0.9), conf: float = 0.95) -> dict:
-    """The statistics of the Fig 6c rule (`verdicts.rule_bimodal`) for one set of seeds at one K.
-
-    ``frac_acq`` with Wilson interval ``frac_acq_ci``: seeds that acquired ICL (finite ``t_icl``); Hartigan's dip
-    test of unimodality on the final ICL accuracies (``dip``, ``dip_p``; the `diptest` package's interpolated
-    p-value); ``frac_mid`` with ``frac_mid_ci``: seeds whose final accuracy lies strictly inside `mid`.
-    """
-    x = np.asarray(final_acc, float)
-    x = x[np.isfinite(x)]
-    n_acq = int(np.isfinite(np.asarray(t_icl, float)).sum())
-    p, lo, hi = st.proportion_ci(n_acq, len(x), conf)
-    n_mid = int(((x > mid[0]) & (x < mid[1])).sum())
-    pm, mlo, mhi = st.proportion_ci(n_mid, len(x), conf)
-    import diptest  # here, not at the top: `python -m icl_kinetics run` works on machines without it (a GPU's)
-    dip, dip_p = diptest.diptest(x) if len(x) >= 4 else (np.nan, np.nan)
-    return dict(n=len(x), n_acq=n_acq, frac_acq=p, frac_acq_ci=(lo, hi), n_mid=n_mid, frac_mid=pm,
-                frac_mid_ci=(mlo, mhi), dip=float(dip), dip_p=float(dip_p))
