@@ -101,3 +101,32 @@ def test_log_normality():
     # log of a uniform is far from normal
     assert A.log_normality(np.exp(rng.uniform(0, 1, 500)))["shapiro_p"] < 1e-3
     assert np.isnan(A.log_normality([1.0, np.inf])["sd"])
+
+
+def test_early_or_never_counts_late_acquirers_and_non_acquirers_at_chance():
+    """Six seeds, budget 100: two acquire early, one late, one never and stays at chance, two never and sit on a
+    plateau. A first-crossing time: an acquirer's final value (at the early-stop ceiling or not) does not enter."""
+    from types import SimpleNamespace
+    from icl_kinetics.analysis.bimodality import early_or_never, early_or_never_choices
+    steps = np.arange(0, 101, 10)
+    curve = lambda at, lo: np.where(steps >= at, 0.995, lo) if at is not None else np.full(len(steps), lo)
+    acc = np.array([curve(20, 0.5), curve(30, 0.5), curve(80, 0.5), curve(None, 0.52), curve(None, 0.8),
+                    curve(None, 0.62)])
+    run = dict(steps=steps, icl_acc=acc, final_icl_acc=acc[:, -1])
+    e = early_or_never(run, SimpleNamespace(E=6, steps=100))
+    assert (e["n_acq"], e["n_late"], e["n_never"], e["n_chance"]) == (3, 1, 3, 1)
+    assert 0 <= e["late_ci"][0] < 1 / 3 < e["late_ci"][1] <= 1
+    ch = early_or_never_choices(run, SimpleNamespace(E=6, steps=100))
+    assert ch["at chance: final accuracy <= 0.65"]["chance_ci"] != e["chance_ci"]  # 0.62 now counts as chance
+    assert ch["late: after a third of the budget"]["late_ci"] == e["late_ci"]  # 80 is late under both
+
+
+def test_bimodality_khalf_k_follows_its_written_rule():
+    """The K of the third Fig 6c run recomputed from the two earlier stored runs, as its definition says."""
+    from icl_kinetics import catalog, experiments
+    from icl_kinetics.analysis.bimodality import k_half_between
+    first = experiments.load("bimodality_kstar", "cpu").single()[::-1]
+    second = experiments.load("bimodality", "cpu").single()[::-1]
+    assert catalog.even(k_half_between(first, second)) == catalog.CPU_K_HALF_INTERPOLATED == 784
+    cfg, = catalog.get("bimodality_khalf").runs("cpu").values()
+    assert set(cfg.Ks) == {784} and cfg.E == 96 and cfg.seeds == second[1].seeds

@@ -301,16 +301,12 @@ class BimodalityRules(Section):
 
 
 def bimodality_rules(runs: dict) -> BimodalityRules:
-    """The Fig 6c evidence per claim id for ``runs = {claim id: (name, run, cfg)}`` (a run not stored: None) and a
-    table row per stored run (``rows``): seeds, acquirers, late acquirers, non-acquirers at chance, and the dip
+    """The Fig 6c evidence per claim id for ``runs = {claim id: (name, run, cfg)}`` and a
+    table row per run (``rows``): seeds, acquirers, late acquirers, non-acquirers at chance, and the dip
     test on final accuracy with its ceiling-merged variant (descriptive: the ties at the early-stop ceiling make
     the raw p unreliable)."""
     bt, rows = {}, []
     for cid, (name, run, cfg) in runs.items():
-        if run is None:
-            bt[cid] = BimodalEvidence(n=0, n_acq=0, n_never=0, n_late=0, n_chance=0, late_ci=(np.nan, np.nan),
-                                      chance_ci=(np.nan, np.nan), dip_p=np.nan, choices={})
-            continue
         ev = bt[cid] = bimodal_evidence(run, cfg)
         x = np.asarray(run["final_icl_acc"], float)
         x = x[np.isfinite(x)]
