@@ -418,23 +418,24 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("eq7_ode", "minimal", "trained $w, \\beta$ follow the ODE of eqs 7-8 with measured $c_1(t), c_2(t)$",
           "(prediction)", "02_minimal_model",
           "time to $\\beta = \\log N$, run / ODE = {ratio:.2f} [{ratio_lo:.2f}, {ratio_hi:.2f}]", rule_ode_ratio,
-          evidence=("dynamics.OdeComparison",), reads=(("ratio_lo", "ode_ratio_lo"), ("ratio_hi", "ode_ratio_hi"))),
+          evidence=("dynamics.OdeComparison",), reads=(("ratio_lo", "ode_ratio_lo"), ("ratio_hi", "ode_ratio_hi")),
+          choices="choices"),
     Claim("fig4_flat", "theory", "the loss landscape is nearly flat near initialization (Fig 4)", "flat",
           "03_loss_landscape", "steepest / origin gradient = {grad_ratio:.0f} ($N = 100$)", rule_flat,
-          evidence=("landscape.Flatness",)),
+          evidence=("landscape.Flatness",), choices="choices"),
     Claim("eq9_saddle", "theory", "balanced contexts make the origin a saddle (eq 9)", "saddle",
           "03_loss_landscape", "Hessian eigenvalues {eig_neg:.2f}/N and {eig_pos:.2f}/N; {frac_bal:.0f}% of "
           "starts reach ICL vs {frac_std:.0f}%", rule_saddle,
-          evidence=("landscape.BalancedSaddle",)),
+          evidence=("landscape.BalancedSaddle",), choices="choices"),
     Claim("eq11_exp1", "theory", "$t_{\\rm ICL} \\propto e^{-\\beta_0}$ for small $\\lvert\\beta_0\\rvert$ "
           "(eq 11, Fig A.1a)", "slope $-1$", "04_icl_dynamics", "slope {slope:.2f} (ODE)", partial(rule_slope, target=-1.0),
-          evidence=("acquisition.TIclVsBeta0",), reads=(("slope", "slope_small"),)),
+          evidence=("acquisition.TIclVsBeta0",), reads=(("slope", "slope_small"),), choices="choices_small"),
     Claim("eq37_exp2", "theory", "$t_{\\rm ICL} \\propto e^{-2\\beta_0}$ for $-\\beta_0 \\gg 1$ (eq 37, Fig A.1a)",
           "slope $-2$", "04_icl_dynamics", "slope {slope:.2f} (ODE)", partial(rule_slope, target=-2.0),
-          evidence=("acquisition.TIclVsBeta0",), reads=(("slope", "slope_neg"),)),
+          evidence=("acquisition.TIclVsBeta0",), reads=(("slope", "slope_neg"),), choices="choices_neg"),
     Claim("figA1b_tail", "theory", "normally distributed $\\beta_0$ gives a long-tailed $t_{\\rm ICL}$ (Fig A.1b)",
           "long-tailed", "04_icl_dynamics", "skewness {skew:.2f} (ODE)", rule_ode_tail,
-          evidence=("acquisition.TIclDistribution",), reads=(("skew", "hist_skew"),)),
+          evidence=("acquisition.TIclDistribution",), reads=(("skew", "hist_skew"),), choices="choices"),
     Claim("fig5_nu", "memorization", "$I_K(\\infty) \\sim K^{\\nu}$", "$\\nu \\approx 0.7$",
           "05_memorization_scaling_law", "$\\nu$ = {nu:.2f} [{nu_lo:.2f}, {nu_hi:.2f}]; halves of the K range "
           "{nu_low:.2f}, {nu_high:.2f}", rule_nu, f"{_P} memorization --profile paper",
@@ -492,7 +493,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "long-tailed",
           "10_long_tail", "skewness of $t_{{\\rm ICL}}$/median {skew:.2f} [{skew_lo:.2f}, {skew_hi:.2f}] over "
           "{n_acquired} runs; slowest / median {max_ratio:.2f}", rule_long_tail, f"{_P} long_tail --profile paper",
-          evidence=("tails.ManySeeds",)),
+          evidence=("tails.ManySeeds",), choices="choices"),
     Claim("fig6e_balanced", "validation", "with exactly $N/2$ labels of each kind, fewer runs acquire ICL "
           "(Fig 6e; eq 9's mechanism not tested)", "much lower", "12_balanced",
           "ever above 0.95: standard {ever_standard:.2f}, balanced {ever_balanced:.2f} (at the end above 0.75: "

@@ -11,7 +11,7 @@ from scipy import stats as scipy_stats
 
 from .. import theory as T
 from ..theory import GDResult
-from .section import Section, glued, plotted
+from .section import Section, glued, kept, plotted
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class TIclVsBeta0(Section):
     N: int = plotted()
     fits: list = plotted()
     t_eq37_half: np.ndarray = plotted()
+    choices_small: dict = kept()  # {fit window: eq 11 slope}
+    choices_neg: dict = kept()  # {fit window: eq 37 slope}
 
 
 def t_icl_vs_beta0(N: int = 100) -> TIclVsBeta0:
@@ -61,7 +63,12 @@ def t_icl_vs_beta0(N: int = 100) -> TIclVsBeta0:
                    ratio37h_m5=float(t_ode[at(-5)] / t37h[at(-5)]), ratio11_m5=float(t_ode[at(-5)] / t11[at(-5)]),
                    eq11_err_max=float(100 * np.max(t_ode[small] / t11[small] - 1)))
     figure = dict(beta0=beta0, t_ode=t_ode, t_eq11=t11, t_eq37=t37, N=N, fits=[fit_small, fit_neg], t_eq37_half=t37h)
-    return TIclVsBeta0.of(numbers, figure)
+    def windows(chapters, others):
+        return {f"beta0 in [{lo:g}, {hi:g}]" + (" (the chapter's)" if (lo, hi) == chapters else ""):
+                dict(slope=fit_slope(lo, hi)[1]) for lo, hi in (chapters,) + others}
+    return TIclVsBeta0.of(numbers, figure, dict(
+        choices_small=windows((-0.5, 0.5), ((-0.25, 0.25), (-1.0, 1.0))),
+        choices_neg=windows((-5.0, -3.5), ((-5.0, -4.0), (-4.5, -3.0)))))
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class TIclDistribution(Section):
     t_icl: np.ndarray = plotted()
     beta0_sd: float = plotted()
     N: int = plotted()
+    choices: dict = kept()  # {spread of beta0: rule_ode_tail statistics}
 
 
 def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0, n: int = 20000,
@@ -93,12 +101,19 @@ def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0,
     interp_err = float(np.max(np.abs(np.exp(np.interp(check, b_grid, logt_grid)) / T.t_icl_ode(N, check) - 1)))
     med, mean = float(np.median(t_samples)), float(np.mean(t_samples))
     skew = float(scipy_stats.skew(t_samples))
+    z = np.random.default_rng(seed).normal(0.0, 1.0, n)  # the same draws, rescaled to other spreads of beta0
+
+    def skew_at(s):
+        return float(scipy_stats.skew(np.exp(np.interp(s * z, b_grid, logt_grid))))
+    choices = {f"sd of beta0 = {sd:g} (the chapter's)": dict(skew=skew_at(sd)),
+               f"sd of beta0 = {sd / 2:g}": dict(skew=skew_at(sd / 2)),
+               f"sd of beta0 = {2 * sd:g}": dict(skew=skew_at(2 * sd))}
     sig = abs(slope_small) * sd      # lognormal prediction from the local slope
     numbers = dict(sd_beta0=sd, hist_median=med, hist_mean=mean, hist_mean_over_median=mean / med, hist_skew=skew,
                    hist_p99_over_median=float(np.percentile(t_samples, 99) / med),
                    hist_p1_over_median=float(np.percentile(t_samples, 1) / med),
                    lognormal_mean_over_median=float(np.exp(sig ** 2 / 2)), interp_err=100 * interp_err)
-    return TIclDistribution.of(numbers, dict(t_icl=t_samples, beta0_sd=sd, N=N))
+    return TIclDistribution.of(numbers, dict(t_icl=t_samples, beta0_sd=sd, N=N), dict(choices=choices))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class OdeComparison(Section):
     max_steps: float = plotted()
     ratio: float = kept()
     ci: tuple = kept()
+    choices: dict = kept()  # {analysis choice: rule_ode_ratio statistics}
 
 
 def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> OdeComparison:
@@ -86,6 +87,11 @@ def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> OdeComparis
         r_med, r_ci = st.bootstrap(np.median, ratio, n_boot=1000)
     else:
         r_med, r_ci = (float(ratio[0]) if both.any() else np.nan), (np.nan, np.nan)
+    # the same comparison at half the threshold, beta = log(N) / 2, read off the same trajectories
+    half = np.array([crossing_time(o_steps, o.beta[None], beta_thr / 2)[0] for o, o_steps in odes])
+    r_half = (crossing_time(steps, run["beta"], beta_thr / 2) / half)[both]
+    choices = {"median ratio, times to beta = log N (the chapter's)": dict(ratio=r_med, ci=r_ci),
+               "mean ratio": _boot(np.mean, ratio), "times to beta = log(N) / 2": _boot(np.median, r_half)}
     gd_ref = simulate_gd_exact(Nctx, beta0=cfg.beta0, lr=cfg.lr, n_steps=int(4 * t_icl_eq11(Nctx, 0.0) / cfg.lr),
                                steps_after_icl=1)
     numbers = dict(Nctx=Nctx, ode_agree=int((pred == learned).sum()), ode_both_acq=int((learned & pred).sum()),
@@ -107,4 +113,13 @@ def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> OdeComparis
                     ode_beta=odes[e][0].beta, label=f"K = {K[e]:.0f}, seed {cfg.seeds[e]}") for e in pick]
     xmax = min(float(steps[-1]), 2.5 * float(np.nanmax(t_learn[pick]))) if pick else float(steps[-1])
     return OdeComparison.of(numbers, dict(members=overlay, beta_threshold=beta_thr, max_steps=xmax),
-                   dict(ratio=r_med, ci=r_ci))
+                   dict(ratio=r_med, ci=r_ci, choices=choices))
+
+
+def _boot(fn, x) -> dict:
+    """rule_ode_ratio statistics of fn over the run/ODE time ratios `x`: estimate and bootstrap interval."""
+    x = np.asarray(x, float)[np.isfinite(x)]
+    if len(x) < 2:
+        return dict(ratio=float(fn(x)) if len(x) else np.nan, ci=(np.nan, np.nan))
+    est, ci = st.bootstrap(fn, x, n_boot=1000)
+    return dict(ratio=est, ci=ci)

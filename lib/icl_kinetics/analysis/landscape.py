@@ -26,6 +26,7 @@ class Flatness(Section):
     L: np.ndarray = plotted()
     N: int = plotted()
     trajectories: dict = plotted()
+    choices: dict = kept()  # {analysis choice: rule_flat statistics}
 
 
 def flatness(N: int = 100) -> Flatness:
@@ -44,13 +45,20 @@ def flatness(N: int = 100) -> Flatness:
     grad_origin, grad_max = float(gnorm[i0, j0]), float(gnorm.max())
     grad_theory = 0.5 / N                      # eq 6: |grad L|(0, 0) = c1/N e^0 = 1/(2N)
     flat = gnorm < 2 * grad_theory
+    ge = np.hypot(*np.gradient(L20, beta, w))
+    inner = (np.abs(W) <= 2) & (np.abs(B) <= 2)  # a window half as wide, around the origin
+    choices = {"eq 5 loss, the plotted window, numerical gradient at the origin (the chapter's)":
+                   dict(grad_ratio=grad_max / grad_origin),
+               "exact loss (eq 20)": dict(grad_ratio=float(ge.max() / ge[i0, j0])),
+               "gradient at the origin from eq 6, 1/(2N)": dict(grad_ratio=grad_max / grad_theory),
+               "window |w|, |beta| <= 2": dict(grad_ratio=float(gnorm[inner].max()) / grad_origin)}
     numbers = dict(err_5_20=float(np.abs(L5 - L20).max()), range_L=float(L20.max() - L20.min()),
                    grad_origin=grad_origin, grad_theory=grad_theory, grad_max=grad_max,
                    grad_ratio=grad_max / grad_origin, flat_frac=float(100 * flat.mean()))
     figure = dict(w=w, beta=beta, L=L5, N=N, trajectories={
         "eqs 7-8 (to beta = log N)": (ode.w, ode.beta),
         "GD on exact loss (3000 steps, lr = 1)": (gd.w[:, 0], gd.beta[:, 0])})
-    return Flatness.of(numbers, figure)
+    return Flatness.of(numbers, figure, dict(choices=choices))
 
 
 def _flows_to_icl(loss_fn, w0, b0, N, t_max):
@@ -83,6 +91,7 @@ class BalancedSaddle(Section):
     N: int = plotted()
     frac_balanced: float = kept()
     frac_standard: float = kept()
+    choices: dict = kept()  # {analysis choice: rule_saddle statistics}
 
 
 def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> BalancedSaddle:
@@ -96,9 +105,11 @@ def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> BalancedSa
     def Lb(a, b):
         return float(T.loss_balanced_exact(a, b, N))
 
-    H = np.array([[Lb(h, 0) - 2 * Lb(0, 0) + Lb(-h, 0), (Lb(h, h) - Lb(h, -h) - Lb(-h, h) + Lb(-h, -h)) / 4],
-                  [(Lb(h, h) - Lb(h, -h) - Lb(-h, h) + Lb(-h, -h)) / 4, Lb(0, h) - 2 * Lb(0, 0) + Lb(0, -h)]]) / h**2
-    eig = np.linalg.eigvalsh(H)
+    def hessian_eigs(h):
+        H = np.array([[Lb(h, 0) - 2 * Lb(0, 0) + Lb(-h, 0), (Lb(h, h) - Lb(h, -h) - Lb(-h, h) + Lb(-h, -h)) / 4],
+                      [(Lb(h, h) - Lb(h, -h) - Lb(-h, h) + Lb(-h, -h)) / 4, Lb(0, h) - 2 * Lb(0, 0) + Lb(0, -h)]])
+        return np.linalg.eigvalsh(H / h**2)
+    eig = hessian_eigs(h)
     inits = np.random.default_rng(seed).normal(0, 0.3, size=(n_init, 2))
     bal = [_flows_to_icl(Lb, *x, N, 40 * N) for x in inits]
     std = [_flows_to_icl(lambda a, b: float(T.loss_gaussian(a, b, N, n_quad=31)), *x, N, 40 * N) for x in inits]
@@ -108,7 +119,16 @@ def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> BalancedSa
     numbers = dict(eig_neg=float(eig[0] * N), eig_pos=float(eig[1] * N), frac_bal=100 * frac_bal,
                    frac_std=100 * frac_std, frac_pred=100 * pred)
     figure = dict(w=wb, beta=bb, L_exact=T.loss_balanced_exact(Wb, Bb, N), L_eq9=T.loss_balanced(Wb, Bb, N), N=N)
-    return BalancedSaddle.of(numbers, figure, dict(frac_balanced=frac_bal, frac_standard=frac_std))
+    eig_wide = hessian_eigs(1e-2)
+    choices = {"Hessian step 1e-3, flows of the exact balanced loss (the chapter's)":
+                   dict(eig_neg=eig[0] * N, eig_pos=eig[1] * N, frac_balanced=frac_bal, frac_standard=frac_std),
+               "Hessian step 1e-2": dict(eig_neg=eig_wide[0] * N, eig_pos=eig_wide[1] * N, frac_balanced=frac_bal,
+                                         frac_standard=frac_std),
+               "balanced starts from the linearised eq 9 flow (ICL iff w0 + beta0 > 0)":
+                   dict(eig_neg=eig[0] * N, eig_pos=eig[1] * N, frac_balanced=pred, frac_standard=frac_std)}
+    return BalancedSaddle.of(numbers, figure, dict(frac_balanced=frac_bal, frac_standard=frac_std,
+                                                   choices={k: {f: float(v) for f, v in c.items()}
+                                                            for k, c in choices.items()}))
 
 
 def _grad_exact(Wg, Bg, n, h=1e-5):
