@@ -21,6 +21,7 @@ CHOICES = {  # analysis choices and thresholds, stated as such
     "0.03", "0.3",    # the eq 16 loss cuts refitted in chapter 11 (with 0.1)
     "0.55",           # lower edge of the sub-optimal plateau band (chapter 12)
     "0.65",           # the alternative plateau level of the minimal model's abruptness choice table (chapter 2)
+    "0.25",           # the Fig 6c rule's bound on the late-acquirer fraction; conflict-context counting (chapter 12)
     "0.56",           # 5/9, Sarle's coefficient of a uniform distribution (chapter 9)
     "0.95", "0.99",   # the t_ICL threshold and the early stop, as in the paper and the authors' code
     "0.36",           # 1.25 / sqrt(12), an arithmetic step in chapter 10
