@@ -130,6 +130,8 @@ def glued_names(nb) -> tuple:
             ids = lit or [c.id for c in verdicts.CLAIMS.values() if c.chapter == Path(nb.path).stem]
             for cid in ids:
                 names |= {f"{cid}_verdict", f"{cid}_reason"} | {f"{cid}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
+        elif fn == "decide_rung":  # every claim of the rung, verdict and reason, named <id>_<rung>_...
+            names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "reason")}
     return names, prefixes
 
 
@@ -152,3 +154,13 @@ def test_every_glue_reference_resolves():
                 bad.append(f"{p.name}: {page or p.stem}::{name}")
     assert not bad, f"{len(bad)} glue references resolve to nothing: {bad[:20]}"
     assert sum(len(n) for n, _ in glued.values()) > 400
+
+
+def test_decide_rung_glues_each_claim_under_its_rung(monkeypatch):
+    names = []
+    monkeypatch.setattr(book, "glue", lambda name, value, **kw: names.append(name))
+    ev = {cid: "not run yet" for cid in verdicts.RUNG_CLAIMS["paper_net"]}
+    out = book.decide_rung("paper_net", ev)
+    assert len(out) == len(ev) and all("not decided" in s.text and "paper_net rung" in s.text for s in out)
+    assert {f"{cid}_paper_net_verdict" for cid in ev} <= set(names)
+    assert not any(n == "fig5_nu_verdict" for n in names)  # the chapter's own names are left alone

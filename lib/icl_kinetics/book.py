@@ -10,7 +10,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
-from .verdicts import CLAIMS, judge, judge_choices
+from .verdicts import CLAIMS, RUNG_CLAIMS, UNDECIDED, Verdict, judge, judge_choices
 
 
 class Sentence:
@@ -80,12 +80,15 @@ def show_markdown(text: str) -> None:
     display(Markdown(str(text)))
 
 
-def decide(claim_id: str, *sections) -> Sentence:
+def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
     """The verdict cell of a claim: judge it on the fields of `sections` (its registry entry names them:
     :meth:`verdicts.Claim.read_fields`), under every analysis choice when it has them (a table of outcomes per
     choice is shown; the verdict is 'not decided' unless all agree), glue what the scorecard pastes
-    (``<id>_<field>``, ``<id>_verdict``, ``<id>_reason``) and return the verdict as a sentence for the page."""
+    (``<id>_<field>``, ``<id>_verdict``, ``<id>_reason``) and return the verdict as a sentence for the page.
+    ``rung``: the same claim decided at a rung of the scale ladder (chapter 13); the names become
+    ``<id>_<rung>_...``, for the scorecard's column of that rung."""
     claim = CLAIMS[claim_id]
+    key = f"{claim_id}_{rung}" if rung else claim_id
 
     def read(name: str):
         found = [s for s in sections if name in s.field_names()]
@@ -96,14 +99,31 @@ def decide(claim_id: str, *sections) -> Sentence:
 
     if claim.choices:
         v, rows = judge_choices(claim_id, read(claim.choices))
-        display(Markdown(f"The rule of `{claim_id}` under each analysis choice:"))
+        display(Markdown(f"The rule of `{claim_id}`{f' at the {rung} rung' if rung else ''} under each analysis "
+                         "choice:"))
         table(rows, ["analysis choice", "outcome", "reason"])
     else:
         v = judge(claim_id, **{p: read(claim.field_for(p)) for p in claim.rule_params()})
-    glue_all(claim_id, {f: read(claim.field_for(f)) for f in claim.template_fields()})
-    glue(f"{claim_id}_verdict", v.outcome)
-    glue(f"{claim_id}_reason", v.reason)
-    return Sentence(f"**Verdict ({claim_id}): {v.outcome}**: {v.reason}.")
+    glue_all(key, {f: read(claim.field_for(f)) for f in claim.template_fields()})
+    return _glue_verdict(key, v, rung)
+
+
+def decide_rung(rung: str, evidence: dict) -> list:
+    """The verdicts of every claim of ``verdicts.RUNG_CLAIMS[rung]`` at that rung (chapter 13): ``evidence`` maps
+    a claim to its sections (decided as in its chapter, names glued as ``<id>_<rung>_...``) or to a sentence
+    saying why the rung cannot decide it yet (then 'not decided' with that reason)."""
+    out = []
+    for cid in RUNG_CLAIMS[rung]:
+        e = evidence[cid]
+        out.append(decide(cid, *e, rung=rung) if isinstance(e, tuple) else
+                   _glue_verdict(f"{cid}_{rung}", Verdict(cid, UNDECIDED, e), rung))
+    return out
+
+
+def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:
+    glue(f"{key}_verdict", v.outcome)
+    glue(f"{key}_reason", v.reason)
+    return Sentence(f"**Verdict ({v.claim}{f', {rung} rung' if rung else ''}): {v.outcome}**: {v.reason}.")
 
 
 def glue_section(prefix: str, section) -> None:

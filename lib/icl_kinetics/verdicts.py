@@ -195,6 +195,13 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
 )}
 
 
+# The claims decided again at a rung of the scale ladder (chapter 13), by the same rule and choice table on the
+# rung's runs: the scorecard gives each rung its own column.
+RUNG_CLAIMS = {"paper_net": ("fig2b_transition", "fig2c_opposite", "fig2d_abrupt", "fig5_nu", "fig5_finite",
+                             "fig6b_linear")}
+RUNG_PAGE = "13_scale_ladder"
+
+
 def judge(claim_id: str, **stats) -> Verdict:
     """Apply a claim's rule to the measured statistics (keyword arguments of its rule function)."""
     if claim_id not in CLAIMS:
@@ -271,12 +278,18 @@ def scorecard_markdown() -> str:
     lines = [SCORECARD_HEAD]
     for key, title in SECTIONS:
         rows = [c for c in CLAIMS.values() if c.section == key]
-        lines += [f"\n## {title}\n", "| claim | paper | ours | verdict | where |", "|---|---|---|---|---|"]
+        rungs = " | ".join(f"verdict at {r}" for r in RUNG_CLAIMS)
+        lines += [f"\n## {title}\n", f"| claim | paper | ours | verdict | {rungs} | where |",
+                  "|---|---|---|---|" + "---|" * len(RUNG_CLAIMS) + "---|"]
         for c in rows:
             n = int(c.chapter[:2])
+            at = " | ".join(f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_verdict:s`" if c.id in ids else "-"
+                            for r, ids in RUNG_CLAIMS.items())
             lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)} | "
-                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | [ch. {n}]({c.chapter}.ipynb) |")
-    lines += ["\n## The rules and the reasons\n"]
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | {at} | [ch. {n}]({c.chapter}.ipynb) |")
+    lines += ["\nA rung's column: the same claim decided by the same rule and choice table on that rung's runs "
+              f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where the rung has no run "
+              "for it.", "\n## The rules and the reasons\n"]
     for c in CLAIMS.values():
         lines.append(f"* **{c.id}** ({c.text}). Rule: {_escape(rule_text(c.id))} Here: "
                      f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.")

@@ -205,3 +205,39 @@ def trend(rungs: list, paper_value: float) -> str:
     if partial or overlap:
         s += " (not decided" + (f": {', '.join(partial)} partial" if partial else ": intervals overlap") + ")"
     return s
+
+
+# ----------------------------------------------------------------------------- the claims decided at a rung
+def rung_evidence(rung: str, out=None) -> dict:
+    """{claim id: the sections its verdict reads, or a sentence saying why the rung cannot decide it yet} for the
+    claims of ``verdicts.RUNG_CLAIMS[rung]``, built by the same library functions as their chapters, from the
+    rung's complete (stored) results only: a partial rung decides nothing."""
+    from ..verdicts import RUNG_CLAIMS
+    from . import memorization, phenomenology, scaling
+
+    data = {name: rung_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n")}
+
+    def missing(d: RungData) -> str:
+        return f"`{d.experiment}` at {rung}: {d.status}"
+    ev = {}
+    ph = data["phenomenology"]
+    if ph.stored:
+        run, cfg = pooled(ph.runs, ph.configs)
+        tr = phenomenology.transition(run, cfg)
+        ev.update(fig2b_transition=(tr,), fig2c_opposite=(tr,),
+                  fig2d_abrupt=(phenomenology.abrupt_rise(run, tr.K, tr.thr.k_star),))
+    mem = data["memorization"]
+    if mem.stored:
+        run, cfg = pooled(mem.runs, mem.configs)
+        Ns = sorted({c.N for name in ("ticl_vs_n", "kstar_vs_n") if rung in experiments.get(name).profiles
+                     for c in experiments.get(name).runs(rung).values()})
+        est = memorization.ik_estimates(run, cfg, tol=0.05, last10_tol=0.05)
+        law = memorization.scaling_law(est, Ns)
+        ev.update(fig5_nu=(memorization.nu_evidence(run, cfg, Ns, law),),
+                  fig5_finite=(memorization.finite_ik_evidence(est, run, cfg),))
+    tn = data["ticl_vs_n"]
+    if tn.stored:
+        ev["fig6b_linear"] = (scaling.linear_evidence(scaling.ticl_vs_n(experiments.load("ticl_vs_n", rung, out))),)
+    source = dict(fig2b_transition=ph, fig2c_opposite=ph, fig2d_abrupt=ph, fig5_nu=mem, fig5_finite=mem,
+                  fig6b_linear=tn)
+    return {cid: ev.get(cid, missing(source[cid])) for cid in RUNG_CLAIMS[rung]}
