@@ -130,3 +130,30 @@ def test_bimodality_khalf_k_follows_its_written_rule():
     assert catalog.even(k_half_between(first, second)) == catalog.CPU_K_HALF_INTERPOLATED == 784
     cfg, = catalog.get("bimodality_khalf").runs("cpu").values()
     assert set(cfg.Ks) == {784} and cfg.E == 96 and cfg.seeds == second[1].seeds
+
+
+def test_solutions_tell_copying_from_counting_and_compare_with_the_stored_run():
+    """Balanced-trained arm: of 4 runs, 3 acquire on balanced contexts; 2 of them copy (conflict accuracy near 1),
+    1 counts labels (near 0). The standard arm and the stored result it must equal are the same arrays."""
+    from icl_kinetics.analysis.balanced import solutions
+    from icl_kinetics.store import Result
+    from synthetic import minimal_cfg
+    cfg = minimal_cfg(model="transformer1", N=10, Ks=(64,) * 4, seeds=(0, 1, 2, 3), wd_attn=(0.0,) * 4,
+                      probes=(), evals=("icl", "iwl", "icl_standard", "icl_conflict"))
+
+    def arm(own, standard, conflict):
+        a = dict(final_icl_acc=np.array(own), final_icl_standard_acc=np.array(standard),
+                 final_icl_conflict_acc=np.array(conflict))
+        a.update(icl_acc=a["final_icl_acc"][:, None], iwl_acc=np.zeros((4, 1)), train_loss=np.ones((4, 1)))
+        return a
+    runs = {"standard": arm([1, 1, 0.5, 0.5], [1, 1, 0.5, 0.5], [1, 1, 0.5, 0.5]),
+            "balanced": arm([1.0, 0.99, 1.0, 0.5], [0.98, 0.97, 0.3, 0.5], [0.99, 0.95, 0.02, 0.5])}
+    meta = {"runs": {k: cfg.to_dict() for k in runs}}
+    stored = Result("balanced", "cpu", meta, {k: dict(v) for k, v in runs.items()})
+    sol = solutions(Result("balanced_solution", "cpu", meta, runs), stored)
+    assert (sol.n_acquired, sol.n_copy, sol.n_count) == (3, 2, 1)
+    assert sol.n_acquired_standard == 2 and sol.n_copy_standard == 2 and sol.same_as_balanced == "yes"
+    assert sol.copy_lo < 2 / 3 < sol.copy_hi
+    assert len(sol.choices) == 2  # no lr 0.01 arm: two copy thresholds at lr 0.05
+    runs["balanced"]["train_loss"] = np.zeros((4, 1))
+    assert solutions(Result("balanced_solution", "cpu", meta, runs), stored).same_as_balanced == "no"
