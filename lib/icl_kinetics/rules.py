@@ -300,9 +300,8 @@ def rule_balanced(p_fewer: float, n_per_k: int, min_per_k: int = 5) -> tuple:
     ICL accuracy at the same K (stratified permutation test, one-sided p < 0.05: reproduced; otherwise not
     reproduced). 'Ever' rather than the paper's final accuracy because balanced runs collapse again and again
     after acquiring at this profile (chapter 12). The balanced evaluation admits a label-counting shortcut (the
-    target's label is the context's minority label); whether the balanced-trained networks use it has not been
-    measured (they were never evaluated on standard contexts), so a run counted here as acquiring may have found
-    the shortcut instead of copying."""
+    target's label is the context's minority label), so a run counted here as acquiring may have found the
+    shortcut instead of copying; which one the networks found is claim fig6e_copying's (`rule_copying`)."""
     if n_per_k < min_per_k or not _finite(p_fewer):
         return UNDECIDED, f"{n_per_k} seeds per K; deciding needs >= {min_per_k}"
     if p_fewer < 0.05:
