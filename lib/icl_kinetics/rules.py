@@ -301,7 +301,8 @@ def rule_balanced(p_fewer: float, n_per_k: int, min_per_k: int = 5) -> tuple:
     reproduced). 'Ever' rather than the paper's final accuracy because balanced runs collapse again and again
     after acquiring at this profile (chapter 12). The balanced evaluation admits a label-counting shortcut (the
     target's label is the context's minority label), so a run counted here as acquiring may have found the
-    shortcut instead of copying; which one the networks found is claim fig6e_copying's (`rule_copying`)."""
+    shortcut instead of copying; which one the runs that end above 0.75 (the paper's measure) found is claim
+    fig6e_copying's (`rule_copying`)."""
     if n_per_k < min_per_k or not _finite(p_fewer):
         return UNDECIDED, f"{n_per_k} seeds per K; deciding needs >= {min_per_k}"
     if p_fewer < 0.05:
@@ -315,12 +316,14 @@ def rule_copying(copy_ci: tuple, n_acquired: int, min_acquired: int = 5) -> tupl
     balanced contexts), the fraction that copy: accuracy above 0.75 on conflict contexts, where the target's
     label is the context's majority and the minority-label shortcut answers the other label. ``copy_ci``: its
     Wilson 95% interval. Reproduced (what the measure counts is ICL) when the interval lies above 1/2; not
-    reproduced (mostly the shortcut) when it lies below 1/2; not decided when it holds 1/2 or fewer than 5 runs
-    acquired."""
+    reproduced (most of them do not copy: they count labels or mix both) when it lies below 1/2; not decided when
+    it holds 1/2 or fewer than 5 runs acquired. The chapter applies it to the lr 0.05 runs and to the lr 0.01
+    control as rows of one choice table: the claim is about the experiment's networks, so a verdict that
+    depends on the learning rate (or a control too small to decide) leaves it not decided."""
     if n_acquired < min_acquired or not _finite(*copy_ci):
         return UNDECIDED, f"{n_acquired} balanced-trained runs acquired; deciding needs >= {min_acquired}"
     if copy_ci[0] > 0.5:
         return REPRODUCED, f"the runs that acquire copy: fraction {_iv(copy_ci)} of {n_acquired}"
     if copy_ci[1] < 0.5:
-        return NOT_REPRODUCED, f"most runs that acquire use the shortcut: copying fraction {_iv(copy_ci)} of {n_acquired}"
+        return NOT_REPRODUCED, f"most runs that acquire do not copy: copying fraction {_iv(copy_ci)} of {n_acquired}"
     return UNDECIDED, f"copying fraction {_iv(copy_ci)} of {n_acquired} holds 1/2"

@@ -94,7 +94,7 @@ def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0,
     so log t_ICL is interpolated on a fine ODE grid, checked against direct integration at 20 draws. The
     log-normal prediction uses the local slope `slope_small` of log t_ICL in beta0."""
     b_samples = np.random.default_rng(seed).normal(0.0, sd, n)
-    b_grid = np.linspace(-3.5, 3.5, 141)
+    b_grid = np.linspace(-5.0, 5.0, 201)  # step 0.05; covers +-5 sd at the largest spread the choices use
     logt_grid = np.log(T.t_icl_ode(N, b_grid))
     t_samples = np.exp(np.interp(b_samples, b_grid, logt_grid))
     check = b_samples[:20]

@@ -194,6 +194,12 @@ class Solutions(Section):
     n_copy_standard: int = glued()
     n_acquired_standard: int = glued()
     same_as_balanced: str = glued()  # whether the lr 0.05 arms reproduce the stored `balanced` curves
+    control_K: str = glued()  # the K of the lr 0.01 control, e.g. "1600, 3200 and 6400"
+    coll_fast: int = glued()  # collapses (above 0.95, then below 0.75) of the lr 0.05 balanced runs at those K
+    coll_slow: int = glued()  # the same for the lr 0.01 control (evaluated on the same lr x steps clock)
+    osc_fast: int = glued()  # runs with two or more collapses, lr 0.05, at those K
+    osc_slow: int = glued()
+    n_control: int = glued()  # runs per arm in that comparison
     points: dict = plotted()  # {arm label: (final acc on training contexts, on standard, on conflict contexts)}
     rows: list = kept()
     copy_ci: tuple = kept()
@@ -237,7 +243,17 @@ def solutions(res, stored=None) -> Solutions:
         keys = ("icl_acc", "iwl_acc", "train_loss")
         same = ("yes" if all(np.array_equal(res[arm][k], stored[arm][k], equal_nan=True)
                              for arm in ("standard", "balanced") for k in keys) else "no")
-    numbers = dict(n_acquired=fast["n_acquired"], n_copy=fast["n_copy"], n_count=fast["n_count"],
+    # the collapses of chapter 12 at lr 0.05 against the lr 0.01 control, same K, same seeds, same clock
+    coll = dict(control_K="", coll_fast=0, coll_slow=0, osc_fast=0, osc_slow=0, n_control=0)
+    if "balanced_lr0.01" in arms:
+        Kc = members(cfgs["balanced_lr0.01"])["K"]
+        at = np.isin(members(cfgs["balanced"])["K"], np.unique(Kc))
+        cf, cs = collapses(res["balanced"]["icl_acc"][at]), collapses(res["balanced_lr0.01"]["icl_acc"])
+        ks = [f"{k:.0f}" for k in np.unique(Kc)]
+        coll = dict(control_K=", ".join(ks[:-1]) + f" and {ks[-1]}" if len(ks) > 1 else ks[0],
+                    coll_fast=int(cf.sum()), coll_slow=int(cs.sum()), osc_fast=int((cf >= 2).sum()),
+                    osc_slow=int((cs >= 2).sum()), n_control=len(cs))
+    numbers = dict(**coll, n_acquired=fast["n_acquired"], n_copy=fast["n_copy"], n_count=fast["n_count"],
                    copy_frac=fast["n_copy"] / fast["n_acquired"] if fast["n_acquired"] else float("nan"),
                    copy_lo=fast["copy_ci"][0], copy_hi=fast["copy_ci"][1],
                    n_acquired_slow=slow["n_acquired"], n_copy_slow=slow["n_copy"], n_count_slow=slow["n_count"],

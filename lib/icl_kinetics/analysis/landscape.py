@@ -46,7 +46,7 @@ def flatness(N: int = 100) -> Flatness:
     grad_theory = 0.5 / N                      # eq 6: |grad L|(0, 0) = c1/N e^0 = 1/(2N)
     flat = gnorm < 2 * grad_theory
     ge = np.hypot(*np.gradient(L20, beta, w))
-    inner = (np.abs(W) <= 2) & (np.abs(B) <= 2)  # a window half as wide, around the origin
+    inner = (np.abs(W) <= 2) & (np.abs(B) <= 2)  # a window about a third as wide, around the origin
     choices = {"eq 5 loss, the plotted window, numerical gradient at the origin (the chapter's)":
                    dict(grad_ratio=grad_max / grad_origin),
                "exact loss (eq 20)": dict(grad_ratio=float(ge.max() / ge[i0, j0])),
