@@ -94,7 +94,9 @@ def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0,
     so log t_ICL is interpolated on a fine ODE grid, checked against direct integration at 20 draws. The
     log-normal prediction uses the local slope `slope_small` of log t_ICL in beta0."""
     b_samples = np.random.default_rng(seed).normal(0.0, sd, n)
-    b_grid = np.linspace(-5.0, 5.0, 201)  # step 0.05; covers +-5 sd at the largest spread the choices use
+    # step 0.05; the slow side to -5 sd of the largest spread the choices use; the fast side stops below
+    # beta0 = log N, where ICL is there at t = 0
+    b_grid = np.arange(-5.0, min(3.5, np.log(N) - 0.1) + 1e-9, 0.05)
     logt_grid = np.log(T.t_icl_ode(N, b_grid))
     t_samples = np.exp(np.interp(b_samples, b_grid, logt_grid))
     check = b_samples[:20]
