@@ -404,6 +404,24 @@ def _long_tail(profile):
 LONG_TAIL_POOL = {"smoke": 8, "cpu": 32, "paper": 250}  # profile -> seeds (5000, 5001, ...)
 
 
+# bf16 autocast (RunConfig.precision) against fp32, on the same runs (issue 21). `t_icl_fp32` and `t_icl_bf16`: the
+# long_tail run on its first 32 seeds, identical but for the precision (same initialisations, same batches), paired
+# per seed; `mlp_bf16`: the cpu `memorization` run at bf16, paired member by member with the stored fp32 result.
+# The criterion, written before it ran (2026-12-01), is analysis.ladder.precision_check's.
+BF16_SEEDS = {"smoke": 8, "cpu": 32, "paper": 64}
+
+
+@register("bf16_check", "bf16 autocast against fp32 on the same runs: t_ICL of 32 seeds at K = infinity and the "
+          "MLP's memorisation (c1, I_K, nu)", "13_scale_ladder")
+def _bf16_check(profile):
+    base = next(iter(_long_tail(profile).values())).to_dict()
+    n = BF16_SEEDS[profile]
+    base.update(Ks=[None] * n, seeds=list(range(n)), wd_attn=[0.0] * n)
+    mlp = _memorization(profile)["mlp"]
+    return {"t_icl_fp32": RunConfig.from_dict(base), "t_icl_bf16": RunConfig.from_dict(dict(base, precision="bf16")),
+            "mlp_bf16": RunConfig.from_dict(dict(mlp.to_dict(), precision="bf16"))}
+
+
 @register("long_tail_pool", "the long_tail run with the pool sampler (RunConfig.pool: distinct pool items, fresh "
           "labels) on other seeds: does the cheaper K = infinity sampler give the same t_ICL distribution? "
           "(README, Benchmark)", "10_long_tail")
