@@ -351,7 +351,9 @@ def _balanced(profile):
 # before the run (2026-12-01): the `balanced` experiment's K, seeds and budget, evaluated also on standard
 # contexts and on conflict contexts (the target's label is the context's majority: copying and the shortcut
 # disagree on every sequence). Sub-runs: `balanced` and `standard` repeat `balanced` exactly (same seeds and
-# batches; the extra evaluations are drawn after the others, so the stored curves must come back bit for bit);
+# batches; the extra evaluations are drawn after the others, so the stored curves must come back bit for bit;
+# they did not: the stored run is from commit 2e4eba0, whose trainer computes the same algebra in another
+# floating-point order, and its round-off grows over training; chapter 12 reports both runs);
 # `balanced_lr0.01` is the learning-rate control at the paper's lr on the same clock (5x the steps, evaluations
 # 5x apart) for the three largest K and their seeds. The rule is verdicts.rule_copying; the paper profile needs
 # no control (its lr is 0.01).

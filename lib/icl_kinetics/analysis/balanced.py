@@ -250,8 +250,21 @@ def solutions(res, stored=None) -> Solutions:
     same = "not compared (no stored `balanced` result)"
     if stored is not None:
         keys = ("icl_acc", "iwl_acc", "train_loss")
-        same = ("yes" if all(np.array_equal(res[arm][k], stored[arm][k], equal_nan=True)
-                             for arm in ("standard", "balanced") for k in keys) else "no")
+        if all(np.array_equal(res[arm][k], stored[arm][k], equal_nan=True) for arm in ("standard", "balanced")
+               for k in keys):
+            same = "yes"
+        else:  # say how far apart they are: the first evaluation, the final accuracies, the acquisitions
+            parts = []
+            for arm in ("standard", "balanced"):
+                new, old = res[arm]["final_icl_acc"], stored[arm]["final_icl_acc"]
+                flips = int(((new > ACQUIRED) != (old > ACQUIRED)).sum())
+                parts.append(f"{arm}: final ICL accuracies differ by up to {np.nanmax(np.abs(new - old)):.2f}, "
+                             f"{flips} of {len(new)} runs change side of 0.75")
+            first = all(np.array_equal(res[a]["icl_acc"][:, 0], stored[a]["icl_acc"][:, 0]) for a in ("standard", "balanced"))
+            drift = max(float(np.nanmax(np.abs(res[a]["train_loss"][:, 1] - stored[a]["train_loss"][:, 1])))
+                        for a in ("standard", "balanced"))
+            same = ("no; " + ("the evaluations before training agree exactly, " if first else "") +
+                    f"the training losses at the first evaluation differ by up to {drift:.1e}; " + "; ".join(parts))
     # the collapses of chapter 12 at lr 0.05 against the lr 0.01 control, same K, same seeds, same clock
     coll = dict(control_K="", coll_fast=0, coll_slow=0, osc_fast=0, osc_slow=0, n_control=0)
     if "balanced_lr0.01" in arms:
