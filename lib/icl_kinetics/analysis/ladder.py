@@ -276,7 +276,7 @@ def precision_check(res, mem) -> PrecisionCheck:
     t = cfg32.lr * np.asarray(run32["steps"], float)
     ik = [np.array([i_k(t, c)[-1] for c in r["c1"]]) for r in (run32, run16)]
     ik_ratio = ik[1] / ik[0]
-    nus = [fit_memorization_scaling(memorization_table(r, c), n_boot=0) for r, c in ((run32, cfg32), (run16, cfg16))]
+    nus = [fit_memorization_scaling(memorization_table(r, c), n_boot=200) for r, c in ((run32, cfg32), (run16, cfg16))]
     nu32, nu16 = (f.nu if f.ok else np.nan for f in nus)
     ok = (ci[0] >= 0.9 and ci[1] <= 1.1, 0.95 <= np.median(ik_ratio) <= 1.05, abs(nu16 - nu32) <= 0.02)
     why = [w for w, good in zip(("t_ICL ratio", "I_K ratio", "nu"), ok) if not good]
