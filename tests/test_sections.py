@@ -153,6 +153,11 @@ def test_every_glue_reference_resolves():
             if name not in names and not any(name.startswith(x) for x in prefixes):
                 bad.append(f"{p.name}: {page or p.stem}::{name}")
     assert not bad, f"{len(bad)} glue references resolve to nothing: {bad[:20]}"
+    # myst-nb reads `page.ipynb::name` without a format as key "page.ipynb:" (a format, :s or :.0f, is required)
+    bare = [f"{p.name}: {m}" for p in PAGES + [ROOT / "book" / "00_results_at_a_glance.md"]
+            + sorted((ROOT / "book").glob("*.md"))
+            for m in re.findall(r"\{glue:text\}`([\w.]+\.ipynb::\w+)`", p.read_text())]
+    assert not bare, f"cross-page glue references without a format: {bare[:10]}"
     assert sum(len(n) for n, _ in glued.values()) > 400
 
 

@@ -261,7 +261,8 @@ def solutions(res, stored=None) -> Solutions:
                 parts.append(f"{arm}: final ICL accuracies differ by up to {np.nanmax(np.abs(new - old)):.2f}, "
                              f"{flips} of {len(new)} runs change side of 0.75")
             first = all(np.array_equal(res[a]["icl_acc"][:, 0], stored[a]["icl_acc"][:, 0]) for a in ("standard", "balanced"))
-            drift = max(float(np.nanmax(np.abs(res[a]["train_loss"][:, 1] - stored[a]["train_loss"][:, 1])))
+            col = min(1, res["standard"]["train_loss"].shape[1] - 1)  # the first evaluation after step 0
+            drift = max(float(np.nanmax(np.abs(res[a]["train_loss"][:, col] - stored[a]["train_loss"][:, col])))
                         for a in ("standard", "balanced"))
             same = ("no; " + ("the evaluations before training agree exactly, " if first else "") +
                     f"the training losses at the first evaluation differ by up to {drift:.1e}; " + "; ".join(parts))
