@@ -25,7 +25,7 @@ def _bank(Ks=(None,), D=4):
     (lambda: data.sample_icl_eval(1, 4, 1, 4, torch.Generator()), "N=1"),
     (lambda: data.sample_icl_eval(0, 4, 5, 4, torch.Generator()), "E=0"),
     (lambda: data.sample_icl_eval(1, 4, 5, 0, torch.Generator()), "D=0"),
-    (lambda: data.sample_icl_eval(1, 4, 5, 4, torch.Generator(), balanced=True), "balanced"),
+    (lambda: data.sample_icl_eval(1, 4, 5, 4, torch.Generator(), contexts="balanced"), "balanced"),
     (lambda: data.sample_icl_eval(1, 4, 5, 4, 123), "torch.Generator"),
     (lambda: data.sample_train(_bank(), 0, 5, torch.Generator()), "B=0"),  # returned empty tensors before
     (lambda: data.sample_train(_bank(), 4.0, 5, torch.Generator()), "B=4.0"),

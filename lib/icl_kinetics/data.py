@@ -130,17 +130,16 @@ class ItemBank:
         return x, lab
 
 
-def _fresh(E: int, B: int, N: int, D: int, g, device, balanced: bool, pool: torch.Tensor | None = None,
-           conflict: bool = False):
+def _fresh(E: int, B: int, N: int, D: int, g, device, contexts: str, pool: torch.Tensor | None = None):
     """Novel items (fresh Gaussians, or distinct pool items, see `_pooled_items`) with labels drawn for this
-    sequence only, uniform (or exactly balanced, or `conflict`: see `balanced_labels`); the target copies a
-    context item."""
+    sequence only: uniform ("standard" contexts), or "balanced" / "conflict" (see `balanced_labels`); the target
+    copies a context item."""
     if pool is None:
         x = torch.randn(E, B, N, D, generator=g, device=device).div_(math.sqrt(D))
     else:
         idx = _pooled_items(E, B, N, pool.shape[0], g, device)  # (E, B, N)
-    if balanced or conflict:
-        lab = balanced_labels(E, B, N, g, device, conflict)
+    if contexts != "standard":
+        lab = balanced_labels(E, B, N, g, device, conflict=contexts == "conflict")
         src = _same_label_source(lab, g)
     else:
         lab = torch.randint(0, 2, (E, B, N), generator=g, device=device).float() * 2 - 1
@@ -235,8 +234,9 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
     if balanced:
         _check_balanced_n(N)
     inf = bank.infinite_mask()
+    contexts = "balanced" if balanced else "standard"
     if inf.all():  # K = infinity for every member: no item bank to draw from
-        return _fresh(E, B, N, bank.D, g, device, balanced, bank.pool)
+        return _fresh(E, B, N, bank.D, g, device, contexts, bank.pool)
     if balanced:
         if N % 2:
             raise ValueError(f"balanced contexts need an even N; got N={N}")
@@ -251,7 +251,7 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
         idx[..., -1] = torch.where(present, idx[..., -1], copy)
     x, lab = bank.gather(idx)
     if inf.any():
-        xf, lf = _fresh(E, B, N, bank.D, g, device, balanced, bank.pool)
+        xf, lf = _fresh(E, B, N, bank.D, g, device, contexts, bank.pool)
         m = inf[:, None, None]
         x = torch.where(m[..., None], xf, x)
         lab = torch.where(m, lf, lab)
@@ -280,29 +280,27 @@ def _balanced_indices(bank: ItemBank, B: int, N: int, g):
 ICL_CONTEXTS = ("standard", "balanced", "conflict")
 
 
-def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", balanced: bool = False,
-                    contexts: str | None = None):
+def sample_icl_eval(E: int, B: int, N: int, D: int, g, device="cpu", contexts: str = "standard"):
     """ICL evaluation: sequences of novel items (never seen in training) built like training sequences.
 
     A deliberate choice: every test sequence gets fresh items (K = infinity). The authors' code draws ICL test
     sequences from a second bank of min(20000, K) novel items instead; both are "novel items sampled like the
     training set", fresh items never repeat across test sequences.
 
-    ``contexts`` overrides ``balanced``: "standard" (uniform labels), "balanced" (N/2 of each label counting the
-    target, which is then the context's minority label) or "conflict" (the target's label is the context's
-    majority: copying and the balanced task's minority-label shortcut give opposite answers).
+    ``contexts``: "standard" (uniform labels), "balanced" (N/2 of each label counting the target, which is then
+    the context's minority label) or "conflict" (the target's label is the context's majority: copying and the
+    balanced task's minority-label shortcut give opposite answers).
     """
     _check_int("E", E, 1)
     _check_int("B", B, 1)
     _check_n(N)
     _check_int("D", D, 1)
     _check_generator(g)
-    contexts = contexts or ("balanced" if balanced else "standard")
     if contexts not in ICL_CONTEXTS:
         raise ValueError(f"contexts={contexts!r}: must be one of {', '.join(ICL_CONTEXTS)}")
     if contexts != "standard":
         _check_balanced_n(N)
-    return _fresh(E, B, N, D, g, device, contexts == "balanced", conflict=contexts == "conflict")
+    return _fresh(E, B, N, D, g, device, contexts)
 
 
 SMALL_K = 4096  # IWL evaluation draws distinct items by sorting random keys up to this K, by rejection above

@@ -247,25 +247,7 @@ def solutions(res, stored=None) -> Solutions:
             c = _copying(res[arm], copy_at=copy_at)
             choices[f"{SOLUTION_ARMS[arm]}; copies: conflict accuracy > {copy_at:g}"] = dict(
                 copy_ci=c["copy_ci"], n_acquired=c["n_acquired"])
-    same = "not compared (no stored `balanced` result)"
-    if stored is not None:
-        keys = ("icl_acc", "iwl_acc", "train_loss")
-        if all(np.array_equal(res[arm][k], stored[arm][k], equal_nan=True) for arm in ("standard", "balanced")
-               for k in keys):
-            same = "yes"
-        else:  # say how far apart they are: the first evaluation, the final accuracies, the acquisitions
-            parts = []
-            for arm in ("standard", "balanced"):
-                new, old = res[arm]["final_icl_acc"], stored[arm]["final_icl_acc"]
-                flips = int(((new > ACQUIRED) != (old > ACQUIRED)).sum())
-                parts.append(f"{arm}: final ICL accuracies differ by up to {np.nanmax(np.abs(new - old)):.2f}, "
-                             f"{flips} of {len(new)} runs change side of 0.75")
-            first = all(np.array_equal(res[a]["icl_acc"][:, 0], stored[a]["icl_acc"][:, 0]) for a in ("standard", "balanced"))
-            col = min(1, res["standard"]["train_loss"].shape[1] - 1)  # the first evaluation after step 0
-            drift = max(float(np.nanmax(np.abs(res[a]["train_loss"][:, col] - stored[a]["train_loss"][:, col])))
-                        for a in ("standard", "balanced"))
-            same = ("no; " + ("the evaluations before training agree exactly, " if first else "") +
-                    f"the training losses at the first evaluation differ by up to {drift:.1e}; " + "; ".join(parts))
+    same = "not compared (no stored `balanced` result)" if stored is None else _agreement(res, stored)
     # the collapses of chapter 12 at lr 0.05 against the lr 0.01 control, same K, same seeds, same clock
     coll = dict(control_K="", coll_fast=0, coll_slow=0, osc_fast=0, osc_slow=0, n_control=0)
     if "balanced_lr0.01" in arms:
@@ -282,3 +264,23 @@ def solutions(res, stored=None) -> Solutions:
                    n_acquired_slow=slow["n_acquired"], n_copy_slow=slow["n_copy"], n_count_slow=slow["n_count"],
                    n_copy_standard=std["n_copy"], n_acquired_standard=std["n_acquired"], same_as_balanced=same)
     return Solutions.of(numbers, dict(points=points, rows=rows, copy_ci=fast["copy_ci"], choices=choices))
+
+
+def _agreement(res, stored) -> str:
+    """Whether the standard and balanced arms of `res` equal those of `stored` bit for bit ("yes"), else a
+    sentence on how far apart they are: the evaluation before training, the training loss at the first evaluation
+    after it, the final ICL accuracies and the runs that change side of 0.75."""
+    arms, keys = ("standard", "balanced"), ("icl_acc", "iwl_acc", "train_loss")
+    if all(np.array_equal(res[a][k], stored[a][k], equal_nan=True) for a in arms for k in keys):
+        return "yes"
+    parts = []
+    for arm in arms:
+        new, old = res[arm]["final_icl_acc"], stored[arm]["final_icl_acc"]
+        flips = int(((new > ACQUIRED) != (old > ACQUIRED)).sum())
+        parts.append(f"{arm}: final ICL accuracies differ by up to {np.nanmax(np.abs(new - old)):.2f}, "
+                     f"{flips} of {len(new)} runs change side of 0.75")
+    first = all(np.array_equal(res[a]["icl_acc"][:, 0], stored[a]["icl_acc"][:, 0]) for a in arms)
+    col = min(1, res["standard"]["train_loss"].shape[1] - 1)  # the first evaluation after step 0
+    drift = max(float(np.nanmax(np.abs(res[a]["train_loss"][:, col] - stored[a]["train_loss"][:, col]))) for a in arms)
+    return ("no; " + ("the evaluations before training agree exactly, " if first else "") +
+            f"the training losses at the first evaluation differ by up to {drift:.1e}; " + "; ".join(parts))

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import experiments
+from .. import stats as st
 from ..config import RunConfig
+from ..theory import i_k
+from ..verdicts import RUNG_CLAIMS
+from . import memorization, phenomenology, scaling
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, n_context, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit, order_quantile
@@ -213,9 +217,6 @@ def rung_evidence(rung: str, out=None) -> dict:
     """{claim id: the sections its verdict reads, or a sentence saying why the rung cannot decide it yet} for the
     claims of ``verdicts.RUNG_CLAIMS[rung]``, built by the same library functions as their chapters, from the
     rung's complete (stored) results only: a partial rung decides nothing."""
-    from ..verdicts import RUNG_CLAIMS
-    from . import memorization, phenomenology, scaling
-
     data = {name: rung_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n")}
 
     def missing(d: RungData) -> str:
@@ -266,8 +267,6 @@ class PrecisionCheck(Section):
 
 def precision_check(res, mem) -> PrecisionCheck:
     """``res``: the `bf16_check` result; ``mem``: the stored fp32 `memorization` result of the same profile."""
-    from .. import stats as st
-    from ..theory import i_k
     a, b = (censored_t_icl(res[k]) for k in ("t_icl_fp32", "t_icl_bf16"))
     both = np.isfinite(a) & np.isfinite(b)
     ratio, ci = st.bootstrap(np.median, b[both] / a[both], n_boot=2000) if both.sum() >= 2 else (np.nan, (np.nan,) * 2)
