@@ -271,12 +271,31 @@ def _around(k_center: float, n: int, per_decade: int = 4) -> tuple:
     return geom(k_center / 10**half, k_center * 10**half, n)
 
 
+# The paper_net K grids of kstar_vs_n, fixed (2026-12-01) before any of its runs: centred on eq 13's prediction
+# from the rung's own measurements, K*(N) = K*(100) ((N - 1) / 99)^(1/nu), with K*(100) = 8,189 the sigmoid K* of
+# phenomenology's paper_net sweep as it stood (9 of its 10 K finished; K = 1668 not yet) and nu = 0.754 the
+# memorisation exponent of memorization's paper_net run (analysis.ladder recomputes both; a test checks). Six K
+# per N, four per decade, as at the cpu profile: the grid spans a factor 4.2 either side of the centre, enough
+# for any exponent between 1 and 1.6 to place K* inside it.
+PAPER_NET_KSTAR_100, PAPER_NET_NU = 8189, 0.754
+
+
+def kstar_predicted(N: int) -> float:
+    """The centre of the paper_net K grid at context length N (the comment above)."""
+    return PAPER_NET_KSTAR_100 * ((N - 1) / 99) ** (1 / PAPER_NET_NU)
+
+
 KSTAR_VS_N = {
     "smoke": dict(SMOKE, split="N", Ns=(4, 6), Ks=(8, 64), seeds=1, steps=40, eval_every=20, n_eval=64),
     # Five context lengths, 4 seeds per (N, K), 4 values of K per decade over 1.25 decades centred on the
     # threshold expected from a first sweep (K* = 250, 540, 1340 at N = 10, 20, 40; K* ~ 540 (N/20)^1.2).
     "cpu": dict(CPU, split="N", Ns=(10, 13, 17, 23, 30), Ks=lambda N: _around(540 * (N / 20) ** 1.2, 6), seeds=4,
                 steps=per_n(750), eval_every=per_n(10), n_eval=1000),
+    # N = 25 and 50; the N = 100 point is phenomenology's paper_net sweep, whose budget (1000 epochs on this
+    # clock) this one scales with N, as the cpu profile does (t_ICL ~ N, eq 11); the paper runs 2000 epochs at
+    # every N. K grids placed by the rung's own results, fixed before the run (see PAPER_NET_KSTAR_100).
+    "paper_net": dict(PAPER_NET, split="N", Ns=(25, 50), seeds=4, steps=per_n(10 * NET_EPOCH), eval_every=per_n(2),
+                      n_eval=1000, Ks=lambda N: _around(kstar_predicted(N), 6)),
     "paper": dict(PAPER, split="N", Ns=(50, 100, 150, 200, 250),
                   Ks=tuple(even(2 * k) for k in np.geomspace(250, 2e5, 30)), seeds=1, steps=2000 * EPOCH,
                   eval_every=EPOCH, n_eval=2000),
@@ -284,7 +303,7 @@ KSTAR_VS_N = {
 
 
 @register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
-          "07_kstar_vs_n")
+          "07_kstar_vs_n", PROFILES)
 def _kstar_vs_n(profile):
     return runs_of(KSTAR_VS_N[profile], model="transformer1", early_stop=0.99)
 
