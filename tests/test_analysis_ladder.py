@@ -61,3 +61,47 @@ def test_clock_ratio_is_the_median_per_seed_ratio(monkeypatch):
     r = ladder.clock_rung(d)
     assert r.value == 5.0  # median of 5, 4 and inf (the seed that never acquired at lr 0.01)
     assert r.lo <= 5.0 <= r.hi and r.note == "expected 5 (the ratio of the learning rates)"
+
+
+def test_a_rung_adds_the_sweep_it_reuses_once_that_is_stored(tmp_path, monkeypatch):
+    """catalog.REUSES: another experiment's stored sweep, pooled, is one more sub-run N<its N>; the rung is complete
+    only when both are stored, and a sweep that would shadow a sub-run of the experiment's own is refused."""
+    from icl_kinetics import catalog
+    out = tmp_path / "results"
+    monkeypatch.setitem(catalog.REUSES, ("ticl_clock", "smoke"), "phenomenology")
+    experiments.run("ticl_clock", "smoke", out=out, progress=False)
+    d = ladder.rung_data("ticl_clock", "smoke", out)
+    assert set(d.runs) == {"N6_lr0.01"} and d.status == "partial: 1 of 2 sub-runs finished"
+    experiments.run("phenomenology", "smoke", out=out, progress=False)
+    d = ladder.rung_data("ticl_clock", "smoke", out)
+    ph = experiments.load("phenomenology", "smoke", out)
+    assert d.status == "complete" and set(d.runs) == {"N6_lr0.01", "N6"}
+    assert d.configs["N6"].Ks == ph.configs()["sweep"].Ks
+    assert np.array_equal(d.runs["N6"]["final_icl_acc"], ph["sweep"]["final_icl_acc"])
+    monkeypatch.setitem(catalog.REUSES, ("kstar_vs_n", "smoke"), "phenomenology")  # kstar_vs_n smoke has N6 too
+    try:
+        ladder.rung_data("kstar_vs_n", "smoke", out)
+        raise AssertionError("a reused sweep shadowed a sub-run")
+    except ValueError as e:
+        assert "defines N6 itself" in str(e)
+
+
+def test_paper_net_kstar_grid_is_centred_as_its_rule_says():
+    """The constants behind kstar_vs_n's paper_net K grids, recomputed from the runs they were fixed from: the
+    sigmoid K* of phenomenology's paper_net sweep without K = 1668 (not finished when the grid was fixed) and nu of
+    memorization's paper_net run."""
+    from icl_kinetics import catalog
+    ph = ladder.rung_data("phenomenology", "paper_net")
+    assert ph.stored or len(ph.runs) >= 9, ph.status
+    nine = {k: v for k, v in ph.runs.items() if k != "K1668"}
+    d = ladder.RungData("phenomenology", "paper_net", nine, {k: ph.configs[k] for k in nine}, 9, True)
+    assert round(ladder.kstar_rung(d).value) == catalog.PAPER_NET_KSTAR_100 == 8189
+    nu = ladder.nu_rung(ladder.rung_data("memorization", "paper_net"), n_boot=50).value
+    assert round(nu, 3) == catalog.PAPER_NET_NU == 0.754
+    cfgs = catalog.get("kstar_vs_n").runs("paper_net")
+    for name, cfg in cfgs.items():
+        Ks = np.array(sorted(set(cfg.Ks)), float)
+        centre = np.exp(np.log(Ks).mean())
+        assert abs(centre / catalog.kstar_predicted(cfg.N) - 1) < 0.01 and len(Ks) == 6 and cfg.E == 24
+        assert cfg.steps == 938 * cfg.N and (cfg.D, cfg.width, cfg.lr) == (63, 512, 0.05)
+    assert catalog.get("phenomenology").runs("paper_net")["K1000"].steps == 938 * 100  # the reused N = 100 sweep

@@ -302,6 +302,12 @@ KSTAR_VS_N = {
 }
 
 
+# A sweep an experiment takes at a rung from another experiment instead of training it again: {(experiment,
+# profile): the experiment whose stored sweep (pooled over its sub-runs) is one more sub-run, named N<its N>}.
+# (analysis.ladder.rung_data adds it; the verdict at that rung needs both stored.)
+REUSES = {("kstar_vs_n", "paper_net"): "phenomenology"}
+
+
 @register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",
           "07_kstar_vs_n", PROFILES)
 def _kstar_vs_n(profile):

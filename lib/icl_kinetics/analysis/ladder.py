@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import experiments
+from .. import catalog, experiments
 from .. import stats as st
 from ..config import RunConfig
 from ..theory import i_k
 from ..verdicts import RUNG_CLAIMS
-from . import memorization, phenomenology, scaling
+from . import memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, n_context, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit, order_quantile
@@ -47,16 +47,31 @@ class RungData:
 
 
 def rung_data(name: str, profile: str, out=None) -> RungData:
-    """The stored result of `name` at `profile`, else its verified finished shards; never trains."""
+    """The stored result of `name` at `profile`, else its verified finished shards; never trains. Where the
+    catalog says the experiment reuses another's sweep at this profile (``catalog.REUSES``), that sweep, pooled
+    over its sub-runs, is one more sub-run ``N<its N>`` once it is stored; complete only when both are."""
     exp = experiments.get(name)
     if profile not in exp.profiles:
         return RungData(name, profile, {}, {}, 0, False, out)
     configs = exp.runs(profile)
     res = experiments.load_optional(name, profile, out)
     if res is not None:
-        return RungData(name, profile, res.runs, res.configs(), len(configs), True, out)
-    shards = experiments.finished_shards(name, profile, out)
-    return RungData(name, profile, dict(shards), {k: configs[k] for k in shards}, len(configs), False, out)
+        d = RungData(name, profile, res.runs, res.configs(), len(configs), True, out)
+    else:
+        shards = experiments.finished_shards(name, profile, out)
+        d = RungData(name, profile, dict(shards), {k: configs[k] for k in shards}, len(configs), False, out)
+    other = catalog.REUSES.get((name, profile))
+    if other is None:
+        return d
+    o = rung_data(other, profile, out)
+    runs, cfgs = dict(d.runs), dict(d.configs)
+    if o.stored:
+        run, cfg = pooled(o.runs, o.configs)
+        if f"N{cfg.N}" in configs:
+            raise ValueError(f"{name} at {profile} defines N{cfg.N} itself; catalog.REUSES would add {other}'s "
+                             f"N = {cfg.N} sweep beside it: remove one")
+        runs[f"N{cfg.N}"], cfgs[f"N{cfg.N}"] = run, cfg
+    return RungData(name, profile, runs, cfgs, d.n_defined + 1, d.stored and o.stored, out)
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,22 @@ def kstar_rung(d: RungData, n_boot: int = 500) -> Rung:
                 "" if note == "ok" else note)
 
 
+def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
+    """The exponent of K* against the number of context items N - 1 (Fig 6a; eq 13 predicts 1/nu), joint
+    bootstrap over seeds (chapter 7's fit), from the rung's kstar_vs_n sweeps."""
+    if len(d.runs) < 3:
+        return _missing("K* exponent", d, f"{len(d.runs)} context length(s) finished; the fit needs 3")
+    kn = threshold.kstar_vs_n_runs(d.runs, d.configs, n_boot=n_boot)
+    cfg = next(iter(d.configs.values()))
+    units = f"N = {', '.join(str(c.N) for c in sorted(d.configs.values(), key=lambda c: c.N))}; " + \
+        f"{len(set(cfg.Ks))} K x {len(cfg.Ks) // len(set(cfg.Ks))} seeds per N"
+    if not np.isfinite(kn.exponent):
+        return Rung("K* exponent", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units,
+                    "the power-law fit failed")
+    return Rung("K* exponent", d.profile, float(kn.exponent), kn.exponent_lo, kn.exponent_hi, d.status,
+                _scale(cfg), units)
+
+
 def clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
     """The clock check: per seed, t_ICL at lr 0.01 (``ticl_clock``) over t_ICL at the profile's lr on the same
     seed and N (``ticl_vs_n``); median of the ratios with a percentile bootstrap over seeds. If the theory's time
@@ -155,6 +186,7 @@ STATISTICS = {  # statistic -> (experiment, rung function, the value the paper o
     "nu": ("memorization", nu_rung, 0.7),
     "t_ICL exponent": ("ticl_vs_n", ticl_exponent_rung, 1.0),
     "K*": ("phenomenology", kstar_rung, 1e4),
+    "K* exponent": ("kstar_vs_n", kstar_exponent_rung, 1.41),
     "lr clock ratio": ("ticl_clock", clock_rung, 5.0),
 }
 
@@ -217,7 +249,8 @@ def rung_evidence(rung: str, out=None) -> dict:
     """{claim id: the sections its verdict reads, or a sentence saying why the rung cannot decide it yet} for the
     claims of ``verdicts.RUNG_CLAIMS[rung]``, built by the same library functions as their chapters, from the
     rung's complete (stored) results only: a partial rung decides nothing."""
-    data = {name: rung_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n")}
+    data = {name: rung_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n",
+                                                          "kstar_vs_n")}
 
     def missing(d: RungData) -> str:
         return f"`{d.experiment}` at {rung}: {d.status}"
@@ -240,8 +273,13 @@ def rung_evidence(rung: str, out=None) -> dict:
     tn = data["ticl_vs_n"]
     if tn.stored:
         ev["fig6b_linear"] = (scaling.linear_evidence(scaling.ticl_vs_n(experiments.load("ticl_vs_n", rung, out))),)
+    kn = data["kstar_vs_n"]
+    if kn.stored and mem.stored:  # chapter 7's evidence: K* per N, eq 13 from the rung's memorisation runs
+        sweep = threshold.kstar_vs_n_runs(kn.runs, kn.configs)
+        eq13 = threshold.eq13_prediction(sweep, experiments.load("memorization", rung, out))
+        ev["fig6a_exponent"] = (threshold.exponent_evidence(sweep, eq13, threshold.exponent_against_n(sweep)),)
     source = dict(fig2b_transition=ph, fig2c_opposite=ph, fig2d_abrupt=ph, fig5_nu=mem, fig5_finite=mem,
-                  fig6b_linear=tn)
+                  fig6b_linear=tn, fig6a_exponent=kn if not kn.stored else mem)
     return {cid: ev.get(cid, missing(source[cid])) for cid in RUNG_CLAIMS[rung]}
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .memorization import fit_memorization_scaling, half_range_fits, kstar_table, memorization_table
-from .runs import members, safe_sweep_threshold
+from .runs import members, pooled, safe_sweep_threshold
 from .scaling import KStarVsN, kstar_vs_n_fit
 from ..config import n_context
 from .section import Section, glued, kept, plotted
@@ -36,20 +36,26 @@ class KstarSweep(Section):
 
 
 def kstar_vs_n(result, n_boot: int = 1000) -> KstarSweep:
+    """Fig A.7 and the K* table from a stored `kstar_vs_n` result (one sub-run per N)."""
+    return kstar_vs_n_runs(result.runs, result.configs(), n_boot)
+
+
+def kstar_vs_n_runs(arrays: dict, cfgs: dict, n_boot: int = 1000) -> KstarSweep:
     """Fig A.7 and the K* table: per N the sigmoid fit (curve) with the interval of the joint bootstrap of
-    :func:`kstar_vs_n_fit` (against N - 1), steepness and fraction of runs above 0.9 final ICL accuracy."""
-    cfgs = result.configs()
+    :func:`kstar_vs_n_fit` (against N - 1), steepness and fraction of runs above 0.9 final ICL accuracy.
+    ``arrays``, ``cfgs``: {sub-run: arrays}, {sub-run: RunConfig}, one sub-run per N (a rung may add another
+    experiment's sweep as one more N: analysis.ladder.rung_data)."""
     runs = {c.N: (name, c) for name, c in cfgs.items()}
     Ns = sorted(runs)
-    sweeps = {n: (members(c)["K"], result[name]["final_icl_acc"]) for n, (name, c) in runs.items()}
+    sweeps = {n: (members(c)["K"], arrays[name]["final_icl_acc"]) for n, (name, c) in runs.items()}
     kfit = kstar_vs_n_fit({n_context(n): s for n, s in sweeps.items()}, n_boot=n_boot, seed=0)
     panels, rows = {}, []
     for i, n in enumerate(Ns):
         name, c = runs[n]
-        thr, note = safe_sweep_threshold(result[name], c, n_boot=0)  # curve; interval from the joint bootstrap
+        thr, note = safe_sweep_threshold(arrays[name], c, n_boot=0)  # curve; interval from the joint bootstrap
         panels[f"N = {n}" + ("" if note == "ok" else " (see note)")] = (
             sweeps[n][0], sweeps[n][1], dataclasses.replace(thr, ci=tuple(kfit.ci[i])))
-        frac = float(np.mean(result[name]["final_icl_acc"] > 0.9))
+        frac = float(np.mean(arrays[name]["final_icl_acc"] > 0.9))
         rows.append([n, n - 1, c.E, f"{kfit.k_star[i]:.0f}", f"[{kfit.ci[i, 0]:.0f}, {kfit.ci[i, 1]:.0f}]",
                      f"{thr.params[0]:.1f}", f"{frac:.2f}", note])
     ok = kfit.ok
@@ -79,7 +85,7 @@ def eq13_prediction(kn: KstarSweep, mem) -> Eq13Prediction:
     over the two halves of the K range, and K* predicted at each N - 1 (``data["rows"]``: measured against
     predicted, a table for the page). ``figure``: the arguments of ``plots.fig_kstar_vs_n``."""
     kfit, Ns = kn.kfit, kn.Ns
-    tab = memorization_table(mem["mlp"], mem.configs()["mlp"])
+    tab = memorization_table(*pooled(mem.runs, mem.configs()))  # one sub-run at cpu, one per K at paper_net
     mfit = fit_memorization_scaling(tab, n_boot=2000, seed=0)
     nu, nu_ci = (mfit.nu, mfit.nu_ci) if mfit.ok else (np.nan, (np.nan, np.nan))
     inv_nu, inv_nu_ci = 1 / nu, (1 / nu_ci[1], 1 / nu_ci[0])
