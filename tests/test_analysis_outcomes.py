@@ -157,3 +157,20 @@ def test_solutions_tell_copying_from_counting_and_compare_with_the_stored_run():
     assert len(sol.choices) == 2  # no lr 0.01 arm: two copy thresholds at lr 0.05
     runs["balanced"]["train_loss"] = np.zeros((4, 1))
     assert solutions(Result("balanced_solution", "cpu", meta, runs), stored).same_as_balanced.startswith("no; ")
+
+
+def test_k_half_on_grid_interpolates_the_empirical_logit_at_the_first_crossing():
+    from icl_kinetics.analysis.bimodality import k_half_on_grid
+    from synthetic import minimal_cfg
+    Ks = (100,) * 4 + (1000,) * 4 + (10_000,) * 4
+    cfg = minimal_cfg(model="transformer1", N=10, Ks=Ks, seeds=tuple(range(12)), wd_attn=(0.0,) * 12, probes=())
+
+    def run(acq):  # icl accuracy curves: 1.0 for the acquirers
+        return {"icl_acc": np.array([[0.5, 1.0 if a else 0.5] for a in acq])}
+    # 0 of 4, 1 of 4, 4 of 4: crossing between 1000 (logit(1.5/3.5)) and 10000 (logit(4.5/0.5)), symmetric in log
+    k = k_half_on_grid(run([0] * 4 + [1, 0, 0, 0] + [1] * 4), cfg)
+    lo, hi = np.log(1.5 / 3.5), np.log(4.5 / 0.5)
+    assert np.isclose(np.log10(k), 3 + (0 - lo) / (hi - lo))
+    assert k_half_on_grid(run([0] * 4 + [1, 1, 0, 0] + [1] * 4), cfg) == 1000.0   # exactly half
+    assert np.isnan(k_half_on_grid(run([0] * 12), cfg))                          # never crosses
+    assert np.isnan(k_half_on_grid(run([1] * 12), cfg))                          # already above at the first K

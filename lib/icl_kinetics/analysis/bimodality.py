@@ -272,6 +272,26 @@ def k_half_between(first, second) -> float:
     return float(np.exp(x))
 
 
+def k_half_on_grid(run: dict, cfg) -> float:
+    """The K at which the fraction of seeds acquiring ICL (accuracy above 0.95 within the budget) crosses 1/2 in
+    a sweep with several seeds per K: between the first K where at least half acquire and the K below it, the
+    empirical logit of the fraction, log((a + 1/2) / (n - a + 1/2)) for a of n seeds (finite at 0 and n), linear in
+    log K; NaN when no K below half is followed by one at or above it. The rule, written before the run (issue 21
+    item 5), that places the paper_net Fig 6c run at N = 50 on kstar_vs_n's paper_net N = 50 sweep."""
+    K, acq = np.asarray(cfg.Ks, float), acquired(run)
+    Ks = np.unique(K)
+    a, n = (np.array([f(acq[K == k]) for k in Ks]) for f in (np.sum, len))
+    frac, lg = a / n, np.log((a + 0.5) / (n - a + 0.5))
+    up = np.flatnonzero(frac >= 0.5)
+    if not len(up) or up[0] == 0:
+        return np.nan
+    i = up[0]
+    if frac[i] == 0.5:
+        return float(Ks[i])
+    f = (0 - lg[i - 1]) / (lg[i] - lg[i - 1])
+    return float(np.exp(np.log(Ks[i - 1]) + f * (np.log(Ks[i]) - np.log(Ks[i - 1]))))
+
+
 @dataclass(frozen=True)
 class BimodalEvidence(Section):
     """What a Fig 6c verdict reads for one run (`verdicts.rule_early_or_never`): seeds, acquirers, late acquirers,
