@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PAPER = {  # values stated in the paper or the authors' code, quoted beside ours
     "0.01", "0.7", "0.75", "1.41", "1.43", "100", "128", "130", "150", "200", "250", "469", "500", "512", "1000",
-    "2000", "5000", "9666", "10000", "15000", "20000", "31336", "50000"}
+    "400", "2000", "5000", "9666", "10000", "15000", "20000", "31336", "50000"}
 SETTINGS = {  # settings of experiments.py that a page names while explaining the design
     "0.05",   # the cpu profile's learning rate
     "6400",   # the largest K of the cpu balanced sweep (chapter 12)
