@@ -38,6 +38,8 @@ def test_bench_reports_positive_rates_and_writes_json(tmp_path, fake_clock):
     for r in rows:
         assert r["model_steps_per_s"] > 0 and r["exact_model_steps_per_s"] > 0 and r["naive_model_steps_per_s"] > 0
         assert r["roofline_model_steps_per_s"] == min(r["flop_floor"], r["byte_floor"])
+        assert r["bf16_model_steps_per_s"] > 0
+        assert r["roofline_bf16_model_steps_per_s"] == min(r["bf16_flop_floor"], r["byte_floor"])
     stored = json.loads((tmp_path / f"{rows[0]['device']}.json").read_text())
     assert stored["rows"] == rows and stored["meta"]["matmul_flops"] > 0 and stored["meta"]["copy_bytes_per_s"] > 0
     assert (tmp_path / f"{rows[0]['device']}.txt").read_text().count("\n") == 3 + len(rows)
@@ -67,3 +69,17 @@ def test_bench_refuses_timings_dominated_by_noise(fake_clock):
     fake_clock["per_step"] = 0.0  # the long run takes no longer than the short one
     with pytest.raises(RuntimeError, match="dominated by noise"):
         bench._time_ensemble("minimal", bench.SIZES["cpu"], 2, 4, bench.pick_device("cpu"))
+
+
+def test_compile_trial_reports_the_speedup_or_the_compiler_error(monkeypatch, fake_clock):
+    """torch.compile replaced by stand-ins (the test decides what the compiler does, and no minutes of compiling):
+    an identity compiler gives a row with both rates; a failing one gives its error in one line, no crash."""
+    monkeypatch.setattr(bench.torch, "compile", lambda net: net)
+    row = bench.compile_trial("minimal", "cpu", E=2, steps=2, device="cpu")
+    assert row["eager_model_steps_per_s"] > 0 and row["compiled_model_steps_per_s"] > 0 and row["speedup"] > 0
+
+    def broken(net):
+        raise RuntimeError("no C++ compiler found\n(a long traceback)")
+    monkeypatch.setattr(bench.torch, "compile", broken)
+    row = bench.compile_trial("transformer1", "cpu", E=2, steps=2, device="cpu")
+    assert row["compiled_model_steps_per_s"] is None and row["error"] == "RuntimeError: no C++ compiler found"

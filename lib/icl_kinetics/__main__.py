@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     b.add_argument("--out", default=None, help="directory for <device>.json and .txt (default: results/bench)")
     b.add_argument("--sizes", nargs="+", default=["paper", "cpu"], help="model sizes to time: paper, cpu")
     b.add_argument("--members", nargs="+", type=int, default=[1, 8, 32], help="ensemble sizes E to time")
+    b.add_argument("--compile", action="store_true", help="also time torch.compile of the forward + backward "
+                   "against eager at E = 8 (minutes of compiling)")
     args = p.parse_args(argv)
 
     # 1. everything a command needs is checked before any compute; a user's mistake is one line on stderr
@@ -97,7 +99,7 @@ def main(argv=None) -> int:
                       f"on {res.meta['device']}")
         elif args.cmd == "bench":
             bench.run(args.device, steps=args.steps, members=tuple(args.members), sizes=tuple(args.sizes),
-                      out=args.out)
+                      out=args.out, compile_trials=args.compile)
         elif args.cmd == "scorecard":
             page = store.REPO_ROOT / "book" / "00_results_at_a_glance.md"
             page.write_text(verdicts.scorecard_markdown())

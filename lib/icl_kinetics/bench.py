@@ -37,10 +37,11 @@ SIZES = {name: {k: p[k] for k in ("D", "N", "width", "batch")} for name, p in ((
 POOL = 2**14  # pool size of the pooled sampler rows (16,384 items x D floats: cache-sized at paper D)
 
 
-def matmul_flops(device, n: int = 1024, seconds: float = 1.0) -> float:
-    """Measured float32 matmul rate (FLOP/s) on square n x n matrices."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def matmul_flops(device, n: int = 1024, seconds: float = 1.0, dtype=torch.float32) -> float:
+    """Measured matmul rate (FLOP/s) on square n x n matrices of `dtype` (float32; bfloat16 for the bf16
+    roofline)."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     a @ b
     reps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
@@ -87,13 +88,13 @@ def step_bytes(model: str, D: int, N: int, width: int, batch: int = 128) -> floa
     return 4.0 * (2 * batch * N * D + 5 * n_params(model, D, width))
 
 
-def _time_ensemble(model, size, E, steps, device, pool=0, repeats=3):
+def _time_ensemble(model, size, E, steps, device, pool=0, repeats=3, precision="fp32"):
     """Model-steps per second of train(): the difference of the fastest of `repeats` 3n-step runs and the fastest
     n-step run cancels the fixed cost (building the ensemble, the evaluations at the start and the end); taking
     the fastest of several runs discounts other work on the machine."""
     def timed(n):
         cfg = RunConfig(model=model, Ks=(None,) * E, seeds=tuple(range(E)), wd_attn=(0.0,) * E, steps=n,
-                        eval_every=n, n_eval=8, evals=("icl",), pool=pool, **size)
+                        eval_every=n, n_eval=8, evals=("icl",), pool=pool, precision=precision, **size)
         t0 = time.perf_counter()
         train(cfg, device=device, progress=False)
         if device.type == "cuda":
@@ -147,6 +148,43 @@ def _time_naive(model, size, E, steps, device):
     return E * steps / min(timed() for _ in range(3))  # the fastest of three timings, as for the ensemble
 
 
+def _time_forward_backward(net, x, lab, steps: int, device) -> float:
+    """Steps per second of the ensemble's forward and backward on one fixed batch (no sampling, no update: the
+    part of a step that torch.compile can change), the fastest of three timings after two warm-up calls."""
+    def one():
+        z = net(x, lab)  # (E, B)
+        F.softplus(-lab[:, :, -1] * z).mean(1).sum().backward()
+
+    def timed():
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            one()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+    one(), one()  # warm-up; for a compiled module, the compilation
+    return steps / min(timed() for _ in range(3))
+
+
+def compile_trial(model: str, size_name: str, E: int = 8, steps: int = 10, device=None) -> dict:
+    """torch.compile of the ensemble's forward (and so its backward) against eager, at one model, size and E:
+    model-steps per second of both, or the compile error in one line (a machine without a working compiler
+    toolchain still gets its row)."""
+    device = pick_device(device)
+    size = SIZES[size_name]
+    D, N, width, batch = size["D"], size["N"], size["width"], size["batch"]
+    net = models.build(model, E, D, width, tuple(range(E))).to(device)
+    bank = data.ItemBank.create((None,) * E, D, tuple(range(E)), device=device)
+    x, lab = data.sample_train(bank, batch, N, torch.Generator(device=device).manual_seed(0))  # (E, B, N, D)
+    eager = E * _time_forward_backward(net, x, lab, steps, device)
+    row = dict(device=device_name(device), model=model, size=size_name, E=E, eager_model_steps_per_s=eager)
+    try:
+        compiled = E * _time_forward_backward(torch.compile(net), x, lab, steps, device)
+    except Exception as e:  # noqa: BLE001 -- any failure of the compiler is the trial's result, not a crash
+        return dict(row, compiled_model_steps_per_s=None, error=f"{type(e).__name__}: {str(e).splitlines()[0][:200]}")
+    return dict(row, compiled_model_steps_per_s=compiled, speedup=compiled / eager)
+
+
 def device_name(device) -> str:
     """'cpu-2core' or the CUDA device's name as a file-name slug (e.g. 'nvidia-h100-80gb-hbm3')."""
     if device.type == "cuda":
@@ -175,9 +213,12 @@ def check_out(out) -> Path | None:
     return store.check_writable(Path(out) if out else REPO_ROOT / "results" / "bench")
 
 
-def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu"), out=None) -> list[dict]:
+def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu"), out=None,
+        compile_trials: bool = False) -> list[dict]:
     """Time every configuration, print the table and write it (json and txt) under `out` (default
-    results/bench/; None-like `out=False` writes nothing)."""
+    results/bench/; None-like `out=False` writes nothing). Each row has the fp32 and the bf16 (autocast,
+    ``RunConfig.precision``) rate with exact sampling beside the fp32 and the bf16 roofline. `compile_trials`
+    adds :func:`compile_trial` at E = 8 for every model and size (its own table; minutes of compiling)."""
     check_args(steps, members, sizes)
     d = check_out(out)
     device = pick_device(device)
@@ -185,34 +226,53 @@ def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")
     name = device_name(device)
     lines = [f"device {name} ({platform.processor() or platform.machine()}), torch {torch.__version__}, "
              f"{torch.get_num_threads()} threads; matmul {flops / 1e9:.1f} GFLOP/s, copy {bandwidth / 1e9:.1f} GB/s",
-             "model-steps per second (exact: fresh items; pool: pool sampler, 2^14 items, fresh labels)",
-             f"{'model':<13}{'size':<7}{'E':>4}{'exact':>9}{'pool':>9}{'naive':>9}{'roofline':>10}"
-             f"{'roof/pool':>10}{'pool/naive':>11}"]
+             "model-steps per second (exact: fresh items; pool: pool sampler, 2^14 items, fresh labels; bf16: "
+             "exact under bf16 autocast; roof16: the roofline at the bf16 matmul rate)",
+             f"{'model':<13}{'size':<7}{'E':>4}{'exact':>9}{'pool':>9}{'naive':>9}{'bf16':>9}{'roofline':>10}"
+             f"{'roof16':>9}{'roof/pool':>10}{'pool/naive':>11}"]
     print("\n".join(lines), flush=True)
     rows = []
     for model in ("transformer1", "minimal"):
         for size_name in sizes:
             size = SIZES[size_name]
             flops, bandwidth = matmul_flops(device), memory_bandwidth(device)  # again: the machine's speed drifts
+            flops16 = matmul_flops(device, dtype=torch.bfloat16)
             roof = min(flops / step_flops(model, **size), bandwidth / step_bytes(model, **size))
+            roof16 = min(flops16 / step_flops(model, **size), bandwidth / step_bytes(model, **size))
             for E in members:
                 n = max(5, steps // E) if size_name == "paper" and device.type == "cpu" else steps
                 exact = _time_ensemble(model, size, E, n, device)
                 pooled = _time_ensemble(model, size, E, n, device, pool=POOL)
                 naive = _time_naive(model, size, min(E, 8), max(2, n // 4), device)
+                bf16 = _time_ensemble(model, size, E, n, device, precision="bf16")
                 rows.append(dict(device=name, model=model, size=size_name, E=E, model_steps_per_s=pooled,
                                  exact_model_steps_per_s=exact, naive_model_steps_per_s=naive,
-                                 roofline_model_steps_per_s=roof, flop_floor=flops / step_flops(model, **size),
-                                 byte_floor=bandwidth / step_bytes(model, **size)))
-                line = (f"{model:<13}{size_name:<7}{E:>4}{exact:>9.1f}{pooled:>9.1f}{naive:>9.1f}{roof:>10.1f}"
-                        f"{roof / pooled:>10.2f}{pooled / naive:>11.2f}")
+                                 bf16_model_steps_per_s=bf16, roofline_model_steps_per_s=roof,
+                                 flop_floor=flops / step_flops(model, **size),
+                                 byte_floor=bandwidth / step_bytes(model, **size),
+                                 roofline_bf16_model_steps_per_s=roof16,
+                                 bf16_flop_floor=flops16 / step_flops(model, **size)))
+                line = (f"{model:<13}{size_name:<7}{E:>4}{exact:>9.1f}{pooled:>9.1f}{naive:>9.1f}{bf16:>9.1f}"
+                        f"{roof:>10.1f}{roof16:>9.1f}{roof / pooled:>10.2f}{pooled / naive:>11.2f}")
                 lines.append(line)
                 print(line, flush=True)
+    trials = []
+    if compile_trials:
+        lines.append("torch.compile of the forward + backward, E = 8, model-steps per second")
+        for model in ("transformer1", "minimal"):
+            for size_name in sizes:
+                t = compile_trial(model, size_name, 8, max(2, steps // 4), device)
+                trials.append(t)
+                lines.append(f"{model:<13}{size_name:<7} eager {t['eager_model_steps_per_s']:9.1f}  " + (
+                    f"compiled {t['compiled_model_steps_per_s']:9.1f}  x{t['speedup']:.2f}" if "speedup" in t
+                    else f"compile failed: {t['error']}"))
+                print(lines[-1], flush=True)
     if d is not None:
         meta = dict(device=name, torch=torch.__version__, threads=torch.get_num_threads(), matmul_flops=flops,
                     copy_bytes_per_s=bandwidth, steps=steps, pool=POOL,
                     date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        write_bytes(d / f"{name}.json", (json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n").encode())
+        doc = {"meta": meta, "rows": rows} | ({"compile": trials} if trials else {})
+        write_bytes(d / f"{name}.json", (json.dumps(doc, indent=1) + "\n").encode())
         write_bytes(d / f"{name}.txt", ("\n".join(lines) + "\n").encode())
         print(f"wrote {d / name}.json and .txt")
     return rows

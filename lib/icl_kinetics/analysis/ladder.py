@@ -16,7 +16,7 @@ from .. import stats as st
 from ..config import RunConfig
 from ..theory import i_k
 from ..verdicts import RUNG_CLAIMS
-from . import memorization, phenomenology, scaling, threshold
+from . import bimodality, memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, n_context, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit, order_quantile
@@ -154,6 +154,22 @@ def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
                 _scale(cfg), units)
 
 
+def chance_rung(d: RungData) -> Rung:
+    """Fig 6c: of the seeds in the never bar (no ICL within the budget), the fraction whose final ICL accuracy is
+    at chance (<= 0.6; chapter 9's rule), Wilson 95% interval, in the run at the K where half the seeds should
+    acquire (`bimodality_khalf`). The paper's picture, acquire early or never, has all of them at chance."""
+    if not d.stored:
+        return _missing("never bar at chance", d, "the run at the K where half should acquire is not stored")
+    run, cfg = pooled(d.runs, d.configs)
+    e = bimodality.early_or_never(run, cfg)
+    units = f"K = {cfg.Ks[0]}, {e['n']} seeds, {e['n_never']} never acquired"
+    if not e["n_never"]:
+        return Rung("never bar at chance", d.profile, np.nan, np.nan, np.nan, d.status,
+                    _scale(cfg, str(cfg.N)), units, "every seed acquired ICL")
+    return Rung("never bar at chance", d.profile, e["n_chance"] / e["n_never"], *e["chance_ci"], d.status,
+                _scale(cfg, str(cfg.N)), units)
+
+
 def clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
     """The clock check: per seed, t_ICL at lr 0.01 (``ticl_clock``) over t_ICL at the profile's lr on the same
     seed and N (``ticl_vs_n``); median of the ratios with a percentile bootstrap over seeds. If the theory's time
@@ -187,6 +203,7 @@ STATISTICS = {  # statistic -> (experiment, rung function, the value the paper o
     "t_ICL exponent": ("ticl_vs_n", ticl_exponent_rung, 1.0),
     "K*": ("phenomenology", kstar_rung, 1e4),
     "K* exponent": ("kstar_vs_n", kstar_exponent_rung, 1.41),
+    "never bar at chance": ("bimodality_khalf", chance_rung, 1.0),
     "lr clock ratio": ("ticl_clock", clock_rung, 5.0),
 }
 

@@ -10,6 +10,8 @@ from .style import GREY, PAPER_BLUE, PAPER_RED, figure, title
 YLABELS = {"nu": r"$\nu$ in $I_K(\infty) \propto K^\nu$ (Fig 5)",
            "t_ICL exponent": r"exponent of median $t_{\rm ICL}$ vs $N$ (Fig 6b)",
            "K*": r"$K^*$, sigmoid fit of final ICL accuracy (Fig 2b)",
+           "K* exponent": r"exponent of $K^*$ vs $N - 1$ (Fig 6a)",
+           "never bar at chance": "fraction of non-acquirers at chance (Fig 6c)",
            "lr clock ratio": r"$t_{\rm ICL}$(lr 0.01) / $t_{\rm ICL}$(lr 0.05), iterations"}
 REFERENCE = {"lr clock ratio": "lr ratio"}  # where the dashed line is the theory's value, not the paper's
 
@@ -41,4 +43,7 @@ def fig_ladder(ladder: dict, paper_values: dict):
         handles, labels = ax.get_legend_handles_labels()
         uniq = dict(zip(labels, handles))
         ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="best")
-    return title(fig, "Scale ladder: Fig 5 nu, Fig 6b t_ICL exponent, Fig 2b K* and the lr clock at each rung")
+    for ax in axes[len(ladder):]:
+        ax.set_visible(False)
+    return title(fig, "Scale ladder: Fig 5 nu, Fig 6b t_ICL exponent, Fig 2b K*, Fig 6a K* exponent, Fig 6c "
+                      "never bar and the lr clock at each rung")
