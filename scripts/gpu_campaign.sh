@@ -20,7 +20,7 @@ PY=${PYTHON:-python3}
 DEVICE=${DEVICE:-auto}
 # Highest priority first: the lr x iterations equivalence at the paper's clock (memorization at lr 0.01), the
 # ladder's rung at the paper's network, then the paper's own profile.
-CAMPAIGN=${CAMPAIGN:-"memorization:paper ticl_vs_n:paper_net phenomenology:paper_net ticl_vs_n:paper kstar_vs_n:paper bimodality:paper"}
+CAMPAIGN=${CAMPAIGN:-"memorization:paper kstar_vs_n:paper_net ticl_vs_n:paper kstar_vs_n:paper bimodality:paper"}
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/lib${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$OUT" || exit 1

@@ -238,8 +238,6 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
     if inf.all():  # K = infinity for every member: no item bank to draw from
         return _fresh(E, B, N, bank.D, g, device, contexts, bank.pool)
     if balanced:
-        if N % 2:
-            raise ValueError(f"balanced contexts need an even N; got N={N}")
         idx = _balanced_indices(bank, B, N, g)
     else:
         Kt = bank.k_tensor()[:, None, None]  # (E, 1, 1)
