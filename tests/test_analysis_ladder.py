@@ -105,3 +105,24 @@ def test_paper_net_kstar_grid_is_centred_as_its_rule_says():
         assert abs(centre / catalog.kstar_predicted(cfg.N) - 1) < 0.01 and len(Ks) == 6 and cfg.E == 24
         assert cfg.steps == 938 * cfg.N and (cfg.D, cfg.width, cfg.lr) == (63, 512, 0.05)
     assert catalog.get("phenomenology").runs("paper_net")["K1000"].steps == 938 * 100  # the reused N = 100 sweep
+
+
+def test_mlp_clock_pairs_members_by_k_and_seed(monkeypatch):
+    """The MLP clock: per (K, seed) member, I_K(inf) in iterations at lr 0.01 over lr 0.05 (tail estimates given
+    here); members not converged at both rates are left out and counted."""
+    slow_cfg = experiments.get("memorization_clock").runs("cpu")["K64_lr0.01"]  # K = 64, seeds 0, 1, 2; lr 0.01
+    fast_cfg = experiments.get("memorization").runs("cpu")["mlp"]
+    tables = {
+        0.01: dict(K=np.array([64] * 3), seed=np.array([0, 1, 2]), value=np.array([100.0, 110.0, 90.0]),
+                   converged=np.array([True, True, False])),
+        0.05: dict(K=np.array([64, 64, 64, 128]), seed=np.array([2, 1, 0, 1000]),
+                   value=np.array([95.0, 100.0, 100.0, 300.0]), converged=np.array([True, True, True, True]))}
+    monkeypatch.setattr(ladder, "pooled", lambda runs, cfgs: (None, next(iter(cfgs.values()))))
+    monkeypatch.setattr(ladder, "memorization_table", lambda run, cfg: tables[cfg.lr])
+    ref = ladder.RungData("memorization", "cpu", {"mlp": {}}, {"mlp": fast_cfg}, 1, True)
+    monkeypatch.setattr(ladder, "rung_data", lambda *a: ref)
+    d = ladder.RungData("memorization_clock", "cpu", {"K64_lr0.01": {}}, {"K64_lr0.01": slow_cfg}, 2, False)
+    r = ladder.mlp_clock_rung(d)
+    # seed 0: (100 / 0.01) / (100 / 0.05) = 5; seed 1: (110 / 0.01) / (100 / 0.05) = 5.5; seed 2 not converged
+    assert np.isclose(r.value, 5.25) and 5.0 <= r.lo <= r.hi <= 5.5
+    assert "2 of 3 paired members" in r.units and r.note.startswith("expected 5")

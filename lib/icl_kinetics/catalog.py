@@ -265,6 +265,32 @@ def _ticl_clock(profile):
     return {f"N{N}_lr0.01": RunConfig.from_dict(base)}
 
 
+# The MLP's clock check (issue 21 item 1), fixed before it runs: memorization's members at the smallest K (those
+# that converge within the budget at every seed at paper_net: 500, 966, 1864) again at lr 0.01 with five times the
+# iterations, same seeds; at paper_net these are members of memorization's paper profile, the paper's own
+# settings. One sub-run per K (a shard, about an hour of one core each at paper_net).
+MEMORIZATION_CLOCK_KS = {"smoke": (16,), "cpu": (64, 128), "paper_net": (500, 966, 1864)}
+
+
+@register("memorization_clock", "the MLP alone at lr 0.01 with five times the iterations against memorization's "
+          "lr 0.05 on the same seeds: does I_K(inf) in iterations scale as 1/lr? (chapter 13)", "13_scale_ladder",
+          ("smoke", "cpu", "paper_net"))
+def _memorization_clock(profile):
+    """memorization's sub-runs restricted to MEMORIZATION_CLOCK_KS, at lr 0.01 for 5x the steps (evaluations at
+    the same gradient-flow times), one sub-run per K named K<K>_lr0.01."""
+    out = {}
+    for cfg in _memorization(profile).values():
+        for K in MEMORIZATION_CLOCK_KS[profile]:
+            keep = [i for i, k in enumerate(cfg.Ks) if k == K]
+            if not keep:
+                continue
+            d = cfg.to_dict()
+            d.update(lr=0.01, steps=5 * cfg.steps, eval_every=5 * cfg.eval_every, Ks=[cfg.Ks[i] for i in keep],
+                     seeds=[cfg.seeds[i] for i in keep], wd_attn=[cfg.wd_attn[i] for i in keep])
+            out[f"K{K}_lr0.01"] = RunConfig.from_dict(d)
+    return out
+
+
 def _around(k_center: float, n: int, per_decade: int = 4) -> tuple:
     """n even values of K, per_decade per decade, geometrically centred on k_center."""
     half = (n - 1) / (2 * per_decade)

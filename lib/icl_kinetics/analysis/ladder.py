@@ -198,6 +198,35 @@ def clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
                 _scale(cfg), units, f"expected {ref_cfg.lr / cfg.lr:g} (the ratio of the learning rates)")
 
 
+def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
+    """The clock check on the MLP alone: per member (same K, same seed), I_K(inf) in iterations at lr 0.01
+    (``memorization_clock``) over I_K(inf) in iterations at the profile's lr (``memorization``), from the tail
+    estimate of chapter 5 (:func:`memorization_table`, members converged at both rates); median with a percentile
+    bootstrap over members. 5, the ratio of the learning rates, if the theory's time is lr x iterations. The
+    criterion, written before the run: the clock holds for the MLP when the interval lies within [4.5, 5.5]."""
+    if not d.runs:
+        return _missing("MLP clock ratio", d, "no run at lr 0.01")
+    ref = rung_data("memorization", d.profile, d.out)
+    if not ref.runs:
+        return _missing("MLP clock ratio", d, f"memorization at {d.profile} not finished")
+    slow, fast = (memorization_table(*pooled(x.runs, x.configs)) for x in (d, ref))
+    lr_slow, lr_fast = next(iter(d.configs.values())).lr, next(iter(ref.configs.values())).lr
+    at = {(k, s): i for i, (k, s) in enumerate(zip(fast["K"], fast["seed"]))}
+    pairs = [(i, at[(k, s)]) for i, (k, s) in enumerate(zip(slow["K"], slow["seed"])) if (k, s) in at]
+    both = [(i, j) for i, j in pairs if slow["converged"][i] and fast["converged"][j]]
+    if not both:
+        return _missing("MLP clock ratio", d, f"none of {len(pairs)} paired members converged at both rates")
+    ratio = np.array([(slow["value"][i] / lr_slow) / (fast["value"][j] / lr_fast) for i, j in both])
+    rng = np.random.default_rng(seed)
+    lo, hi = np.percentile(np.median(rng.choice(ratio, (n_boot, len(ratio))), axis=1), [2.5, 97.5])
+    cfg = next(iter(d.configs.values()))
+    Ks = sorted({int(k) for k in slow["K"]})
+    units = (f"K = {', '.join(map(str, Ks))}; {len(both)} of {len(pairs)} paired members converged at both, "
+             f"lr {lr_slow:g} vs {lr_fast:g}")
+    return Rung("MLP clock ratio", d.profile, float(np.median(ratio)), float(lo), float(hi), d.status, _scale(cfg),
+                units, f"expected {lr_fast / lr_slow:g}; holds if the interval lies within [4.5, 5.5]")
+
+
 STATISTICS = {  # statistic -> (experiment, rung function, the value the paper or the theory gives)
     "nu": ("memorization", nu_rung, 0.7),
     "t_ICL exponent": ("ticl_vs_n", ticl_exponent_rung, 1.0),
@@ -205,6 +234,7 @@ STATISTICS = {  # statistic -> (experiment, rung function, the value the paper o
     "K* exponent": ("kstar_vs_n", kstar_exponent_rung, 1.41),
     "never bar at chance": ("bimodality_khalf", chance_rung, 1.0),
     "lr clock ratio": ("ticl_clock", clock_rung, 5.0),
+    "MLP clock ratio": ("memorization_clock", mlp_clock_rung, 5.0),
 }
 
 
