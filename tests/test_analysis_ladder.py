@@ -1,5 +1,6 @@
 """The scale ladder (issue 21): rung data from stored results or finished shards, and the trend rule."""
 import numpy as np
+import pytest
 
 from icl_kinetics import experiments
 from icl_kinetics.analysis import ladder
@@ -69,6 +70,7 @@ def test_a_rung_adds_the_sweep_it_reuses_once_that_is_stored(tmp_path, monkeypat
     from icl_kinetics import catalog
     out = tmp_path / "results"
     monkeypatch.setitem(catalog.REUSES, ("ticl_clock", "smoke"), "phenomenology")
+    monkeypatch.setattr(ladder, "check_reusable", lambda *a: None)  # the two differ in lr; the check is tested below
     experiments.run("ticl_clock", "smoke", out=out, progress=False)
     d = ladder.rung_data("ticl_clock", "smoke", out)
     assert set(d.runs) == {"N6_lr0.01"} and d.status == "partial: 1 of 2 sub-runs finished"
@@ -79,11 +81,19 @@ def test_a_rung_adds_the_sweep_it_reuses_once_that_is_stored(tmp_path, monkeypat
     assert d.configs["N6"].Ks == ph.configs()["sweep"].Ks
     assert np.array_equal(d.runs["N6"]["final_icl_acc"], ph["sweep"]["final_icl_acc"])
     monkeypatch.setitem(catalog.REUSES, ("kstar_vs_n", "smoke"), "phenomenology")  # kstar_vs_n smoke has N6 too
-    try:
+    with pytest.raises(ValueError, match="defines N6 itself"):
         ladder.rung_data("kstar_vs_n", "smoke", out)
-        raise AssertionError("a reused sweep shadowed a sub-run")
-    except ValueError as e:
-        assert "defines N6 itself" in str(e)
+
+
+def test_a_reused_sweep_must_be_trained_like_the_experiments_own():
+    """Same settings, and the same budget and evaluation grid per unit of N; the paper_net reuse passes."""
+    own = experiments.get("kstar_vs_n").runs("paper_net")["N50"]
+    reused = experiments.get("phenomenology").runs("paper_net")["K1000"]
+    ladder.check_reusable(reused, own, "phenomenology")  # 93,800 steps at N = 100 = 46,900 at N = 50, x 2
+    import dataclasses
+    for change in (dict(steps=own.steps * 4), dict(lr=0.01), dict(n_eval=500), dict(early_stop=None)):
+        with pytest.raises(ValueError, match="not the same sweep"):
+            ladder.check_reusable(dataclasses.replace(reused, **change), own, "phenomenology")
 
 
 def test_paper_net_kstar_grid_is_centred_as_its_rule_says():

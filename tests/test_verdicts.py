@@ -136,3 +136,11 @@ def test_a_verdict_under_analysis_choices_is_decided_only_when_every_choice_agre
     assert v.outcome == U and "hangs on the analysis choice" in v.reason and "N with target" in v.reason
     ok = dict(exponent=1.3, ci=(1.2, 1.45), inv_nu=1.3, inv_nu_range=(1.16, 1.47))
     assert V.judge_choices("fig6a_exponent", {"a": ok, "b": dict(ok, ci=(1.1, 1.5))})[0].outcome == R
+
+
+def test_clock_rule_holds_fails_or_straddles():
+    from icl_kinetics.rules import rule_clock
+    assert rule_clock(5.0, (4.8, 5.2)).startswith("holds")
+    assert rule_clock(4.44, (4.30, 4.40)).startswith("does not hold")
+    assert rule_clock(4.6, (4.3, 4.9)).startswith("not decided") and "straddles" in rule_clock(4.6, (4.3, 4.9))
+    assert rule_clock(float("nan"), (4.0, 5.0)).startswith("not decided")

@@ -166,7 +166,7 @@ def _time_forward_backward(net, x, lab, steps: int, device) -> float:
     return steps / min(timed() for _ in range(3))
 
 
-def compile_trial(model: str, size_name: str, E: int = 8, steps: int = 10, device=None) -> dict:
+def compile_trial(model: str, size_name: str, E: int = 8, steps: int = 10, device: str | None = None) -> dict:
     """torch.compile of the ensemble's forward (and so its backward) against eager, at one model, size and E:
     model-steps per second of both, or the compile error in one line (a machine without a working compiler
     toolchain still gets its row)."""
@@ -223,9 +223,11 @@ def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")
     d = check_out(out)
     device = pick_device(device)
     flops, bandwidth = matmul_flops(device), memory_bandwidth(device)
+    flops16 = matmul_flops(device, dtype=torch.bfloat16)
     name = device_name(device)
     lines = [f"device {name} ({platform.processor() or platform.machine()}), torch {torch.__version__}, "
-             f"{torch.get_num_threads()} threads; matmul {flops / 1e9:.1f} GFLOP/s, copy {bandwidth / 1e9:.1f} GB/s",
+             f"{torch.get_num_threads()} threads; matmul {flops / 1e9:.1f} GFLOP/s (bf16 {flops16 / 1e9:.1f}), "
+             f"copy {bandwidth / 1e9:.1f} GB/s",
              "model-steps per second (exact: fresh items; pool: pool sampler, 2^14 items, fresh labels; bf16: "
              "exact under bf16 autocast; roof16: the roofline at the bf16 matmul rate)",
              f"{'model':<13}{'size':<7}{'E':>4}{'exact':>9}{'pool':>9}{'naive':>9}{'bf16':>9}{'roofline':>10}"
@@ -269,7 +271,7 @@ def run(device=None, steps: int = 40, members=(1, 8, 32), sizes=("paper", "cpu")
                 print(lines[-1], flush=True)
     if d is not None:
         meta = dict(device=name, torch=torch.__version__, threads=torch.get_num_threads(), matmul_flops=flops,
-                    copy_bytes_per_s=bandwidth, steps=steps, pool=POOL,
+                    matmul_bf16_flops=flops16, copy_bytes_per_s=bandwidth, steps=steps, pool=POOL,
                     date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         doc = {"meta": meta, "rows": rows} | ({"compile": trials} if trials else {})
         write_bytes(d / f"{name}.json", (json.dumps(doc, indent=1) + "\n").encode())

@@ -327,3 +327,21 @@ def rule_copying(copy_ci: tuple, n_acquired: int, min_acquired: int = 5) -> tupl
     if copy_ci[1] < 0.5:
         return NOT_REPRODUCED, f"most runs that acquire do not copy: copying fraction {_iv(copy_ci)} of {n_acquired}"
     return UNDECIDED, f"copying fraction {_iv(copy_ci)} of {n_acquired} holds 1/2"
+
+
+# ----------------------------------------------------------------------------- checks of the profiles' assumptions
+def rule_clock(ratio: float, ci: tuple, expected: float = 5.0, tol: float = 0.1) -> str:
+    """The lr x iterations clock that the cpu and paper_net profiles rest on (chapter 13; written before the MLP's
+    clock run, `memorization_clock`): a time in iterations at lr 0.01 over the same time at lr 0.05 is `expected`
+    if the theory's time is lr x iterations. 'holds' when the 95% interval lies within expected x (1 +- tol);
+    'does not hold' when it misses that band; else 'not decided'. Not a claim of the paper: a sentence."""
+    if not _finite(ratio, *ci):
+        return "not decided: the ratio could not be measured"
+    lo, hi = expected * (1 - tol), expected * (1 + tol)
+    facts = f"ratio {ratio:.2f} {_iv(ci)} against [{lo:g}, {hi:g}]"
+    if lo <= ci[0] and ci[1] <= hi:
+        return f"holds: {facts}"
+    if ci[1] < lo or ci[0] > hi:
+        return f"does not hold: {facts}"
+    return f"not decided: {facts} (the interval straddles a bound)"
+

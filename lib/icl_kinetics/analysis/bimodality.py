@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import stats as st
+from ..config import RunConfig
 from ..theory import i_k, t_icl_eq11
 from .memorization import invert_ik
 from .outcomes import bimodality_stats, compare_acquisition_times
@@ -272,7 +273,7 @@ def k_half_between(first, second) -> float:
     return float(np.exp(x))
 
 
-def k_half_on_grid(run: dict, cfg) -> float:
+def k_half_on_grid(run: dict, cfg: RunConfig) -> float:
     """The K at which the fraction of seeds acquiring ICL (accuracy above 0.95 within the budget) crosses 1/2 in
     a sweep with several seeds per K: between the first K where at least half acquire and the K below it, the
     empirical logit of the fraction, log((a + 1/2) / (n - a + 1/2)) for a of n seeds (finite at 0 and n), linear in

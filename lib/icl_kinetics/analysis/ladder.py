@@ -14,7 +14,9 @@ import numpy as np
 from .. import catalog, experiments
 from .. import stats as st
 from ..config import RunConfig
+from ..errors import ResultsError
 from ..theory import i_k
+from ..rules import rule_clock
 from ..verdicts import RUNG_CLAIMS
 from . import bimodality, memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
@@ -70,8 +72,23 @@ def rung_data(name: str, profile: str, out=None) -> RungData:
         if f"N{cfg.N}" in configs:
             raise ValueError(f"{name} at {profile} defines N{cfg.N} itself; catalog.REUSES would add {other}'s "
                              f"N = {cfg.N} sweep beside it: remove one")
+        check_reusable(cfg, next(iter(configs.values())), f"{other} at {profile} as a sub-run of {name}")
         runs[f"N{cfg.N}"], cfgs[f"N{cfg.N}"] = run, cfg
     return RungData(name, profile, runs, cfgs, d.n_defined + 1, d.stored and o.stored, out)
+
+
+SAME_AT_EVERY_N = ("model", "D", "width", "lr", "batch", "n_eval", "early_stop", "precision", "evals", "balanced")
+PER_N = ("steps", "eval_every")  # proportional to N within one sweep over N
+
+
+def check_reusable(reused: RunConfig, own: RunConfig, what: str) -> None:
+    """ValueError unless a reused sweep was trained as the experiment's own sub-runs are: the same settings, and
+    the same budget and evaluation grid per unit of N."""
+    a, b = reused.to_dict(), own.to_dict()
+    bad = [k for k in SAME_AT_EVERY_N if a.get(k) != b.get(k)]
+    bad += [k for k in PER_N if a[k] * own.N != b[k] * reused.N]
+    if bad:
+        raise ValueError(f"{what}: differs in {', '.join(bad)}; it is not the same sweep at another N")
 
 
 @dataclass(frozen=True)
@@ -145,8 +162,8 @@ def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
         return _missing("K* exponent", d, f"{len(d.runs)} context length(s) finished; the fit needs 3")
     kn = threshold.kstar_vs_n_runs(d.runs, d.configs, n_boot=n_boot)
     cfg = next(iter(d.configs.values()))
-    units = f"N = {', '.join(str(c.N) for c in sorted(d.configs.values(), key=lambda c: c.N))}; " + \
-        f"{len(set(cfg.Ks))} K x {len(cfg.Ks) // len(set(cfg.Ks))} seeds per N"
+    units = "; ".join(f"N = {c.N}: {len(set(c.Ks))} K x {len(c.Ks) // len(set(c.Ks))} seeds"
+                      for c in sorted(d.configs.values(), key=lambda c: c.N))
     if not np.isfinite(kn.exponent):
         return Rung("K* exponent", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units,
                     "the power-law fit failed")
@@ -223,8 +240,10 @@ def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
     Ks = sorted({int(k) for k in slow["K"]})
     units = (f"K = {', '.join(map(str, Ks))}; {len(both)} of {len(pairs)} paired members converged at both, "
              f"lr {lr_slow:g} vs {lr_fast:g}")
-    return Rung("MLP clock ratio", d.profile, float(np.median(ratio)), float(lo), float(hi), d.status, _scale(cfg),
-                units, f"expected {lr_fast / lr_slow:g}; holds if the interval lies within [4.5, 5.5]")
+    med = float(np.median(ratio))
+    status = d.status if ref.stored else f"{d.status}; memorization {ref.status}"
+    return Rung("MLP clock ratio", d.profile, med, float(lo), float(hi), status, _scale(cfg), units,
+                f"expected {lr_fast / lr_slow:g}; the clock " + rule_clock(med, (lo, hi), lr_fast / lr_slow))
 
 
 STATISTICS = {  # statistic -> (experiment, rung function, the value the paper or the theory gives)
@@ -292,6 +311,16 @@ def trend(rungs: list, paper_value: float) -> str:
 
 
 # ----------------------------------------------------------------------------- the claims decided at a rung
+def stored_rung(name: str, profile: str, out=None) -> RungData:
+    """:func:`rung_data` of a complete rung, for a chapter's section at that rung; ResultsError saying what is
+    missing otherwise (a partial rung decides nothing)."""
+    d = rung_data(name, profile, out)
+    if not d.stored:
+        raise ResultsError(f"{name} at {profile} is {d.status}; finish it with `python -m icl_kinetics run {name} "
+                           f"--profile {profile}` (shards: --only)")
+    return d
+
+
 def rung_evidence(rung: str, out=None) -> dict:
     """{claim id: the sections its verdict reads, or a sentence saying why the rung cannot decide it yet} for the
     claims of ``verdicts.RUNG_CLAIMS[rung]``, built by the same library functions as their chapters, from the
