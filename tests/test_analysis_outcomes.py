@@ -174,3 +174,17 @@ def test_k_half_on_grid_interpolates_the_empirical_logit_at_the_first_crossing()
     assert k_half_on_grid(run([0] * 4 + [1, 1, 0, 0] + [1] * 4), cfg) == 1000.0   # exactly half
     assert np.isnan(k_half_on_grid(run([0] * 12), cfg))                          # never crosses
     assert np.isnan(k_half_on_grid(run([1] * 12), cfg))                          # already above at the first K
+
+
+def test_paper_net_fig6c_k_is_the_rules_on_the_stored_n50_sweep():
+    from icl_kinetics import catalog, experiments
+    from icl_kinetics.analysis.bimodality import k_half_on_grid
+    res = experiments.load("kstar_vs_n", "paper_net")
+    k = k_half_on_grid(res["N50"], res.configs()["N50"])
+    assert catalog.even(k) == catalog.PAPER_NET_K_HALF_50 == 5042
+    cfgs = catalog.get("bimodality_khalf").runs("paper_net")
+    assert list(cfgs) == [f"K5042_s{j}" for j in range(4)]
+    seeds = [s for c in cfgs.values() for s in c.seeds]
+    assert len(set(seeds)) == 96 and min(seeds) >= 10_000
+    c = cfgs["K5042_s0"]
+    assert (c.N, c.D, c.width, c.lr, c.steps, c.eval_every) == (50, 63, 512, 0.05, 46_900, 100)
