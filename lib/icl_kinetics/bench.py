@@ -136,16 +136,20 @@ def _time_naive(model, size, E, steps, device):
             loss.backward()
             opt.step()
 
+    one_round()
+    return E * steps / _fastest(one_round, steps, device)  # the fastest of three timings, as for the ensemble
+
+
+def _fastest(fn, steps: int, device, repeats: int = 3) -> float:
+    """Seconds of the fastest of `repeats` timings of `steps` calls of `fn` (CUDA work waited for)."""
     def timed():
         t0 = time.perf_counter()
         for _ in range(steps):
-            one_round()
+            fn()
         if device.type == "cuda":
             torch.cuda.synchronize()
         return time.perf_counter() - t0
-
-    one_round()
-    return E * steps / min(timed() for _ in range(3))  # the fastest of three timings, as for the ensemble
+    return min(timed() for _ in range(repeats))
 
 
 def _time_forward_backward(net, x, lab, steps: int, device) -> float:
@@ -154,16 +158,8 @@ def _time_forward_backward(net, x, lab, steps: int, device) -> float:
     def one():
         z = net(x, lab)  # (E, B)
         F.softplus(-lab[:, :, -1] * z).mean(1).sum().backward()
-
-    def timed():
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            one()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - t0
     one(), one()  # warm-up; for a compiled module, the compilation
-    return steps / min(timed() for _ in range(3))
+    return steps / _fastest(one, steps, device)
 
 
 def compile_trial(model: str, size_name: str, E: int = 8, steps: int = 10, device: str | None = None) -> dict:

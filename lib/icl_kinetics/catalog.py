@@ -328,6 +328,13 @@ KSTAR_VS_N = {
 }
 
 
+def context_lengths(profile: str) -> list:
+    """The context lengths N that `ticl_vs_n` and `kstar_vs_n` train at `profile` (where they define it): the N at
+    which chapter 5 predicts t_ICL and K* from the memorisation law (eqs 11-13)."""
+    return sorted({c.N for name in ("ticl_vs_n", "kstar_vs_n") if profile in get(name).profiles
+                   for c in get(name).runs(profile).values()})
+
+
 # A sweep an experiment takes at a rung from another experiment instead of training it again: {(experiment,
 # profile): the experiment whose stored sweep (pooled over its sub-runs) is one more sub-run, named N<its N>}.
 # (analysis.ladder.rung_data adds it; the verdict at that rung needs both stored.)

@@ -23,7 +23,7 @@ from . import checkpoint
 from .store import RESULTS_DIR, Result, ResultsError, git_commit, result_paths, save, stored_meta  # noqa: F401 (stored_meta: re-exported)
 from .catalog import (  # noqa: F401 (re-exported: the registry and the profiles)
     BASE_PROFILES, CPU, DEFAULT_PROFILE, EPOCH, NET_EPOCH, PAPER, PAPER_NET, PROFILES, REGISTRY, SMOKE,
-    Experiment, even, get, grid, register, resolve_profile)
+    Experiment, context_lengths, even, get, grid, register, resolve_profile)
 from .config import RunConfig  # noqa: F401 (re-exported)
 from .train import TimeLimitReached, pick_device, train
 

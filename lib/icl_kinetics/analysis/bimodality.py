@@ -269,7 +269,12 @@ def k_half_between(first, second) -> float:
     many-seed runs at one K each (``(run, cfg)`` pairs): how `bimodality_khalf`'s K was fixed before it ran."""
     from scipy.special import logit
     (k1, p1), (k2, p2) = ((float(c.Ks[0]), float(acquired(r).mean())) for r, c in (first, second))
-    x = np.log(k1) + (0 - logit(p1)) / (logit(p2) - logit(p1)) * (np.log(k2) - np.log(k1))
+    return _zero_in_log_k(k1, logit(p1), k2, logit(p2))
+
+
+def _zero_in_log_k(k1: float, y1: float, k2: float, y2: float) -> float:
+    """The K between k1 and k2 where y, linear in log K through (k1, y1) and (k2, y2), is 0."""
+    x = np.log(k1) + (0 - y1) / (y2 - y1) * (np.log(k2) - np.log(k1))
     return float(np.exp(x))
 
 
@@ -289,8 +294,7 @@ def k_half_on_grid(run: dict, cfg: RunConfig) -> float:
     i = up[0]
     if frac[i] == 0.5:
         return float(Ks[i])
-    f = (0 - lg[i - 1]) / (lg[i] - lg[i - 1])
-    return float(np.exp(np.log(Ks[i - 1]) + f * (np.log(Ks[i]) - np.log(Ks[i - 1]))))
+    return _zero_in_log_k(Ks[i - 1], lg[i - 1], Ks[i], lg[i])
 
 
 @dataclass(frozen=True)

@@ -340,8 +340,7 @@ def rung_evidence(rung: str, out=None) -> dict:
     mem = data["memorization"]
     if mem.stored:
         run, cfg = pooled(mem.runs, mem.configs)
-        Ns = sorted({c.N for name in ("ticl_vs_n", "kstar_vs_n") if rung in experiments.get(name).profiles
-                     for c in experiments.get(name).runs(rung).values()})
+        Ns = catalog.context_lengths(rung)
         est = memorization.ik_estimates(run, cfg, tol=0.05, last10_tol=0.05)
         law = memorization.scaling_law(est, Ns)
         ev.update(fig5_nu=(memorization.nu_evidence(run, cfg, Ns, law),),
