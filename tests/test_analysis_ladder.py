@@ -136,3 +136,17 @@ def test_mlp_clock_pairs_members_by_k_and_seed(monkeypatch):
     # seed 0: (100 / 0.01) / (100 / 0.05) = 5; seed 1: (110 / 0.01) / (100 / 0.05) = 5.5; seed 2 not converged
     assert np.isclose(r.value, 5.25) and 5.0 <= r.lo <= r.hi <= 5.5
     assert "2 of 3 paired members" in r.units and r.note.startswith("expected 5")
+
+
+def test_khalf_evidence_decides_only_on_the_complete_run():
+    import dataclasses
+    from icl_kinetics.analysis import bimodality
+    cfg, run = experiments.load("bimodality_khalf", "cpu").single()  # 96 seeds; split into two shards of 48
+    half = cfg.E // 2
+    cfgs = {f"s{j}": dataclasses.replace(cfg, **{f: tuple(getattr(cfg, f)[j * half:(j + 1) * half])
+                                                 for f in ("Ks", "seeds", "wd_attn")}) for j in (0, 1)}
+    runs = {f"s{j}": {k: (v if k == "steps" else v[j * half:(j + 1) * half]) for k, v in run.items()} for j in (0, 1)}
+    partial = ladder.RungData("bimodality_khalf", "paper_net", {"s0": runs["s0"]}, {"s0": cfgs["s0"]}, 2, False)
+    assert ladder.khalf_evidence(partial) == "`bimodality_khalf` at paper_net: partial: 1 of 2 sub-runs finished"
+    whole = ladder.khalf_evidence(ladder.RungData("bimodality_khalf", "paper_net", runs, cfgs, 2, True))
+    assert isinstance(whole, tuple) and whole[0] == bimodality.bimodal_evidence(run, cfg)

@@ -1,6 +1,8 @@
 """Tests of lib/icl_kinetics/book.py: the provenance line of figure captions and Markdown tables."""
 from types import SimpleNamespace
 
+import numpy as np
+
 from icl_kinetics import book
 
 
@@ -29,3 +31,10 @@ def test_caption_lists_every_result_or_says_theory():
 def test_markdown_table():
     assert book.markdown_table([[1, "a"], [2, "b"]], ["n", "x"]).splitlines() == [
         "| n | x |", "|---|---|", "| 1 | a |", "| 2 | b |"]
+
+
+def test_glue_returns_nothing_so_a_last_line_glue_prints_nothing(monkeypatch):
+    seen = []
+    monkeypatch.setattr(book, "_myst_glue", lambda name, value, display: seen.append((name, value)))
+    assert book.glue("x", np.float64(1.5)) is None and seen == [("x", 1.5)]
+    assert type(seen[0][1]) is float  # numpy scalars become Python numbers

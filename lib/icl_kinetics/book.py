@@ -27,8 +27,9 @@ class Sentence:
         return self.text
 
 
-def glue(name: str, value, display: bool = False):
-    """myst_nb.glue for a number or a sentence.
+def glue(name: str, value, display: bool = False) -> None:
+    """myst_nb.glue for a number or a sentence. Returns nothing, so that a glue on a cell's last line adds no
+    output to the page.
 
     Numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats; strings become a
     :class:`Sentence`, pasted with {glue:md}`name` on their page or {glue:text}`page.ipynb::name:s` elsewhere
@@ -39,7 +40,6 @@ def glue(name: str, value, display: bool = False):
     if isinstance(value, str):
         value = Sentence(value)
     _myst_glue(name, value, display=display)
-    return value
 
 
 def glue_all(prefix: str, numbers: dict) -> None:
@@ -112,12 +112,16 @@ def decide_rung(rung: str, evidence: dict) -> list:
     """The verdicts of every claim of ``verdicts.RUNG_CLAIMS[rung]`` at that rung (chapter 13): ``evidence`` maps
     a claim to its sections (decided as in its chapter, names glued as ``<id>_<rung>_...``) or to a sentence
     saying why the rung cannot decide it yet (then 'not decided' with that reason)."""
-    out = []
-    for cid in RUNG_CLAIMS[rung]:
-        e = evidence[cid]
-        out.append(decide(cid, *e, rung=rung) if isinstance(e, tuple) else
-                   _glue_verdict(f"{cid}_{rung}", Verdict(cid, UNDECIDED, e), rung))
-    return out
+    return [decide_at_rung(cid, evidence[cid], rung) for cid in RUNG_CLAIMS[rung]]
+
+
+def decide_at_rung(claim_id: str, evidence, rung: str) -> Sentence:
+    """One claim at a rung, for a chapter's section at that rung: :func:`decide` on ``evidence`` when it is the
+    claim's sections (a tuple), else 'not decided' with ``evidence`` as the reason (the rung's run is not
+    complete: ``analysis.ladder.khalf_evidence`` and its kind say which)."""
+    if isinstance(evidence, tuple):
+        return decide(claim_id, *evidence, rung=rung)
+    return _glue_verdict(f"{claim_id}_{rung}", Verdict(claim_id, UNDECIDED, evidence), rung)
 
 
 def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:

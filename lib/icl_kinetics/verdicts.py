@@ -198,7 +198,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
 # The claims decided again at a rung of the scale ladder (chapter 13), by the same rule and choice table on the
 # rung's runs: the scorecard gives each rung its own column.
 RUNG_CLAIMS = {"paper_net": ("fig2b_transition", "fig2c_opposite", "fig2d_abrupt", "fig5_nu", "fig5_finite",
-                             "fig6a_exponent", "fig6b_linear")}
+                             "fig6a_exponent", "fig6b_linear", "fig6c_bimodal_khalf")}
 RUNG_PAGE = "13_scale_ladder"
 
 

@@ -71,17 +71,18 @@ def choice_of_k(K: float, sweep=None, at_kstar=None, minimal=None, K_minimal: fl
 
 
 def reference_times(ref, N: int, profile: str):
-    """K = infinity t_ICL at context length N from a stored ``long_tail`` result (None if not stored): (times or
-    None, a sentence saying where they come from)."""
+    """K = infinity t_ICL at context length N from a stored result with one K = infinity sub-run per N
+    (``long_tail``; at the paper_net rung ``ticl_vs_n``), None if not stored: (times or None, a sentence saying
+    where they come from)."""
     if ref is None:
         return None, f"no K = infinity reference at profile {profile} (ResultsError)"
-    runs_n = {c.N: r for r, c in ref.configs().items()}
+    runs_n = {c.N: r for r, c in ref.configs().items() if c.Ks[0] is None}
     if N not in runs_n:
-        return None, f"`long_tail` at profile {profile} has no run at N = {N}"
+        return None, f"`{ref.experiment}` at profile {profile} has no K = infinity run at N = {N}"
     c = ref.configs()[runs_n[N]]
     t_inf = censored_t_icl(ref[runs_n[N]])
-    return t_inf, (f"K = infinity: {len(t_inf)} seeds of `long_tail` run {runs_n[N]} (budget {c.steps} iterations, "
-                   f"evaluated every {c.eval_every})")
+    return t_inf, (f"K = infinity: {len(t_inf)} seeds of `{ref.experiment}` run {runs_n[N]} (budget {c.steps} "
+                   f"iterations, evaluated every {c.eval_every})")
 
 
 @dataclass(frozen=True)

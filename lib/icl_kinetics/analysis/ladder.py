@@ -47,6 +47,13 @@ class RungData:
             return "not run"
         return f"partial: {len(self.runs)} of {self.n_defined} sub-runs finished"
 
+    def shards_line(self) -> str:
+        """Where a partial rung's data come from, for a caption (a stored rung has its result's provenance)."""
+        return (f"Data: the finished sub-runs {', '.join(self.runs)} of `{self.experiment}` at the {self.profile} "
+                f"profile ({self.status}), read from their committed shards, each with its own commit, device and "
+                f"wall time in its record; the rest with `python -m icl_kinetics run {self.experiment} --profile "
+                f"{self.profile} --only <sub-run>`.")
+
 
 def rung_data(name: str, profile: str, out=None) -> RungData:
     """The stored result of `name` at `profile`, else its verified finished shards; never trains. Where the
@@ -326,10 +333,7 @@ def rung_evidence(rung: str, out=None) -> dict:
     claims of ``verdicts.RUNG_CLAIMS[rung]``, built by the same library functions as their chapters, from the
     rung's complete (stored) results only: a partial rung decides nothing."""
     data = {name: rung_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n",
-                                                          "kstar_vs_n")}
-
-    def missing(d: RungData) -> str:
-        return f"`{d.experiment}` at {rung}: {d.status}"
+                                                          "kstar_vs_n", "bimodality_khalf")}
     ev = {}
     ph = data["phenomenology"]
     if ph.stored:
@@ -353,9 +357,23 @@ def rung_evidence(rung: str, out=None) -> dict:
         sweep = threshold.kstar_vs_n_runs(kn.runs, kn.configs)
         eq13 = threshold.eq13_prediction(sweep, experiments.load("memorization", rung, out))
         ev["fig6a_exponent"] = (threshold.exponent_evidence(sweep, eq13, threshold.exponent_against_n(sweep)),)
+    ev["fig6c_bimodal_khalf"] = khalf_evidence(data["bimodality_khalf"])
     source = dict(fig2b_transition=ph, fig2c_opposite=ph, fig2d_abrupt=ph, fig5_nu=mem, fig5_finite=mem,
                   fig6b_linear=tn, fig6a_exponent=kn if not kn.stored else mem)
-    return {cid: ev.get(cid, missing(source[cid])) for cid in RUNG_CLAIMS[rung]}
+    return {cid: ev.get(cid) or _why_not(source[cid]) for cid in RUNG_CLAIMS[rung]}
+
+
+def khalf_evidence(d: RungData):
+    """Chapter 9's evidence for ``fig6c_bimodal_khalf`` at a rung, from `bimodality_khalf`'s complete run there:
+    ``(BimodalEvidence,)``, or a sentence saying why the rung cannot decide it yet (its finished shards are shown,
+    never decided on: the rule counts seeds, and a partial run has fewer than it was fixed with)."""
+    if not d.stored:
+        return _why_not(d)
+    return (bimodality.bimodal_evidence(*pooled(d.runs, d.configs)),)
+
+
+def _why_not(d: RungData) -> str:
+    return f"`{d.experiment}` at {d.profile}: {d.status}"
 
 
 # ----------------------------------------------------------------------------- bf16 against fp32 (bf16_check)
