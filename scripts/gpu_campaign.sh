@@ -10,18 +10,24 @@
 # results.tar.gz (split into 16 MiB parts when larger) holding every stored result and finished shard (never
 # the checkpoints). Unpack here with: cat OUT/results.tar.gz* | tar xz -C results
 #
+# An experiment already stored in the checkout's results (ICL_RESULTS, default results/) is skipped; one with
+# finished shards there continues from them (they are copied in and shipped back unchanged, beside the new ones:
+# after unpacking, a stored result's leftover shards go with `rm -r results/<exp>/<profile>.shards`).
+#
 # Environment: DEVICE (default cuda when present), PYTHON (default python3), CAMPAIGN (space-separated
 # experiment:profile pairs, highest priority first), SMOKE_ONLY=1 (every experiment at the smoke profile: what
-# `make test` runs on the CPU to check this script).
+# `make test` runs on the CPU to check this script), ICL_RESULTS (the committed results to continue from).
 set -uo pipefail
 OUT=${1:?usage: scripts/gpu_campaign.sh OUT [BUDGET_SECONDS]}
 BUDGET=${2:-480}
 PY=${PYTHON:-python3}
 DEVICE=${DEVICE:-auto}
-# Highest priority first: the lr x iterations equivalence at the paper's clock (memorization at lr 0.01), the
-# ladder's rung at the paper's network, then the paper's own profile.
-CAMPAIGN=${CAMPAIGN:-"memorization:paper kstar_vs_n:paper_net ticl_vs_n:paper kstar_vs_n:paper bimodality:paper"}
+# Highest priority first: what the ladder's rung at the paper's network still lacks (Fig 6c at its K_half, the
+# MLP's clock), the lr x iterations equivalence at the paper's clock (memorization at lr 0.01), then the paper's
+# own profile.
+CAMPAIGN=${CAMPAIGN:-"bimodality_khalf:paper_net memorization_clock:paper_net memorization:paper ticl_vs_n:paper kstar_vs_n:paper bimodality:paper"}
 cd "$(dirname "$0")/.."
+SRC=${ICL_RESULTS:-$PWD/results}
 export PYTHONPATH="$PWD/lib${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$OUT" || exit 1
 LOG="$OUT/campaign.log"
@@ -49,7 +55,12 @@ for item in $CAMPAIGN; do
   exp=${item%%:*}; profile=${item##*:}
   [ -n "${SMOKE_ONLY:-}" ] && profile=smoke
   budget=$(( $(left) - 60 ))
+  if [ -f "$SRC/$exp/$profile.json" ]; then say "$exp/$profile: already stored in $SRC, skipped"; continue; fi
   if [ "$budget" -lt 30 ]; then say "no time left for $exp/$profile"; continue; fi
+  if [ -d "$SRC/$exp/$profile.shards" ]; then
+    mkdir -p "$WORK/results/$exp" && cp -r "$SRC/$exp/$profile.shards" "$WORK/results/$exp/"
+    say "$exp/$profile: continues from $(find "$SRC/$exp/$profile.shards" -name '*.json' | wc -l) finished shard(s)"
+  fi
   minutes=$(awk "BEGIN { print ($budget - 20) / 60 }")
   timeout "$budget" "$PY" -m icl_kinetics run "$exp" --profile "$profile" --device "$DEVICE" --out "$WORK/results" \
     --time-limit "$minutes" --checkpoint-every 60 >>"$LOG" 2>&1

@@ -17,19 +17,25 @@ BLOCK = "import sys; sys.modules['submitit'] = None; sys.modules['diptest'] = No
 
 def test_campaign_script_at_the_smoke_profile(tmp_path):
     out = tmp_path / "out"
+    # the checkout's results it continues from: balanced stored (skipped), one finished shard of ticl_vs_n
+    committed = tmp_path / "committed"
+    experiments.run("balanced", "smoke", out=committed, progress=False)
+    experiments.run("ticl_vs_n", "smoke", out=committed, progress=False, only=["N4"])
     # modules that shadow submitit and diptest and fail to import, as they would on the GPU machine
     blockers = tmp_path / "missing"
     blockers.mkdir()
     for name in ("submitit", "diptest"):
         (blockers / f"{name}.py").write_text(f"raise ImportError('{name} is not on the GPU machine')\n")
     env = dict(os.environ, DEVICE="cpu", SMOKE_ONLY="1", PYTHON=sys.executable, OMP_NUM_THREADS="1",
-               PYTHONPATH=str(blockers), CAMPAIGN="memorization:paper ticl_vs_n:paper_net")
+               PYTHONPATH=str(blockers), ICL_RESULTS=str(committed),
+               CAMPAIGN="memorization:paper balanced:cpu ticl_vs_n:paper_net")
     # the budget is far above the work (seconds): a hang guard, so no step is skipped for lack of time
     r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_campaign.sh"), str(out), "3600"], env=env,
                        capture_output=True, text=True, timeout=3700)
     log = (out / "campaign.log").read_text()
     assert r.returncode == 0, r.stdout + r.stderr + log
-    for step in ("smoke run: exit 0", "memorization/smoke: exit 0", "ticl_vs_n/smoke: exit 0"):
+    for step in ("smoke run: exit 0", "memorization/smoke: exit 0", "ticl_vs_n/smoke: exit 0",
+                 "balanced/smoke: already stored in", "ticl_vs_n/smoke: continues from 1 finished shard(s)"):
         assert step in log, log
     # the bench either measures or refuses a timing that noise dominates (at 1 step on a busy machine it may):
     # both are the bench working; which one happens depends on the machine's load, so the test accepts either
@@ -45,6 +51,7 @@ def test_campaign_script_at_the_smoke_profile(tmp_path):
     assert not [n for n in names if ".ckpt" in n or n.endswith(".tmp")], names
     for name in ("memorization", "ticl_vs_n"):
         assert experiments.load(name, "smoke", out=unpacked).runs  # intact, checksums and configs match
+    assert not (unpacked / "balanced").exists()  # a stored result is not trained again
 
 
 def test_run_needs_neither_submitit_nor_diptest(tmp_path):
