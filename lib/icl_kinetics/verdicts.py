@@ -140,13 +140,13 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("eq16_minimal", "transience", "eq 16 in the minimal model", "slope $-1/2$", "06_transience",
           "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
           "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16,
-          evidence=("transience.Eq16Evidence",), choices="choices"),
+          evidence=("loss_relation.Eq16Evidence",), choices="choices"),
     Claim("fig6d_eq16", "transience", "$\\mathcal{L}_{\\rm IWL} \\approx -\\tfrac12 \\log \\mathcal{L}_{\\rm ICL}$ "
           "after acquisition in the transformer (eq 16, Fig 6d)", "slope $-1/2$", "11_icl_vs_iwl_loss",
           "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}], intercept {intercept:.2f} [{intercept_lo:.2f}, "
           "{intercept_hi:.2f}] over {n_runs} runs", rule_eq16,
           f"{_P} transformer_transience --profile paper",
-          evidence=("transience.Eq16Evidence",), choices="choices"),
+          evidence=("loss_relation.Eq16Evidence",), choices="choices"),
     Claim("fig6a_exponent", "validation", "$K^* \\propto N^{1/\\nu}$ (eq 13, Fig 6a)",
           "measured 1.41, predicted $1/0.7 = 1.43$", "07_kstar_vs_n",
           "measured {exponent:.2f} [{exponent_lo:.2f}, {exponent_hi:.2f}], $1/\\nu$ = {inv_nu:.2f} "
