@@ -26,8 +26,8 @@ DEVICE=${DEVICE:-auto}
 # MLP's clock), the lr x iterations equivalence at the paper's clock (memorization at lr 0.01), then the paper's
 # own profile.
 CAMPAIGN=${CAMPAIGN:-"bimodality_khalf:paper_net memorization_clock:paper_net memorization:paper ticl_vs_n:paper kstar_vs_n:paper bimodality:paper"}
+SRC=$(realpath -m "${ICL_RESULTS:-$(dirname "$0")/../results}")  # relative to the caller's directory
 cd "$(dirname "$0")/.."
-SRC=${ICL_RESULTS:-$PWD/results}
 export PYTHONPATH="$PWD/lib${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$OUT" || exit 1
 LOG="$OUT/campaign.log"
@@ -36,6 +36,9 @@ START=$(date +%s)
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
 say() { echo "[$(( $(date +%s) - START )) s] $*" | tee -a "$LOG"; }
 cli() { "$PY" -m icl_kinetics "$@" >>"$LOG" 2>&1; }
+# a result in SRC that loads as the code's own (checksums and configuration match); anything else is trained
+stored() { "$PY" -c 'import sys; from icl_kinetics import experiments as e
+sys.exit(e.load_optional(sys.argv[1], sys.argv[2], sys.argv[3]) is None)' "$1" "$2" "$SRC" 2>>"$LOG"; }
 
 say "gpu campaign: device $DEVICE, budget $BUDGET s, $("$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1)"
 
@@ -55,7 +58,7 @@ for item in $CAMPAIGN; do
   exp=${item%%:*}; profile=${item##*:}
   [ -n "${SMOKE_ONLY:-}" ] && profile=smoke
   budget=$(( $(left) - 60 ))
-  if [ -f "$SRC/$exp/$profile.json" ]; then say "$exp/$profile: already stored in $SRC, skipped"; continue; fi
+  if stored "$exp" "$profile"; then say "$exp/$profile: already stored in $SRC, skipped"; continue; fi
   if [ "$budget" -lt 30 ]; then say "no time left for $exp/$profile"; continue; fi
   if [ -d "$SRC/$exp/$profile.shards" ]; then
     mkdir -p "$WORK/results/$exp" && cp -r "$SRC/$exp/$profile.shards" "$WORK/results/$exp/"

@@ -150,3 +150,17 @@ def test_khalf_evidence_decides_only_on_the_complete_run():
     assert ladder.khalf_evidence(partial) == "`bimodality_khalf` at paper_net: partial: 1 of 2 sub-runs finished"
     whole = ladder.khalf_evidence(ladder.RungData("bimodality_khalf", "paper_net", runs, cfgs, 2, True))
     assert isinstance(whole, tuple) and whole[0] == bimodality.bimodal_evidence(run, cfg)
+
+
+def test_khalf_design_recomputes_the_k_it_was_placed_at(monkeypatch):
+    none = ladder.RungData("bimodality_khalf", "paper_net", {}, {}, 4, False)
+    d = ladder.khalf_design(none)
+    assert (d.K, d.N, d.D, d.width, d.seeds, d.shards, d.budget) == (5042, 50, 63, 512, 96, 4, 46_900)
+    assert abs(d.k_half - 5042.52) < 0.01 and d.sweep_budget == d.budget
+    assert d.state == "not started: none of its 4 shards has finished" and d.command.count("--only K5042_s") == 4
+    cfg = experiments.get("bimodality_khalf").runs("paper_net")["K5042_s0"]
+    one = ladder.RungData("bimodality_khalf", "paper_net", {"K5042_s0": {}}, {"K5042_s0": cfg}, 4, False)
+    assert ladder.khalf_design(one).state == "partial: 1 of 4 shards finished"
+    monkeypatch.setattr(ladder.bimodality, "k_half_on_grid", lambda run, cfg: 6000.4)  # a sweep placing it elsewhere
+    with pytest.raises(ValueError, match="K_half at 6000.4"):
+        ladder.khalf_design(none)

@@ -1,5 +1,5 @@
-"""Tests of the transience analysis (lib/icl_kinetics/analysis/transience.py, chapters 02, 06 and 11) on synthetic
-curves whose answers are known by construction."""
+"""Tests of the transience analysis (lib/icl_kinetics/analysis/transience.py and loss_relation.py, chapters 02,
+06 and 11) on synthetic curves whose answers are known by construction."""
 import numpy as np
 import pytest
 

@@ -4,12 +4,13 @@ Functions take the arrays of one run (``Result[run]``, a dict of numpy arrays) a
 :class:`~icl_kinetics.train.RunConfig` (or a whole stored result); they do no training and no plotting.
 
 Building blocks: ``runs`` (per-run tables, the sigmoid K*, settings tables), ``transience`` (acquisition and
-fading, eq 15), ``loss_relation`` (eq 16), ``memorization`` (I_K(inf) and its power law), ``scaling`` (censored medians, K* and t_ICL
-against N), ``outcomes`` (bimodality, acquisition probability, tails). One module per chapter turns them into the
-:class:`~icl_kinetics.analysis.section.Section` s a page shows: ``phenomenology`` (chapters 1-2), ``dynamics``
-(chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5), ``transience`` and ``loss_relation`` (6, 11), ``threshold``
-(7), ``scaling`` (8), ``bimodality`` (9), ``tails`` (10), ``balanced`` (12), ``ladder`` (13, the scale
-ladder). Every public name of the building blocks is re-exported here.
+fading, eq 15), ``loss_relation`` (eq 16), ``memorization`` (I_K(inf) and its power law), ``scaling`` (censored
+medians, K* and t_ICL against N), ``outcomes`` (bimodality, acquisition probability, tails). One module per
+chapter turns them into the :class:`~icl_kinetics.analysis.section.Section` s a page shows: ``phenomenology``
+(chapters 1-2), ``dynamics`` (chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5),
+``transience`` and ``loss_relation`` (6, 11), ``threshold`` (7), ``scaling`` (8), ``bimodality`` (9), ``tails``
+(10), ``balanced`` (12), ``ladder`` (13, the scale ladder). Every public name of the building blocks is
+re-exported here.
 """
 from . import (acquisition, balanced, bimodality, dynamics, ladder, landscape, loss_relation, phenomenology, section,
                tails, threshold)
@@ -29,8 +30,8 @@ from .outcomes import (skewness_ci, lognormal_skewness, log_normality, BC_UNIFOR
                        stratified_permutation_test, suboptimal_plateaus)
 
 __all__ = [
-    "acquisition", "balanced", "bimodality", "dynamics", "ladder", "landscape", "phenomenology", "section", "tails",
-    "threshold", "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table",
+    "acquisition", "balanced", "bimodality", "dynamics", "ladder", "landscape", "loss_relation", "phenomenology",
+    "section", "tails", "threshold", "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table",
     "safe_sweep_threshold", "n_context", "censored_t_icl", "IKInfinity", "ik_infinity", "memorization_table",
     "ScalingFit", "fit_memorization_scaling", "kstar_from_scaling", "kstar_table", "invert_ik", "half_range_fits",
     "TRANSIENCE_CLASSES", "ACQUIRE_ACC", "FADE_ACC", "acquisition_index", "transience_index", "transience_time",

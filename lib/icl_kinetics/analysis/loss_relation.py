@@ -86,7 +86,8 @@ def slope_status(slope: float, ci: tuple, predicted: float = -0.5) -> str:
 
 
 def _runs_for_fit(classes):
-    """The paper fits eq 16 on runs that show transience; if there is none, every run that acquired ICL."""
+    """The paper fits eq 16 on runs that show transience; if there is none, every run that reached 99% ICL
+    accuracy."""
     sel = classes == "transient"
     return (sel, "transient runs") if sel.any() else (classes != "never",
                                                       "runs that reached 99% ICL accuracy (none transient)")
