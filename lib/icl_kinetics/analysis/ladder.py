@@ -22,7 +22,7 @@ from . import bimodality, memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, n_context, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit, order_quantile
-from .section import Section, glued
+from .section import Section, glued, kept
 
 LADDER = ("cpu", "paper_net", "paper")  # the rungs, smallest first; the book's profile replaces "cpu"
 
@@ -387,7 +387,7 @@ class KHalfDesign(Section):
     k_half: float = glued()
     sweep_budget: float = glued()
     state: str = glued()
-    command: str = glued()
+    commands: list = kept()  # one `run --only` per shard, one core each
 
 
 def khalf_design(d: RungData) -> KHalfDesign:
@@ -410,11 +410,10 @@ def khalf_design(d: RungData) -> KHalfDesign:
     state = ("complete: all shards finished and stored" if d.stored else
              f"partial: {n_done} of {len(defined)} shards finished" if n_done else
              f"not started: none of its {len(defined)} shards has finished")
-    command = "; ".join(f"python -m icl_kinetics run {d.experiment} --profile {d.profile} --only {name}"
-                        for name in defined)
+    commands = [f"python -m icl_kinetics run {d.experiment} --profile {d.profile} --only {name}" for name in defined]
     return KHalfDesign.of(dict(K=c.Ks[0], N=c.N, D=c.D, width=c.width, seeds=sum(x.E for x in defined.values()),
                                shards=len(defined), budget=c.steps, k_half=k_half, sweep_budget=sweep_budget,
-                               state=state, command=command))
+                               state=state, commands=commands))
 
 
 def _why_not(d: RungData) -> str:
