@@ -117,8 +117,8 @@ def decide_rung(rung: str, evidence: dict) -> list:
 
 def decide_at_rung(claim_id: str, evidence, rung: str) -> Sentence:
     """One claim at a rung, for a chapter's section at that rung: :func:`decide` on ``evidence`` when it is the
-    claim's sections (a tuple), else 'not decided' with ``evidence`` as the reason (the rung's run is not
-    complete: ``analysis.ladder.khalf_evidence`` and its kind say which)."""
+    claim's sections (a tuple), else 'not decided' with ``evidence`` as the reason: the sentence saying why the
+    rung cannot decide it yet (as ``analysis.ladder.khalf_evidence`` returns for a partial run)."""
     if isinstance(evidence, tuple):
         return decide(claim_id, *evidence, rung=rung)
     return _glue_verdict(f"{claim_id}_{rung}", Verdict(claim_id, UNDECIDED, evidence), rung)

@@ -396,10 +396,9 @@ def khalf_design(d: RungData) -> KHalfDesign:
     placed would then be false."""
     defined = experiments.get(d.experiment).runs(d.profile)
     c = next(iter(defined.values()))
-    sweep = experiments.load_optional("kstar_vs_n", d.profile, d.out)
+    sweep, sub = experiments.load_optional("kstar_vs_n", d.profile, d.out), f"N{c.N}"
     k_half, sweep_budget = np.nan, np.nan
-    if sweep is not None and f"N{c.N}" in sweep.runs:
-        sub = f"N{c.N}"
+    if sweep is not None and sub in sweep.runs:
         k_half = bimodality.k_half_on_grid(sweep[sub], sweep.configs()[sub])
         sweep_budget = sweep.configs()[sub].steps
         if catalog.even(k_half) != c.Ks[0] or sweep_budget != c.steps:

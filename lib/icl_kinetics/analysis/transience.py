@@ -309,5 +309,3 @@ def transience_vs_wd(wd, t_tr, classes) -> TransienceVsWd:
     choices = {"Spearman rank correlation (the chapter's)": dict(base, rho=float(rho), p=float(p_rho)),
                "Kendall's tau": dict(base, rho=float(tau), p=float(p_tau))}
     return TransienceVsWd.of(numbers, dict(rows=rows, rho=rho, p=p_rho, n_levels=n_levels, choices=choices))
-
-
