@@ -136,6 +136,9 @@ def test_mlp_clock_pairs_members_by_k_and_seed(monkeypatch):
     # seed 0: (100 / 0.01) / (100 / 0.05) = 5; seed 1: (110 / 0.01) / (100 / 0.05) = 5.5; seed 2 not converged
     assert np.isclose(r.value, 5.25) and 5.0 <= r.lo <= r.hi <= 5.5
     assert "2 of 3 paired members" in r.units and r.note.startswith("expected 5")
+    assert "holds" not in r.note and "waits for every K" in r.note  # a partial rung decides nothing
+    done = ladder.mlp_clock_rung(ladder.RungData("memorization_clock", "cpu", d.runs, d.configs, 1, True))
+    assert "the clock holds: ratio 5.25" in done.note  # the criterion, once complete ([5.0, 5.5] within [4.5, 5.5])
 
 
 def test_khalf_evidence_decides_only_on_the_complete_run():

@@ -249,8 +249,10 @@ def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
              f"lr {lr_slow:g} vs {lr_fast:g}")
     med = float(np.median(ratio))
     status = d.status if ref.stored else f"{d.status}; memorization {ref.status}"
+    verdict = (f"the clock {rule_clock(med, (lo, hi), lr_fast / lr_slow)}" if d.stored and ref.stored else
+               "the criterion waits for every K (a partial rung decides nothing)")
     return Rung("MLP clock ratio", d.profile, med, float(lo), float(hi), status, _scale(cfg), units,
-                f"expected {lr_fast / lr_slow:g}; the clock " + rule_clock(med, (lo, hi), lr_fast / lr_slow))
+                f"expected {lr_fast / lr_slow:g}; {verdict}")
 
 
 STATISTICS = {  # statistic -> (experiment, rung function, the value the paper or the theory gives)
