@@ -155,6 +155,21 @@ def test_khalf_evidence_decides_only_on_the_complete_run():
     assert isinstance(whole, tuple) and whole[0] == bimodality.bimodal_evidence(run, cfg)
 
 
+def test_never_bar_rung_reads_finished_shards_as_partial():
+    import dataclasses
+    from icl_kinetics.analysis import bimodality
+    cfg, run = experiments.load("bimodality_khalf", "cpu").single()  # 96 seeds; the first 48 as one finished shard
+    half = cfg.E // 2
+    cfg0 = dataclasses.replace(cfg, **{f: tuple(getattr(cfg, f)[:half]) for f in ("Ks", "seeds", "wd_attn")})
+    run0 = {k: (v if k == "steps" else v[:half]) for k, v in run.items()}
+    r = ladder.chance_rung(ladder.RungData("bimodality_khalf", "paper_net", {"s0": run0}, {"s0": cfg0}, 2, False))
+    e = bimodality.early_or_never(run0, cfg0)
+    assert r.status == "partial: 1 of 2 sub-runs finished" and r.value == e["n_chance"] / e["n_never"]
+    assert f"{half} seeds" in r.units
+    none = ladder.chance_rung(ladder.RungData("bimodality_khalf", "paper_net", {}, {}, 2, False))
+    assert np.isnan(none.value) and "no shard" in none.note
+
+
 def test_khalf_design_recomputes_the_k_it_was_placed_at(monkeypatch):
     none = ladder.RungData("bimodality_khalf", "paper_net", {}, {}, 4, False)
     d = ladder.khalf_design(none)

@@ -181,9 +181,10 @@ def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
 def chance_rung(d: RungData) -> Rung:
     """Fig 6c: of the seeds in the never bar (no ICL within the budget), the fraction whose final ICL accuracy is
     at chance (<= 0.6; chapter 9's rule), Wilson 95% interval, in the run at the K where half the seeds should
-    acquire (`bimodality_khalf`). The paper's picture, acquire early or never, has all of them at chance."""
-    if not d.stored:
-        return _missing("never bar at chance", d, "the run at the K where half should acquire is not stored")
+    acquire (`bimodality_khalf`). The paper's picture, acquire early or never, has all of them at chance. From
+    the finished shards while the run is partial (marked so: it decides nothing, the rule counts every seed)."""
+    if not d.runs:
+        return _missing("never bar at chance", d, "no shard of the run at the K where half should acquire has finished")
     run, cfg = pooled(d.runs, d.configs)
     e = bimodality.early_or_never(run, cfg)
     units = f"K = {cfg.Ks[0]}, {e['n']} seeds, {e['n_never']} never acquired"
