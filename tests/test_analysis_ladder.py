@@ -141,14 +141,20 @@ def test_mlp_clock_pairs_members_by_k_and_seed(monkeypatch):
     assert "the clock holds: ratio 5.25" in done.note  # the criterion, once complete ([5.0, 5.5] within [4.5, 5.5])
 
 
-def test_khalf_evidence_decides_only_on_the_complete_run():
+def _khalf_cpu_as_two_shards():
+    """The stored cpu bimodality_khalf run (96 seeds), its config and run split into two shards of 48 seeds."""
     import dataclasses
-    from icl_kinetics.analysis import bimodality
-    cfg, run = experiments.load("bimodality_khalf", "cpu").single()  # 96 seeds; split into two shards of 48
+    cfg, run = experiments.load("bimodality_khalf", "cpu").single()
     half = cfg.E // 2
     cfgs = {f"s{j}": dataclasses.replace(cfg, **{f: tuple(getattr(cfg, f)[j * half:(j + 1) * half])
                                                  for f in ("Ks", "seeds", "wd_attn")}) for j in (0, 1)}
     runs = {f"s{j}": {k: (v if k == "steps" else v[j * half:(j + 1) * half]) for k, v in run.items()} for j in (0, 1)}
+    return cfg, run, cfgs, runs
+
+
+def test_khalf_evidence_decides_only_on_the_complete_run():
+    from icl_kinetics.analysis import bimodality
+    cfg, run, cfgs, runs = _khalf_cpu_as_two_shards()
     partial = ladder.RungData("bimodality_khalf", "paper_net", {"s0": runs["s0"]}, {"s0": cfgs["s0"]}, 2, False)
     assert ladder.khalf_evidence(partial) == "`bimodality_khalf` at paper_net: partial: 1 of 2 sub-runs finished"
     whole = ladder.khalf_evidence(ladder.RungData("bimodality_khalf", "paper_net", runs, cfgs, 2, True))
@@ -156,12 +162,9 @@ def test_khalf_evidence_decides_only_on_the_complete_run():
 
 
 def test_never_bar_rung_reads_finished_shards_as_partial():
-    import dataclasses
     from icl_kinetics.analysis import bimodality
-    cfg, run = experiments.load("bimodality_khalf", "cpu").single()  # 96 seeds; the first 48 as one finished shard
-    half = cfg.E // 2
-    cfg0 = dataclasses.replace(cfg, **{f: tuple(getattr(cfg, f)[:half]) for f in ("Ks", "seeds", "wd_attn")})
-    run0 = {k: (v if k == "steps" else v[:half]) for k, v in run.items()}
+    _, _, cfgs, runs = _khalf_cpu_as_two_shards()  # the first 48 seeds as the one finished shard
+    cfg0, run0, half = cfgs["s0"], runs["s0"], cfgs["s0"].E
     r = ladder.chance_rung(ladder.RungData("bimodality_khalf", "paper_net", {"s0": run0}, {"s0": cfg0}, 2, False))
     e = bimodality.early_or_never(run0, cfg0)
     assert r.status == "partial: 1 of 2 sub-runs finished" and r.value == e["n_chance"] / e["n_never"]

@@ -184,7 +184,8 @@ def chance_rung(d: RungData) -> Rung:
     acquire (`bimodality_khalf`). The paper's picture, acquire early or never, has all of them at chance. From
     the finished shards while the run is partial (marked so: it decides nothing, the rule counts every seed)."""
     if not d.runs:
-        return _missing("never bar at chance", d, "no shard of the run at the K where half should acquire has finished")
+        return _missing("never bar at chance", d,
+                        "no shard of the run at the K where half should acquire has finished")
     run, cfg = pooled(d.runs, d.configs)
     e = bimodality.early_or_never(run, cfg)
     units = f"K = {cfg.Ks[0]}, {e['n']} seeds, {e['n_never']} never acquired"
