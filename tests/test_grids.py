@@ -1,0 +1,47 @@
+"""How a table row becomes runs: member seeds, even K grids, the per-K / per-N / per-kind splits."""
+import numpy as np
+
+from icl_kinetics import catalog
+from icl_kinetics.grids import authors_grid, even, geom, grid, per_n, runs_of
+
+ROW = dict(model="transformer1", D=8, N=6, width=16, lr=0.05, batch=32, steps=10, eval_every=5)
+
+
+def test_grid_crosses_k_with_seeds_and_offsets_seeds_per_k():
+    g = grid((32, 64), n_seeds=3, wd=1e-3, seed0=7)
+    assert g["Ks"] == (32, 32, 32, 64, 64, 64)
+    assert g["seeds"] == (7, 8, 9, 1007, 1008, 1009)
+    assert g["wd_attn"] == (1e-3,) * 6
+
+
+def test_k_grids_are_even_and_span_their_ends():
+    assert even(5041.2) == 5042 and even(5040.9) == 5040 and even(3) % 2 == 0
+    ks = geom(32, 8192, 10)
+    assert len(ks) == 10 and ks[0] == 32 and ks[-1] == 8192 and all(k % 2 == 0 for k in ks)
+    assert np.all(np.diff(ks) > 0)
+    a = authors_grid()
+    assert len(a) == 10 and a[0] == 500 and a[-1] == 100_000 and all(k % 2 == 0 for k in a)
+
+
+def test_split_by_k_gives_each_k_its_own_seed_block():
+    runs = runs_of(dict(ROW, Ks=(16, 32), seeds=2, split="K"))
+    assert list(runs) == ["K16", "K32"]
+    assert runs["K16"].seeds == (0, 1) and runs["K32"].seeds == (1000, 1001)
+    assert runs["K32"].Ks == (32, 32)
+
+
+def test_split_by_n_evaluates_per_n_fields():
+    runs = runs_of(dict(ROW, Ks=(None,), seeds=1, split="N", Ns=(4, 8), steps=per_n(2.5)))
+    assert list(runs) == ["N4", "N8"]
+    assert (runs["N4"].N, runs["N4"].steps) == (4, 10) and (runs["N8"].N, runs["N8"].steps) == (8, 20)
+
+
+def test_weight_decays_cross_the_whole_grid_and_kinds_split_balanced():
+    runs = runs_of(dict(ROW, Ks=(16,), seeds=2, wds=(0.0, 0.01), split="kind"))
+    assert list(runs) == ["standard", "balanced"]
+    assert runs["balanced"].balanced and not runs["standard"].balanced
+    assert runs["standard"].wd_attn == (0.0, 0.0, 0.01, 0.01)
+
+
+def test_catalog_reexports_the_grid_helpers():
+    assert catalog.even is even and catalog.runs_of is runs_of
