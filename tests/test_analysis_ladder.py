@@ -11,7 +11,7 @@ def test_rung_data_is_partial_from_shards_and_complete_when_stored(tmp_path):
     assert ladder.rung_data("ticl_vs_n", "smoke", out).status == "not run"
     experiments.run("ticl_vs_n", "smoke", out=out, progress=False, only=["N4"])
     d = ladder.rung_data("ticl_vs_n", "smoke", out)
-    assert d.status == "partial: 1 of 2 sub-runs finished" and set(d.runs) == {"N4"}
+    assert d.status == "partial: 1 of 2 shards finished" and set(d.runs) == {"N4"}
     r = ladder.ticl_exponent_rung(d)
     assert not np.isfinite(r.value) and "needs 2" in r.note  # one N: no slope, and it says why
     experiments.run("ticl_vs_n", "smoke", out=out, progress=False)
@@ -73,7 +73,7 @@ def test_a_rung_adds_the_sweep_it_reuses_once_that_is_stored(tmp_path, monkeypat
     monkeypatch.setattr(ladder, "check_reusable", lambda *a: None)  # the two differ in lr; the check is tested below
     experiments.run("ticl_clock", "smoke", out=out, progress=False)
     d = ladder.rung_data("ticl_clock", "smoke", out)
-    assert set(d.runs) == {"N6_lr0.01"} and d.status == "partial: 1 of 2 sub-runs finished"
+    assert set(d.runs) == {"N6_lr0.01"} and d.status == "partial: 1 of 2 shards finished"
     experiments.run("phenomenology", "smoke", out=out, progress=False)
     d = ladder.rung_data("ticl_clock", "smoke", out)
     ph = experiments.load("phenomenology", "smoke", out)
@@ -156,7 +156,7 @@ def test_khalf_evidence_decides_only_on_the_complete_run():
     from icl_kinetics.analysis import bimodality
     cfg, run, cfgs, runs = _khalf_cpu_as_two_shards()
     partial = ladder.RungData("bimodality_khalf", "paper_net", {"s0": runs["s0"]}, {"s0": cfgs["s0"]}, 2, False)
-    assert ladder.khalf_evidence(partial) == "`bimodality_khalf` at paper_net: partial: 1 of 2 sub-runs finished"
+    assert ladder.khalf_evidence(partial) == "`bimodality_khalf` at paper_net: partial: 1 of 2 shards finished"
     whole = ladder.khalf_evidence(ladder.RungData("bimodality_khalf", "paper_net", runs, cfgs, 2, True))
     assert isinstance(whole, tuple) and whole[0] == bimodality.bimodal_evidence(run, cfg)
 
@@ -167,7 +167,7 @@ def test_never_bar_rung_reads_finished_shards_as_partial():
     cfg0, run0, half = cfgs["s0"], runs["s0"], cfgs["s0"].E
     r = ladder.chance_rung(ladder.RungData("bimodality_khalf", "paper_net", {"s0": run0}, {"s0": cfg0}, 2, False))
     e = bimodality.early_or_never(run0, cfg0)
-    assert r.status == "partial: 1 of 2 sub-runs finished" and r.value == e["n_chance"] / e["n_never"]
+    assert r.status == "partial: 1 of 2 shards finished" and r.value == e["n_chance"] / e["n_never"]
     assert f"{half} seeds" in r.units
     none = ladder.chance_rung(ladder.RungData("bimodality_khalf", "paper_net", {}, {}, 2, False))
     assert np.isnan(none.value) and "no shard" in none.note

@@ -45,14 +45,15 @@ class RungData:
             return "complete"
         if not self.runs:
             return "not run"
-        return f"partial: {len(self.runs)} of {self.n_defined} sub-runs finished"
+        return f"partial: {len(self.runs)} of {self.n_defined} shards finished"
 
     def shards_line(self) -> str:
         """Where a partial rung's data come from, for a caption (a stored rung has its result's provenance)."""
-        return (f"Data: the finished sub-runs {', '.join(self.runs)} of `{self.experiment}` at the {self.profile} "
-                f"profile ({self.status}), read from their committed shards, each with its own commit, device and "
-                f"wall time in its record; the rest with `python -m icl_kinetics run {self.experiment} --profile "
-                f"{self.profile} --only <sub-run>`.")
+        return (f"Data: the finished shards {', '.join(self.runs)} of `{self.experiment}` at the {self.profile} "
+                f"profile ({self.status}), committed under results/{self.experiment}/{self.profile}.shards/, each with "
+                f"its own commit, device and wall time in its record; the rest with `python -m icl_kinetics run "
+                f"{self.experiment} --profile "
+                f"{self.profile} --only <shard>`.")
 
 
 def rung_data(name: str, profile: str, out=None) -> RungData:
