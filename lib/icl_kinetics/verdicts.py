@@ -263,7 +263,9 @@ listed at the bottom of this page. A verdict is *reproduced*, *not reproduced*, 
 (with the reason and the run that would decide it). The numbers are from the `cpu` profile ($D = 31$, MLP width
 128, lr 0.05, $N = 20$ unless $N$ varies): the phenomena are tested at a smaller scale than the paper's
 $N = 100$, $D = 63$, width 512, so absolute thresholds and times differ by design, and the rules judge the
-scale-free claims (shapes, exponents, signs, ratios).
+scale-free claims (shapes, exponents, signs, ratios). The column *verdict at paper_net* decides the claims whose
+runs exist at the scale ladder's `paper_net` rung (the paper's network and context length on the cpu clock; chapter
+13) by the same rules; a rung whose runs are still partial decides nothing and says how far it is.
 """
 
 
