@@ -9,11 +9,11 @@ medians, K* and t_ICL against N), ``outcomes`` (bimodality, acquisition probabil
 chapter turns them into the :class:`~icl_kinetics.analysis.section.Section` s a page shows: ``phenomenology``
 (chapters 1-2), ``dynamics`` (chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5),
 ``transience`` and ``loss_relation`` (6, 11), ``threshold`` (7), ``scaling`` (8), ``bimodality`` (9), ``tails``
-(10), ``balanced`` (12), ``ladder`` (13, the scale ladder). Every public name of the building blocks is
-re-exported here.
+(10), ``balanced`` (12), ``ladder`` (13, the scale ladder) and ``budget`` (13, what the measured clock means for a
+rung's budgets). Every public name of the building blocks is re-exported here.
 """
-from . import (acquisition, balanced, bimodality, dynamics, ladder, landscape, loss_relation, phenomenology, section,
-               tails, threshold)
+from . import (acquisition, balanced, bimodality, budget, dynamics, ladder, landscape, loss_relation, phenomenology,
+               section, tails, threshold)
 from .runs import (members, sweep_threshold, acquired, SETTING_FIELDS, settings_table, safe_sweep_threshold,
                    n_context, censored_t_icl)
 from .memorization import (IKInfinity, ik_infinity, memorization_table, ScalingFit, fit_memorization_scaling,
@@ -30,8 +30,9 @@ from .outcomes import (skewness_ci, lognormal_skewness, log_normality, BC_UNIFOR
                        stratified_permutation_test, suboptimal_plateaus)
 
 __all__ = [
-    "acquisition", "balanced", "bimodality", "dynamics", "ladder", "landscape", "loss_relation", "phenomenology",
-    "section", "tails", "threshold", "members", "sweep_threshold", "acquired", "SETTING_FIELDS", "settings_table",
+    "acquisition", "balanced", "bimodality", "budget", "dynamics", "ladder", "landscape", "loss_relation",
+    "phenomenology", "section", "tails", "threshold", "members", "sweep_threshold", "acquired", "SETTING_FIELDS",
+    "settings_table",
     "safe_sweep_threshold", "n_context", "censored_t_icl", "IKInfinity", "ik_infinity", "memorization_table",
     "ScalingFit", "fit_memorization_scaling", "kstar_from_scaling", "kstar_table", "invert_ik", "half_range_fits",
     "TRANSIENCE_CLASSES", "ACQUIRE_ACC", "FADE_ACC", "acquisition_index", "transience_index", "transience_time",

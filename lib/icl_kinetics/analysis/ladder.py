@@ -52,8 +52,7 @@ class RungData:
         return (f"Data: the finished shards {', '.join(self.runs)} of `{self.experiment}` at the {self.profile} "
                 f"profile ({self.status}), committed under results/{self.experiment}/{self.profile}.shards/, each with "
                 f"its own commit, device and wall time in its record; the rest with `python -m icl_kinetics run "
-                f"{self.experiment} --profile "
-                f"{self.profile} --only <shard>`.")
+                f"{self.experiment} --profile {self.profile} --only <shard>`.")
 
 
 def rung_data(name: str, profile: str, out=None) -> RungData:
