@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import torch
 import pytest
 
 from icl_kinetics import experiments as ex
@@ -123,8 +124,12 @@ def test_shards_train_separately_then_assemble(tmp_path):
     assert not (out / "kstar_vs_n" / "smoke.json").exists()
     shards = out / "kstar_vs_n" / "smoke.shards"  # the work folder belongs to the results folder
     first = np.load(shards / "N4.npz")["icl_acc"]
+    record = json.loads((shards / "N4.json").read_text())  # each shard carries its own provenance
+    assert record["torch_version"] == torch.__version__ and record["date"][:2] == "20" and record["wall_s"] > 0
     res = ex.run("kstar_vs_n", "smoke", out=out, progress=False, only=["N6"])
     assert set(res.runs) == {"N4", "N6"}
+    assert res.meta["run_torch_version"] == {"N4": torch.__version__, "N6": torch.__version__}
+    assert res.meta["run_date"]["N4"] == record["date"]
     np.testing.assert_array_equal(res["N4"]["icl_acc"], first)
     assert not shards.exists()  # shards removed once stored
     assert ex.load("kstar_vs_n", "smoke", out=out).runs.keys() == {"N4", "N6"}

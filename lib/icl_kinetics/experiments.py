@@ -61,7 +61,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     wd = _store.workdir(name, profile, out)
     t0 = time.time()
     deadline = None if time_limit is None else time.monotonic() + 60.0 * time_limit
-    runs, prov, trained = {}, {}, False  # arrays and provenance (wall_s, git_commit, device) per sub-run
+    runs, prov, trained = {}, {}, False  # arrays and provenance (wall_s, git_commit, device, ...) per sub-run
     for i, (run_name, cfg) in enumerate(configs.items()):
         done = _store.load_shard(wd, run_name, cfg.to_dict())
         if done is None and only is not None and run_name not in only:
@@ -95,6 +95,8 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         "runs": {k: v.to_dict() for k, v in configs.items()},
         "package_version": __version__, "git_commit": commit, "run_git_commit": {k: prov[k]["git_commit"] for k in configs},
         "device": _device_name(dev), "run_device": {k: prov[k].get("device", "unknown") for k in configs},
+        "run_torch_version": {k: prov[k].get("torch_version", "unknown") for k in configs},  # older shards: unknown
+        "run_date": {k: prov[k].get("date", "unknown") for k in configs},
         "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "wall_time_s": sum(walls.values()), "run_wall_time_s": walls,
         "session_wall_time_s": time.time() - t0,
@@ -123,7 +125,9 @@ def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_ever
         except TimeLimitReached as e:
             print(f"{name}/{run_name}: time limit reached, {e}; run the same command to continue")
             return None
-        prov = {"wall_s": float(arrays.pop("wall_s")), "git_commit": commit, "device": _device_name(dev)}
+        prov = {"wall_s": float(arrays.pop("wall_s")), "git_commit": commit, "device": _device_name(dev),
+                "torch_version": torch.__version__,
+                "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         _store.save_shard(wd, run_name, cfg.to_dict(), arrays, prov)
         checkpoint.remove(wd.checkpoint(run_name))
         return arrays, prov
