@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from icl_kinetics import data, models
-from icl_kinetics.stats import first_crossing
-from icl_kinetics.train import RunConfig, evaluate, last_finite, sampling_seed, train
+from icl_kinetics.stats import first_crossing, last_finite
+from icl_kinetics.train import RunConfig, evaluate, sampling_seed, train
 
 
 def cfg(**kw):

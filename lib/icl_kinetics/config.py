@@ -21,6 +21,7 @@ PROBE_NAMES = ("mlp_stats", "wbeta")  # train.PROBES, checked by a test
 # training items with no copy of the target; "icl_standard" and "icl_conflict" on novel items in standard contexts
 # (uniform labels) and in contexts where the target's label is the context's majority (data.sample_icl_eval).
 EVAL_NAMES = ("icl", "iwl", "icl_standard", "icl_conflict")
+ICL_THRESHOLD = 0.95  # t_ICL: the first evaluation with ICL accuracy above this (paper section 4)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,13 @@ def bootstrap(fn, samples, n_boot: int = 1000, seed: int = 0, conf: float = 0.95
 
 
 # ----------------------------------------------------------------------------- first crossings
+def last_finite(curve: np.ndarray) -> np.ndarray:
+    """Per row of curve (E, T): the last non-NaN value (NaN for a row with none)."""
+    ok = ~np.isnan(curve)  # (E, T)
+    idx = curve.shape[1] - 1 - ok[:, ::-1].argmax(1)  # (E,) the last True of each row
+    return np.where(ok.any(1), curve[np.arange(curve.shape[0]), idx], np.nan)
+
+
 def first_index(mask) -> np.ndarray:
     """Per row of a boolean (E, T) array, the first True column; -1 when the row has none."""
     mask = np.asarray(mask, bool)

@@ -15,10 +15,8 @@ from tqdm import tqdm
 
 from . import checkpoint as ckpt
 from . import data, models, stats
-from .config import RunConfig  # noqa: F401 (re-exported: the trainer's input)
+from .config import ICL_THRESHOLD, RunConfig  # noqa: F401 (re-exported: the trainer's input)
 from .errors import ResultsError
-
-ICL_THRESHOLD = 0.95  # t_ICL: first evaluation with ICL accuracy above this (paper section 4)
 
 
 # ----------------------------------------------------------------------------- probes
@@ -329,7 +327,7 @@ class _Ensemble:
         if "icl_acc" in self.rec:
             out["t_icl"] = stats.first_crossing(out["steps"], self.rec["icl_acc"], ICL_THRESHOLD, strict=True)
         for k, v in self.rec.items():
-            out[f"final_{k}"] = last_finite(v)
+            out[f"final_{k}"] = stats.last_finite(v)
         out["stopped_at"] = self.stopped_at
         out["nonfinite"] = self.nonfinite
         out["wall_s"] = np.asarray(self.wall_before + time.time() - self.t0)
@@ -349,10 +347,3 @@ def _compact(model, keep: torch.Tensor) -> None:
         owner, _, attr = name.rpartition(".")
         setattr(model.get_submodule(owner), attr, torch.nn.Parameter(p.detach()[keep].clone()))
     model.E = len(keep)
-
-
-def last_finite(curve: np.ndarray) -> np.ndarray:
-    """Per row of curve (E, T): the last non-NaN value."""
-    ok = ~np.isnan(curve)
-    idx = curve.shape[1] - 1 - ok[:, ::-1].argmax(1)
-    return np.where(ok.any(1), curve[np.arange(curve.shape[0]), idx], np.nan)
