@@ -100,12 +100,17 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "wall_time_s": sum(walls.values()), "run_wall_time_s": walls,
         "session_wall_time_s": time.time() - t0,
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _utc_now(),
     }
     result = Result(name, profile, meta, runs)
     save(result, out)
     _store.remove_work(wd)
     return result
+
+
+def _utc_now() -> str:
+    """The time now, UTC, ISO 8601 to the second (a result's and a shard's date)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline, desc):
@@ -126,8 +131,7 @@ def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_ever
             print(f"{name}/{run_name}: time limit reached, {e}; run the same command to continue")
             return None
         prov = {"wall_s": float(arrays.pop("wall_s")), "git_commit": commit, "device": _device_name(dev),
-                "torch_version": torch.__version__,
-                "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+                "torch_version": torch.__version__, "date": _utc_now()}
         _store.save_shard(wd, run_name, cfg.to_dict(), arrays, prov)
         checkpoint.remove(wd.checkpoint(run_name))
         return arrays, prov

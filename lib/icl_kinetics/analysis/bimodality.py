@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import stats as st
-from ..config import RunConfig
+from ..config import ICL_THRESHOLD, RunConfig
 from ..theory import i_k, t_icl_eq11
 from .memorization import invert_ik
 from .outcomes import bimodality_stats, compare_acquisition_times
@@ -233,7 +233,8 @@ def _dip_p(x) -> float:
     return float(diptest.diptest(np.asarray(x, float))[1]) if len(x) >= 4 else float("nan")
 
 
-def early_or_never(run: dict, cfg, threshold: float = 0.95, late_at: float = 0.5, chance: float = 0.6) -> dict:
+def early_or_never(run: dict, cfg, threshold: float = ICL_THRESHOLD, late_at: float = 0.5,
+                   chance: float = 0.6) -> dict:
     """The statistics of `verdicts.rule_early_or_never` for one run at one K: seeds that acquire ICL (accuracy above
     `threshold` at some evaluation within the budget, the first such evaluation being t_ICL), those of them that
     acquire late (t_ICL > `late_at` x budget) and the non-acquirers that end at chance (final ICL accuracy <=

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import experiments
 from .. import stats as st
 from ..config import RunConfig
 from .ladder import RungData, Rung, chance_rung, clock_rung, kstar_exponent_rung, kstar_rung, rung_data
@@ -137,7 +138,8 @@ def budget_sensitivity(profile: str, out=None) -> BudgetSensitivity:
     if not np.isfinite(clock.value):
         raise ValueError(f"no lr clock ratio at {profile} ({clock.note}): run ticl_clock there first")
     slow = next(iter(clock_data.configs.values()))
-    expected = next(iter(rung_data("ticl_vs_n", profile, out).configs.values())).lr / slow.lr
+    fast = next(iter(experiments.get("ticl_vs_n").runs(profile).values()))  # the catalog's: nothing loaded again
+    expected = fast.lr / slow.lr
     fraction, fraction_lo = clock.value / expected, clock.lo / expected
     rows = []
     for stat, (experiment, rung_fn) in BUDGET_STATISTICS.items():

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import fits
 from .. import config
-from ..config import RunConfig
+from ..config import ICL_THRESHOLD, RunConfig
 
 
 def members(cfg: RunConfig) -> dict:
@@ -46,7 +46,7 @@ def sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500) -> fits.Thresh
     return fits.fit_threshold(K, run["final_icl_acc"], n_boot=n_boot)
 
 
-def acquired(run: dict, threshold: float = 0.95) -> np.ndarray:
+def acquired(run: dict, threshold: float = ICL_THRESHOLD) -> np.ndarray:
     """(E,) bool: the member's ICL accuracy exceeded `threshold` at some evaluation."""
     return np.nanmax(run["icl_acc"], axis=1) > threshold
 
