@@ -45,3 +45,17 @@ def test_weight_decays_cross_the_whole_grid_and_kinds_split_balanced():
 
 def test_catalog_reexports_the_grid_helpers():
     assert catalog.even is even and catalog.runs_of is runs_of
+
+
+def test_ticl_paper_lr_is_the_paper_setting_and_reuses_ticl_clocks_n50_run():
+    """The paper rung's t_ICL sweep (issue 32 b): the paper's hyperparameters and budget at every N, the seeds of
+    ticl_clock's paper_net N = 50 run in shards, and that run's config is exactly the sweep's N = 50 point."""
+    from icl_kinetics import catalog
+    runs = catalog.get("ticl_paper_lr").runs("paper")
+    assert sorted(runs) == ["N100_s0", "N100_s1", "N100_s2", "N100_s3", "N25"]
+    for cfg in runs.values():
+        assert (cfg.lr, cfg.D, cfg.width, cfg.batch, cfg.steps) == (0.01, 63, 512, 128, 400 * catalog.EPOCH)
+        assert cfg.eval_every == 5 * cfg.N and set(cfg.Ks) == {None}
+    assert sorted(s for k, c in runs.items() if k.startswith("N100") for s in c.seeds) == list(range(16))
+    name, profile, sub = catalog.TICL_PAPER_LR_REUSED["paper"]
+    assert catalog.get(name).runs(profile)[sub] == catalog.ticl_paper_lr_config(50)

@@ -199,6 +199,44 @@ def _ticl_clock(profile):
     return {f"N{N}_lr0.01": RunConfig.from_dict(base)}
 
 
+# t_ICL against N at the paper's exact hyperparameters (issue 32 b), fixed (2026-12-06) before any of its runs:
+# D = 63, width 512, batch 128, lr 0.01, K = infinity, the paper's budget of 400 epochs (187,600 iterations) at
+# every N, evaluations every 5 N iterations (at most 2% of the median t_ICL expected from the paper_net lr 0.05 runs
+# times the measured clock ratio 4.4), on the 16 seeds (0-15) of ticl_clock's paper_net N = 50 run, which has these
+# very settings at N = 50 and is the sweep's middle point (``ticl_paper_lr_config(50)`` is its config; a test
+# checks). N = 25 is one shard; N = 100 four shards of 4 seeds (about 1.2 h of one core each). Decided by the
+# fig6b rule (rules.rule_linear) at the ladder's `paper` rung. What differs from the paper's Fig 6b: N = 25-100
+# instead of 50-250, 16 seeds per N, 1,000 evaluation sequences instead of 2,000.
+TICL_PAPER_LR = {
+    "smoke": dict(SMOKE, **_K_INF, lr=0.01, Ns=(4, 6), seeds=4, shards={4: 1, 6: 2}, steps=60, eval_every=per_n(2),
+                  n_eval=64),
+    "paper": dict(PAPER, **_K_INF, Ns=(25, 100), seeds=16, shards={25: 1, 100: 4}, steps=400 * EPOCH,
+                  eval_every=per_n(5), n_eval=1000),
+}
+TICL_PAPER_LR_REUSED = {"smoke": None, "paper": ("ticl_clock", "paper_net", "N50_lr0.01")}  # the sweep's third N
+
+
+def ticl_paper_lr_config(N: int, profile: str = "paper", seeds: int | None = None, seed0: int = 0) -> RunConfig:
+    """The RunConfig of `ticl_paper_lr` at context length N (all of its seeds unless ``seeds`` is given)."""
+    row = {k: v for k, v in TICL_PAPER_LR[profile].items() if k not in ("Ns", "shards")}
+    row.update(N=N, split="run", seeds=row["seeds"] if seeds is None else seeds, seed0=seed0)
+    return runs_of(row, model="transformer1")["run"]
+
+
+@register("ticl_paper_lr", "one-layer transformer at K = infinity at the paper's exact hyperparameters (lr 0.01, "
+          "D = 63, width 512, 400 epochs): t_ICL against N, the paper rung of Fig 6b (chapter 13)", "13_scale_ladder",
+          ("smoke", "paper"))
+def _ticl_paper_lr(profile):
+    """Sub-runs N<N> (one shard) or N<N>_s<j> (shard j of seeds j*n .. j*n + n - 1)."""
+    row, out = TICL_PAPER_LR[profile], {}
+    for N in row["Ns"]:
+        k = row["shards"][N]
+        n = row["seeds"] // k
+        for j in range(k):
+            out[f"N{N}" if k == 1 else f"N{N}_s{j}"] = ticl_paper_lr_config(N, profile, seeds=n, seed0=j * n)
+    return out
+
+
 # The MLP's clock check (issue 21 item 1), fixed before it runs: memorization's members at the three smallest of
 # the K whose I_K(inf) converged at every seed at paper_net (six, 500 to 13,414; the cheapest three: 500, 966, 1864)
 # again at lr 0.01 with five times the iterations, same seeds; at paper_net that is the paper profile's settings
