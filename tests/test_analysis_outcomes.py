@@ -117,8 +117,9 @@ def test_early_or_never_counts_late_acquirers_and_non_acquirers_at_chance():
     assert (e["n_acq"], e["n_late"], e["n_never"], e["n_chance"]) == (3, 1, 3, 1)
     assert 0 <= e["late_ci"][0] < 1 / 3 < e["late_ci"][1] <= 1
     ch = early_or_never_choices(run, SimpleNamespace(E=6, steps=100))
-    assert ch["at chance: final accuracy <= 0.65"]["chance_ci"] != e["chance_ci"]  # 0.62 now counts as chance
-    assert ch["late: after a third of the budget"]["late_ci"] == e["late_ci"]  # 80 is late under both
+    assert ch["at chance: final accuracy <= 0.65"].stats["chance_ci"] != e["chance_ci"]  # 0.62 now counts as chance
+    assert ch["late: after a third of the budget"].stats["late_ci"] == e["late_ci"]  # 80 is late under both
+    assert all(c.why and c.decides for c in ch.values())
 
 
 def test_bimodality_khalf_k_follows_its_written_rule():

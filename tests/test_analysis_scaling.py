@@ -147,3 +147,39 @@ def test_seed_consistency():
     assert A.seed_consistency(fixed, seeds, n_boot=10)["n_seeds"] == 19
     shuffled = {**seeds, 20: rng.permutation(20)}
     assert A.seed_consistency(fixed, shuffled, n_boot=100)["icc"] < r["icc"] - 0.3
+
+
+def test_kstar_t_model_recovers_the_threshold_and_is_wider_than_the_seed_bootstrap():
+    """Issue 32 item 3: with 4 seeds per K the t model of each K's mean gives K* an interval at least as wide as
+    the percentile bootstrap of the seeds, around the same K*; and two N give the exponent."""
+    from icl_kinetics.analysis.scaling import kstar_t_model, kstar_vs_n_fit
+    rng = np.random.default_rng(0)
+
+    def sweep(kstar):
+        Ks = np.repeat(np.geomspace(kstar / 8, kstar * 8, 7), 4)
+        p = 0.5 + 0.5 / (1 + (kstar / Ks) ** 4)
+        return Ks, np.clip(p + rng.normal(0, 0.08, len(Ks)), 0.45, 1.0)
+    sweeps = {10: sweep(300.0), 40: sweep(1200.0)}
+    tm = kstar_t_model(sweeps, n_boot=80)
+    boot = kstar_vs_n_fit(sweeps, n_boot=80)
+    for i in range(2):
+        assert tm.ci[i, 0] < tm.k_star[i] < tm.ci[i, 1]
+        assert np.log(tm.ci[i, 1] / tm.ci[i, 0]) >= 0.9 * np.log(boot.ci[i, 1] / boot.ci[i, 0])
+    assert abs(tm.exponent - 1.0) < 0.3 and tm.exponent_ci[0] < tm.exponent < tm.exponent_ci[1]
+
+
+def test_per_seed_slopes_and_their_t_interval():
+    """Each seed's own log-log slope of t_ICL against N - 1; a seed censored anywhere has none; the t interval
+    covers the mean of slopes that scatter around 1.3."""
+    from icl_kinetics.analysis.scaling import mean_slope_t, per_seed_slopes
+    rng = np.random.default_rng(1)
+    slope = 1.3 + rng.normal(0, 0.05, 10)
+    times = {N: 100.0 * (N - 1) ** slope for N in (26, 51, 101)}
+    times[101][3] = np.inf
+    s = per_seed_slopes(times)
+    assert np.isnan(s[3]) and np.allclose(np.delete(s, 3), np.delete(slope, 3))
+    m, ci = mean_slope_t(s)
+    from scipy import stats
+    kept = np.delete(slope, 3)
+    half = stats.t.ppf(0.975, 8) * kept.std(ddof=1) / 3
+    assert np.isclose(m, kept.mean()) and np.allclose(ci, (m - half, m + half))

@@ -69,11 +69,11 @@ def test_decide_reads_one_section_per_field(monkeypatch):
     monkeypatch.setattr(book, "glue", lambda *a, **k: None)
     shape = verdicts.CLAIMS["fig4_flat"].evidence[0]
     sec = section_class(shape)
-    kwargs = {f: 0 for f in sec.field_names()} | {"grad_ratio": 50.0, "choices": {"a": dict(grad_ratio=50.0),
-                                                                                 "b": dict(grad_ratio=3.0)}}
+    a, b = verdicts.Choice(dict(grad_ratio=50.0), "one"), verdicts.Choice(dict(grad_ratio=3.0), "another")
+    kwargs = {f: 0 for f in sec.field_names()} | {"grad_ratio": 50.0, "choices": {"a": a, "b": b}}
     s = sec(**kwargs)
     assert "not decided" in book.decide("fig4_flat", s).text  # the two choices disagree
-    s = sec(**(kwargs | {"choices": {"a": dict(grad_ratio=50.0)}}))
+    s = sec(**(kwargs | {"choices": {"a": a}}))
     assert "reproduced" in book.decide("fig4_flat", s).text
     with pytest.raises(TypeError, match="found in 2 of the sections"):
         book.decide("fig4_flat", s, s)

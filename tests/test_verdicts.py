@@ -1,3 +1,4 @@
+import numpy as np
 """Every outcome of every verdict rule, reached with synthetic statistics; the scorecard is generated."""
 from pathlib import Path
 
@@ -129,13 +130,49 @@ def test_verdict_scorecard_command_writes_the_page(tmp_path, monkeypatch, capsys
 
 def test_a_verdict_under_analysis_choices_is_decided_only_when_every_choice_agrees():
     """Issue 20: the scorecard says reproduced or not reproduced only when every defensible choice agrees."""
+    C = V.Choice
     main = dict(exponent=1.0, ci=(0.83, 1.15), inv_nu=1.3, inv_nu_range=(1.16, 1.48))
-    v, rows = V.judge_choices("fig6a_exponent", {"main": main, "1/nu interval": dict(main, inv_nu_range=(1.28, 1.32))})
+    v, rows = V.judge_choices("fig6a_exponent", {"main": C(main, "x"),
+                                                 "1/nu interval": C(dict(main, inv_nu_range=(1.28, 1.32)), "y")})
     assert v.outcome == N and "all 2 analysis choices" in v.reason and [r[1] for r in rows] == [N, N]
-    v, rows = V.judge_choices("fig6a_exponent", {"main": main, "N with target": dict(main, ci=(0.90, 1.23))})
+    assert [r[3] for r in rows] == ["x", "y"]  # each row carries its justification
+    v, rows = V.judge_choices("fig6a_exponent", {"main": C(main, "x"), "N with target": C(dict(main, ci=(0.90, 1.23)), "y")})
     assert v.outcome == U and "hangs on the analysis choice" in v.reason and "N with target" in v.reason
     ok = dict(exponent=1.3, ci=(1.2, 1.45), inv_nu=1.3, inv_nu_range=(1.16, 1.47))
-    assert V.judge_choices("fig6a_exponent", {"a": ok, "b": dict(ok, ci=(1.1, 1.5))})[0].outcome == R
+    assert V.judge_choices("fig6a_exponent", {"a": C(ok, "x"), "b": C(dict(ok, ci=(1.1, 1.5)), "y")})[0].outcome == R
+
+
+def test_a_descriptive_choice_is_shown_but_never_vetoes_and_every_choice_is_justified():
+    """Issue 32: a row that could never decide at the design (least squares through 3 medians) stays on the page
+    as a description; a row without its justification, or a descriptive first row, is refused."""
+    C = V.Choice
+    main = dict(slope=1.29, ci=(1.24, 1.33))
+    wide = C(dict(slope=1.29, ci=(0.95, 1.62)), "through three medians", decides=False)
+    v, rows = V.judge_choices("fig6b_linear", {"seed bootstrap": C(main, "resamples seeds"), "ls": wide})
+    assert v.outcome == N and "all 1 analysis choices" in v.reason
+    assert "descriptive, does not decide" in rows[1][1]
+    v, _ = V.judge_choices("fig6b_linear", {"seed bootstrap": C(main, "resamples seeds"), "ls": C(wide.stats, "z")})
+    assert v.outcome == U  # the same row allowed to decide vetoes
+    with pytest.raises(TypeError, match="not rules.Choice"):
+        V.judge_choices("fig6b_linear", {"a": main})
+    with pytest.raises(ValueError, match="justification"):
+        C(main, " ")
+    with pytest.raises(ValueError, match="must decide"):
+        V.judge_choices("fig6b_linear", {"ls": wide, "a": C(main, "x")})
+
+
+def test_a_bound_within_monte_carlo_error_of_its_threshold_does_not_decide():
+    """Issue 32 item 2: an exponent interval whose lower end sits on 1 within Monte-Carlo error is not decided,
+    and the sentence says so; a bound clear of it decides."""
+    from icl_kinetics.analysis.threshold import bound_on_threshold
+    boot = np.r_[np.full(25, 0.99), np.full(975, 1.2)]  # 2.5% at or below 1: on the threshold
+    note = bound_on_threshold(boot)
+    assert "sits on 1" in note and "2.5% of 1000" in note
+    assert bound_on_threshold(np.r_[np.full(5, 0.99), np.full(995, 1.2)]) == ""  # 0.5%: clearly above
+    stats = dict(exponent=1.17, ci=(1.001, 1.28), inv_nu=1.33, inv_nu_range=(1.21, 1.49))
+    assert V.judge("fig6a_exponent", **stats).outcome == R
+    v = V.judge("fig6a_exponent", **stats, on_threshold=note)
+    assert v.outcome == U and "Monte-Carlo" in v.reason
 
 
 def test_clock_rule_holds_fails_or_straddles():

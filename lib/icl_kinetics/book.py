@@ -55,10 +55,15 @@ def glue_fit(name: str, value, ci) -> None:
     glue(f"{name}_hi", ci[1])
 
 
+def _cell(x) -> str:
+    """A table cell: pipes escaped (a cell's text must not split its row)."""
+    return str(x).replace("|", "\\|")
+
+
 def markdown_table(rows: list, header: list) -> str:
     """A Markdown table from a header and rows of cells."""
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+    lines = ["| " + " | ".join(map(_cell, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(_cell, r)) + " |" for r in rows])
 
 
 def table(rows: list, header: list) -> None:
@@ -99,9 +104,10 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
 
     if claim.choices:
         v, rows = judge_choices(claim_id, read(claim.choices))
-        display(Markdown(f"The rule of `{claim_id}`{f' at the {rung} rung' if rung else ''} under each analysis "
-                         "choice:"))
-        table(rows, ["analysis choice", "outcome", "reason"])
+        title = f"How the verdict holds up under {len(rows)} analyses{f' (the {rung} rung)' if rung else ''}"
+        display(Markdown(f":::{{dropdown}} {title}\n"
+                         + markdown_table(rows, ["analysis", "outcome", "reason", "why it is a fair analysis"])
+                         + "\n:::"))
     else:
         v = judge(claim_id, **{p: read(claim.field_for(p)) for p in claim.rule_params()})
     glue_all(key, {f: read(claim.field_for(f)) for f in claim.template_fields()})

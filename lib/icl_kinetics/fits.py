@@ -54,6 +54,25 @@ def fit_threshold(K, acc, n_boot: int = 500, seed: int = 0, b_bounds=None) -> Th
     return Threshold(k_star=float(10 ** p[1]), ci=ci, params=p, n_boot_ok=len(boots))
 
 
+def _sigmoid_jacobian(log10k, a, b, c, d):
+    """d sigmoid / d (a, b, c, d), (len(log10k), 4)."""
+    e = np.exp(-a * (log10k - b))
+    ds = e / (1.0 + e) ** 2
+    return np.stack([d * ds * (log10k - b), -d * ds * a, np.ones_like(log10k), 1.0 / (1.0 + e)], axis=1)
+
+
+def sigmoid_params(log10k, acc, b_bounds: tuple, p0=None) -> np.ndarray:
+    """The sigmoid's (a, b, c, d) fitted to `acc` against `log10k` within `b_bounds` (K* = 10^b; no interval),
+    started from `p0` when given (a replicate near a known fit converges faster); NaNs when the fit fails."""
+    lo, hi = [-1.0, b_bounds[0], 0.0, 0.0], [100.0, b_bounds[1], 1.0, 1.0]
+    start = np.clip(p0, lo, hi) if p0 is not None else [5.0, float(np.clip(np.median(log10k), *b_bounds)), 0.5, 0.5]
+    try:
+        return optimize.curve_fit(sigmoid, log10k, acc, p0=start, bounds=(lo, hi), maxfev=20000,
+                                  jac=_sigmoid_jacobian)[0]
+    except (RuntimeError, ValueError):
+        return np.full(4, np.nan)
+
+
 # ----------------------------------------------------------------------------- lines and power laws
 @dataclass
 class LineFit:

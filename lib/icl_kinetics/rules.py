@@ -28,6 +28,22 @@ class Verdict:
         return f"{self.outcome} ({self.reason})"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One row of a claim's choice table: the rule's statistics under one analysis of the same runs, and why a
+    careful statistician would defend that analysis for this design (it resamples the experimental unit, the
+    seed, or otherwise uses the runs behind each point, and is honest at this sample size). ``decides=False``
+    keeps a row that could never decide here (say, a least-squares interval through three medians: one residual
+    degree of freedom, the seeds behind each median ignored) on the page as a description; it is never a veto."""
+    stats: dict
+    why: str
+    decides: bool = True
+
+    def __post_init__(self):
+        if not self.why.strip():
+            raise ValueError("an analysis choice needs its one-line justification (Choice.why)")
+
+
 def _finite(*xs) -> bool:
     return all(x is not None and math.isfinite(float(x)) for x in xs)
 
@@ -228,7 +244,8 @@ def rule_eq16(slope: float, ci: tuple, n_runs: int, intercept: float = float("na
     return outcome, f"{s_reason}; {b_reason} ({n_runs} runs)"
 
 
-def rule_kstar_exponent(exponent: float, ci: tuple, inv_nu: float, inv_nu_range: tuple) -> tuple:
+def rule_kstar_exponent(exponent: float, ci: tuple, inv_nu: float, inv_nu_range: tuple,
+                        on_threshold: str = "") -> tuple:
     """Eq 13 at our scale: the 95% interval of the exponent of K* against the number of context items excludes
     1 (K* grows faster than linearly) and overlaps the range of 1/nu measured at the same scale (`inv_nu_range`:
     from the fits on the two halves of the memorisation K range, which brackets the curvature of I_K). Not
@@ -244,6 +261,8 @@ def rule_kstar_exponent(exponent: float, ci: tuple, inv_nu: float, inv_nu_range:
     if not meets or ci[1] <= 1:
         return NOT_REPRODUCED, facts
     if ci[0] > 1:
+        if on_threshold:
+            return UNDECIDED, facts + f": {on_threshold}"
         return REPRODUCED, facts
     return UNDECIDED, facts + ": the interval also contains 1 (linear)"
 

@@ -21,7 +21,7 @@ from functools import partial
 from typing import Callable
 
 from .rules import (  # noqa: F401  (re-exported: the rules are read as verdicts.rule_*)
-    EQ16_MIN_RUNS, NOT_REPRODUCED, OUTCOMES, REPRODUCED, STALL_EXPONENT, UNDECIDED, WD_TREND_MIN_LEVELS,
+    Choice, EQ16_MIN_RUNS, NOT_REPRODUCED, OUTCOMES, REPRODUCED, STALL_EXPONENT, UNDECIDED, WD_TREND_MIN_LEVELS,
     WD_TREND_MIN_RUNS, Verdict, interval_vs_band, rule_abrupt, rule_balanced, rule_copying, rule_early_or_never,
     rule_eq16, rule_finite_ik, rule_flat, rule_kstar_exponent, rule_linear, rule_long_tail, rule_nu, rule_ode_ratio,
     rule_ode_tail, rule_opposite, rule_saddle, rule_slope, rule_transience, rule_transition, rule_wd_trend)
@@ -215,15 +215,25 @@ def judge(claim_id: str, **stats) -> Verdict:
 
 def judge_choices(claim_id: str, choices: dict) -> tuple:
     """Judge a claim under every analysis choice a careful reviewer could defend: ``choices`` maps a choice's
-    name to the statistics of the rule under it (the first is the chapter's own). Returns (Verdict, rows): the
-    common outcome when every choice gives it, else 'not decided', naming the choices that disagree with the
-    first; ``rows`` are (choice, outcome, reason) for the chapter's table."""
-    verdicts = {name: judge(claim_id, **stats) for name, stats in choices.items()}
-    rows = [(name, v.outcome, v.reason) for name, v in verdicts.items()]
-    first_name, first = next(iter(verdicts.items()))
-    others = [name for name, v in verdicts.items() if v.outcome != first.outcome]
+    name to a :class:`~icl_kinetics.rules.Choice` (the rule's statistics under it and why it is defensible; the
+    first is the chapter's own). Returns (Verdict, rows): the common outcome when every deciding choice gives it,
+    else 'not decided', naming the choices that disagree with the first; ``rows`` are (choice, outcome, reason,
+    why) for the chapter's table, a descriptive row (``decides=False``) marked as such and never a veto."""
+    bad = [name for name, c in choices.items() if not isinstance(c, Choice)]
+    if bad:
+        raise TypeError(f"claim {claim_id!r}: the analysis choices {bad} are not rules.Choice (statistics with the "
+                        "one-line justification of the analysis)")
+    if not next(iter(choices.values())).decides:
+        raise ValueError(f"claim {claim_id!r}: the first analysis choice is the chapter's own and must decide")
+    verdicts = {name: judge(claim_id, **c.stats) for name, c in choices.items()}
+    rows = [(name, v.outcome if choices[name].decides else f"({v.outcome}; descriptive, does not decide)",
+             v.reason, choices[name].why) for name, v in verdicts.items()]
+    deciding = {name: v for name, v in verdicts.items() if choices[name].decides}
+    first_name, first = next(iter(deciding.items()))
+    others = [name for name, v in deciding.items() if v.outcome != first.outcome]
     if not others:
-        return Verdict(claim_id, first.outcome, f"{first.reason}; the same under all {len(rows)} analysis choices"), rows
+        return Verdict(claim_id, first.outcome, f"{first.reason}; the same under all {len(deciding)} analysis "
+                       "choices"), rows
     return Verdict(claim_id, UNDECIDED, (f"hangs on the analysis choice: {first.outcome} with {first_name}, "
                                         f"but {'; '.join(f'{verdicts[o].outcome} with {o}' for o in others)}")), rows
 

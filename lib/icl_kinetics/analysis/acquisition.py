@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
+from ..rules import Choice
 from .. import theory as T
 from ..theory import GDResult
 from .section import Section, glued, kept, plotted
@@ -63,9 +64,12 @@ def t_icl_vs_beta0(N: int = 100) -> TIclVsBeta0:
                    ratio37h_m5=float(t_ode[at(-5)] / t37h[at(-5)]), ratio11_m5=float(t_ode[at(-5)] / t11[at(-5)]),
                    eq11_err_max=float(100 * np.max(t_ode[small] / t11[small] - 1)))
     figure = dict(beta0=beta0, t_ode=t_ode, t_eq11=t11, t_eq37=t37, N=N, fits=[fit_small, fit_neg], t_eq37_half=t37h)
-    def windows(chapters, others):
+    def windows(chapters, others):  # a computation on the equations: no sampling, the fit window is the choice
         return {f"beta0 in [{lo:g}, {hi:g}]" + (" (the chapter's)" if (lo, hi) == chapters else ""):
-                dict(slope=fit_slope(lo, hi)[1]) for lo, hi in (chapters,) + others}
+                Choice(dict(slope=fit_slope(lo, hi)[1]), "the regime of the asymptote read "
+                       + ("as the chapter does" if (lo, hi) == chapters else "narrower" if hi - lo < chapters[1] -
+                          chapters[0] else "wider" if hi - lo > chapters[1] - chapters[0] else "shifted"))
+                for lo, hi in (chapters,) + others}
     return TIclVsBeta0.of(numbers, figure, dict(
         choices_small=windows((-0.5, 0.5), ((-0.25, 0.25), (-1.0, 1.0))),
         choices_neg=windows((-5.0, -3.5), ((-5.0, -4.0), (-4.5, -3.0)))))
@@ -107,9 +111,10 @@ def t_icl_distribution(N: int = 100, sd: float = 0.5, slope_small: float = -1.0,
 
     def skew_at(s):
         return float(scipy_stats.skew(np.exp(np.interp(s * z, b_grid, logt_grid))))
-    choices = {f"sd of beta0 = {sd:g} (the chapter's)": dict(skew=skew_at(sd)),
-               f"sd of beta0 = {sd / 2:g}": dict(skew=skew_at(sd / 2)),
-               f"sd of beta0 = {2 * sd:g}": dict(skew=skew_at(2 * sd))}
+    choices = {f"sd of beta0 = {sd:g} (the chapter's)": Choice(
+                   dict(skew=skew_at(sd)), "the spread of the initial attention strength the chapter assumes"),
+               f"sd of beta0 = {sd / 2:g}": Choice(dict(skew=skew_at(sd / 2)), "half the spread"),
+               f"sd of beta0 = {2 * sd:g}": Choice(dict(skew=skew_at(2 * sd)), "twice the spread")}
     sig = abs(slope_small) * sd      # lognormal prediction from the local slope
     numbers = dict(sd_beta0=sd, hist_median=med, hist_mean=mean, hist_mean_over_median=mean / med, hist_skew=skew,
                    hist_p99_over_median=float(np.percentile(t_samples, 99) / med),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rules import Choice
 from .. import stats as st
 from .outcomes import acquisition_vs_k, k_half, stratified_permutation_test, suboptimal_plateaus
 from .runs import members, safe_sweep_threshold
@@ -163,16 +164,19 @@ def balanced_evidence(coll: CollapseCounts, acq: Acquisition, solution=None) -> 
     """``solution``: the `balanced_solution` result, when stored, adds the choice that scores the balanced-trained
     networks on standard contexts, as the authors' evaluation in effect does (departures page, item 4)."""
     ever, a = coll.ever, acq.acq
-    choices = {"ever above 0.95 ICL accuracy (the chapter's)":
+    choices = {"ever above 0.95 ICL accuracy (the chapter's)": Choice(
                    dict(p_fewer=coll.perm_ever["p_less"], n_per_k=coll.n_per_k),
-               "final ICL accuracy above 0.75 (the paper's Fig 6e measure)":
-                   dict(p_fewer=acq.perm_p, n_per_k=coll.n_per_k)}
+                   "whether a seed ever acquired ICL, a permutation test of the seeds within each K (exact at any n)"),
+               "final ICL accuracy above 0.75 (the paper's Fig 6e measure)": Choice(
+                   dict(p_fewer=acq.perm_p, n_per_k=coll.n_per_k), "the paper's own measure, the same permutation "
+                   "test")}
     if solution is not None:
         K = members(solution.configs()["balanced"])["K"]
         perm = _fewer_with_balanced(K, solution["standard"]["final_icl_acc"] > ACQUIRED,
                                     solution["balanced"]["final_icl_standard_acc"] > ACQUIRED)
-        choices["final accuracy above 0.75, balanced-trained runs scored on standard contexts"] = dict(
-            p_fewer=perm["p_less"], n_per_k=int(min(np.sum(K == k) for k in np.unique(K))))
+        choices["final accuracy above 0.75, balanced-trained runs scored on standard contexts"] = Choice(dict(
+            p_fewer=perm["p_less"], n_per_k=int(min(np.sum(K == k) for k in np.unique(K)))),
+            "scores every network on the same contexts, so a shortcut of the balanced construction cannot count")
     return BalancedEvidence(p_fewer=coll.perm_ever["p_less"], n_per_k=coll.n_per_k,
                             ever_standard=float(ever["standard"].mean()), ever_balanced=float(ever["balanced"].mean()),
                             p_standard=float(a["standard"].mean()), p_balanced=float(a["balanced"].mean()),
@@ -182,6 +186,8 @@ def balanced_evidence(coll: CollapseCounts, acq: Acquisition, solution=None) -> 
 # ----------------------------------------------------------------------------- which solution (balanced_solution)
 SOLUTION_ARMS = {"standard": "standard-trained, lr 0.05", "balanced": "balanced-trained, lr 0.05",
                  "balanced_lr0.01": "balanced-trained, lr 0.01 control"}
+COPY_WHY = {"balanced": "the runs the paper's measure counts, per seed, Wilson interval",
+            "balanced_lr0.01": "the same at the paper's learning rate on the same clock: lr 0.05 is ours, not theirs"}
 ACQUIRED = 0.75  # the paper's Fig 6e measure: final ICL accuracy above 75% (on the training contexts)
 
 
@@ -245,8 +251,9 @@ def solutions(res, stored=None) -> Solutions:
     for arm in [a for a in ("balanced", "balanced_lr0.01") if a in arms]:
         for copy_at in (ACQUIRED, 0.9):
             c = _copying(res[arm], copy_at=copy_at)
-            choices[f"{SOLUTION_ARMS[arm]}; copies: conflict accuracy > {copy_at:g}"] = dict(
-                copy_ci=c["copy_ci"], n_acquired=c["n_acquired"])
+            choices[f"{SOLUTION_ARMS[arm]}; copies: conflict accuracy > {copy_at:g}"] = Choice(dict(
+                copy_ci=c["copy_ci"], n_acquired=c["n_acquired"]), COPY_WHY[arm] + (
+                "" if copy_at == ACQUIRED else "; a stricter bar for copying"))
     same = "not compared (no stored `balanced` result)" if stored is None else _agreement(res, stored)
     # the collapses of chapter 12 at lr 0.05 against the lr 0.01 control, same K, same seeds, same clock
     coll = dict(control_K="", coll_fast=0, coll_slow=0, osc_fast=0, osc_slow=0, n_control=0)

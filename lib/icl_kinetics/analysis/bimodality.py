@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rules import Choice
 from .. import stats as st
 from ..config import ICL_THRESHOLD, RunConfig
 from ..theory import i_k, t_icl_eq11
@@ -251,6 +252,11 @@ def early_or_never(run: dict, cfg, threshold: float = ICL_THRESHOLD, late_at: fl
 
 
 RULE_STATS = ("n", "n_acq", "n_never", "late_ci", "chance_ci")
+EARLY_OR_NEVER_WHY = (  # each seed is one independent run; counts with Wilson intervals are exact enough at these n
+    "the paper's t_ICL histogram and never bar, counted per seed with Wilson intervals",
+    "acquisition read earlier: seeds that stall just below 0.95 count as acquiring",
+    "late read earlier: more of the acquirers count as late",
+    "a looser bar for chance: seeds hovering just above it count as at chance")
 
 
 def early_or_never_choices(run: dict, cfg) -> dict:
@@ -262,7 +268,7 @@ def early_or_never_choices(run: dict, cfg) -> dict:
                      ("t_ICL at 0.9", dict(threshold=0.9)), ("late: after a third of the budget", dict(late_at=1 / 3)),
                      ("at chance: final accuracy <= 0.65", dict(chance=0.65))):
         e = early_or_never(run, cfg, **kw)
-        out[name] = {k: e[k] for k in RULE_STATS}
+        out[name] = Choice({k: e[k] for k in RULE_STATS}, EARLY_OR_NEVER_WHY[len(out)])
     return out
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rules import Choice
 from .. import stats as st
 from ..theory import integrate_icl_ode, simulate_gd_exact, t_icl_eq11, t_icl_ode, tau_k
 from ..config import RunConfig
@@ -90,8 +91,11 @@ def ode_comparison(run: dict, cfg: RunConfig, n_overlay: int = 6) -> OdeComparis
     # the same comparison at half the threshold, beta = log(N) / 2, read off the same trajectories
     half = np.array([crossing_time(o_steps, o.beta[None], beta_thr / 2)[0] for o, o_steps in odes])
     r_half = (crossing_time(steps, run["beta"], beta_thr / 2) / half)[both]
-    choices = {"median ratio, times to beta = log N (the chapter's)": dict(ratio=r_med, ci=r_ci),
-               "mean ratio": _boot(np.mean, ratio), "times to beta = log(N) / 2": _boot(np.median, r_half)}
+    choices = {"median ratio, times to beta = log N (the chapter's)": Choice(
+                   dict(ratio=r_med, ci=r_ci), "per run, the run's time over its own ODE's; bootstrap over runs"),
+               "mean ratio": Choice(_boot(np.mean, ratio), "every run counts by its value"),
+               "times to beta = log(N) / 2": Choice(_boot(np.median, r_half),
+                                                    "the comparison halfway, before the nonlinear end of the rise")}
     gd_ref = simulate_gd_exact(Nctx, beta0=cfg.beta0, lr=cfg.lr, n_steps=int(4 * t_icl_eq11(Nctx, 0.0) / cfg.lr),
                                steps_after_icl=1)
     numbers = dict(Nctx=Nctx, ode_agree=int((pred == learned).sum()), ode_both_acq=int((learned & pred).sum()),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
+from ..rules import Choice
 from .. import theory as T
 from .section import Section, glued, kept, plotted
 
@@ -47,11 +48,14 @@ def flatness(N: int = 100) -> Flatness:
     flat = gnorm < 2 * grad_theory
     ge = np.hypot(*np.gradient(L20, beta, w))
     inner = (np.abs(W) <= 2) & (np.abs(B) <= 2)  # a window about a third as wide, around the origin
-    choices = {"eq 5 loss, the plotted window, numerical gradient at the origin (the chapter's)":
-                   dict(grad_ratio=grad_max / grad_origin),
-               "exact loss (eq 20)": dict(grad_ratio=float(ge.max() / ge[i0, j0])),
-               "gradient at the origin from eq 6, 1/(2N)": dict(grad_ratio=grad_max / grad_theory),
-               "window |w|, |beta| <= 2": dict(grad_ratio=float(gnorm[inner].max()) / grad_origin)}
+    choices = {"eq 5 loss, the plotted window, numerical gradient at the origin (the chapter's)": Choice(
+                   dict(grad_ratio=grad_max / grad_origin), "the landscape Fig 4 draws"),
+               "exact loss (eq 20)": Choice(dict(grad_ratio=float(ge.max() / ge[i0, j0])),
+                                            "without eq 5's large-N approximation"),
+               "gradient at the origin from eq 6, 1/(2N)": Choice(dict(grad_ratio=grad_max / grad_theory),
+                                                                   "the analytic gradient instead of a numerical one"),
+               "window |w|, |beta| <= 2": Choice(dict(grad_ratio=float(gnorm[inner].max()) / grad_origin),
+                                                 "a window about a third as wide around the origin")}
     numbers = dict(err_5_20=float(np.abs(L5 - L20).max()), range_L=float(L20.max() - L20.min()),
                    grad_origin=grad_origin, grad_theory=grad_theory, grad_max=grad_max,
                    grad_ratio=grad_max / grad_origin, flat_frac=float(100 * flat.mean()))
@@ -120,15 +124,18 @@ def balanced_saddle(N: int = 100, n_init: int = 40, seed: int = 0) -> BalancedSa
                    frac_std=100 * frac_std, frac_pred=100 * pred)
     figure = dict(w=wb, beta=bb, L_exact=T.loss_balanced_exact(Wb, Bb, N), L_eq9=T.loss_balanced(Wb, Bb, N), N=N)
     eig_wide = hessian_eigs(1e-2)
-    choices = {"Hessian step 1e-3, flows of the exact balanced loss (the chapter's)":
+    choices = {"Hessian step 1e-3, flows of the exact balanced loss (the chapter's)": Choice(
                    dict(eig_neg=eig[0] * N, eig_pos=eig[1] * N, frac_balanced=frac_bal, frac_standard=frac_std),
-               "Hessian step 1e-2": dict(eig_neg=eig_wide[0] * N, eig_pos=eig_wide[1] * N, frac_balanced=frac_bal,
-                                         frac_standard=frac_std),
-               "balanced starts from the linearised eq 9 flow (ICL iff w0 + beta0 > 0)":
-                   dict(eig_neg=eig[0] * N, eig_pos=eig[1] * N, frac_balanced=pred, frac_standard=frac_std)}
+                   "finite differences at the origin and gradient flows from random small starts"),
+               "Hessian step 1e-2": Choice(dict(eig_neg=eig_wide[0] * N, eig_pos=eig_wide[1] * N,
+                                                frac_balanced=frac_bal, frac_standard=frac_std),
+                                           "a wider difference step: curvature beyond the origin"),
+               "balanced starts from the linearised eq 9 flow (ICL iff w0 + beta0 > 0)": Choice(
+                   dict(eig_neg=eig[0] * N, eig_pos=eig[1] * N, frac_balanced=pred, frac_standard=frac_std),
+                   "eq 9's own prediction of which starts reach ICL")}
     return BalancedSaddle.of(numbers, figure, dict(frac_balanced=frac_bal, frac_standard=frac_std,
-                                                   choices={k: {f: float(v) for f, v in c.items()}
-                                                            for k, c in choices.items()}))
+                                                   choices={k: Choice({f: float(v) for f, v in c.stats.items()},
+                                                                      c.why) for k, c in choices.items()}))
 
 
 def _grad_exact(Wg, Bg, n, h=1e-5):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rules import Choice
 from .. import fits
 from .. import stats as st
 from ..config import RunConfig
@@ -220,6 +221,10 @@ def eq16_cut_sensitivity(run: dict, cuts=(0.03, 0.1, 0.3), n_boot: int = 1000) -
 EQ16_CUTS = (0.1, 0.03, 0.3)  # the loss cut of the L << 1 branch: the chapters' 0.1 first, then the alternatives
 
 
+CUT_WHY = ("eq 16 holds where the ICL loss is small; the cut says how small, and the run bootstrap resamples the "
+           "runs on the branch")
+
+
 def eq16_rule_stats(fit: dict) -> dict:
     """The statistics the eq 16 rule reads (`verdicts.rule_eq16`) from a :func:`loss_relation_fit`."""
     return dict(slope=fit["slope"], ci=fit["slope_ci"], intercept=fit["intercept"], intercept_ci=fit["intercept_ci"],
@@ -228,14 +233,14 @@ def eq16_rule_stats(fit: dict) -> dict:
 
 def eq16_choices_transformer(run: dict, cuts=EQ16_CUTS) -> dict:
     """{analysis choice: eq 16 rule statistics} for the transformer's ICL branch (chapter 11) at each loss cut."""
-    return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""): eq16_rule_stats(eq16_fits(run, c)["icl"])
-            for i, c in enumerate(cuts)}
+    return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""): Choice(
+                eq16_rule_stats(eq16_fits(run, c)["icl"]), CUT_WHY) for i, c in enumerate(cuts)}
 
 
 def eq16_choices_minimal(run: dict, classes, mrun: dict, mclasses, cuts=EQ16_CUTS) -> dict:
     """{analysis choice: eq 16 rule statistics} for the minimal model's ICL branch (chapter 6) at each loss cut."""
     return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""):
-            eq16_rule_stats(loss_relations(run, classes, mrun, mclasses, max_loss=c).m)
+            Choice(eq16_rule_stats(loss_relations(run, classes, mrun, mclasses, max_loss=c).m), CUT_WHY)
             for i, c in enumerate(cuts)}
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rules import Choice
 from .. import fits
 from .. import stats as st
 from ..theory import i_k
@@ -443,9 +444,12 @@ def nu_choices(run: dict, cfg: RunConfig, Ns, law: ScalingLaw) -> dict:
     slope (departures from one straight line widen it)."""
     main = nu_rule_stats(law)
     loose = scaling_law(ik_estimates(run, cfg, tol=0.1, last10_tol=0.1), Ns)
-    return {"convergence within 5%, seed bootstrap (the chapter's)": main,
-            "convergence within 10%": nu_rule_stats(loose),
-            "least-squares interval of nu": dict(main, ci=law.fit.nu_ci_ols)}
+    return {"convergence within 5%, seed bootstrap (the chapter's)": Choice(
+                main, "a K enters when every seed's I_K(t) has settled; resamples the seeds within each K"),
+            "convergence within 10%": Choice(nu_rule_stats(loose), "a looser convergence test: more K enter the fit"),
+            "least-squares interval of nu": Choice(
+                dict(main, ci=law.fit.nu_ci_ols), "one point per K with several residual degrees of freedom; it "
+                "widens when the K depart from one straight line")}
 
 
 @dataclass(frozen=True)
@@ -484,9 +488,11 @@ def finite_ik_evidence(est: IkEstimates, run: dict, cfg: RunConfig) -> FiniteIkE
                     stalled=[bool((tab["tail_exponent"][K == k] < stall).all()) for k in est.Ks])
     main = stats(est.table, STALL_EXPONENT)
     loose = memorization_table(run, cfg, tol=0.10, last10_tol=0.10)
-    choices = {f"I_K converged within 5%, stalled below exponent {STALL_EXPONENT:g} (the chapter's)": main,
-               "converged within 10%": stats(loose, STALL_EXPONENT),
-               "stalled below exponent 0.05": stats(est.table, 0.05),
-               "stalled below exponent 0.2": stats(est.table, 0.2)}
+    why = "every seed at a K must pass, "
+    choices = {f"I_K converged within 5%, stalled below exponent {STALL_EXPONENT:g} (the chapter's)": Choice(
+                   main, why + "so one seed still growing keeps its K open"),
+               "converged within 10%": Choice(stats(loose, STALL_EXPONENT), why + "with a looser convergence test"),
+               "stalled below exponent 0.05": Choice(stats(est.table, 0.05), why + "with a stricter stall test"),
+               "stalled below exponent 0.2": Choice(stats(est.table, 0.2), why + "with a looser stall test")}
     return FiniteIkEvidence(converged=main["converged"], stalled=main["stalled"], n_conv=sum(main["converged"]),
                             n_k=len(main["converged"]), choices=choices)

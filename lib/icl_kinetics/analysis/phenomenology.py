@@ -9,6 +9,8 @@ import numpy as np
 from scipy import stats as scipy_stats
 from scipy.special import comb
 
+from ..rules import Choice
+from .scaling import kstar_t_model
 from .. import stats as st
 from ..fits import Threshold
 from ..config import RunConfig
@@ -44,9 +46,12 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
     rho, rho_ci = st.bootstrap(lambda s: np.corrcoef(s[:, 0], s[:, 1])[0, 1], pairs, n_boot=n_boot)
     rank = np.c_[scipy_stats.rankdata(pairs[:, 0]), scipy_stats.rankdata(pairs[:, 1])]  # ties share their rank
     rho_s, rho_s_ci = st.bootstrap(lambda s: np.corrcoef(s[:, 0], s[:, 1])[0, 1], rank, n_boot=n_boot)
-    choices_rho = {"Pearson correlation, bootstrap over runs (the chapter's)": dict(rho=rho, rho_ci=rho_ci),
-                   "Spearman rank correlation (ranks of the whole sample), bootstrap over runs":
-                       dict(rho=rho_s, rho_ci=rho_s_ci)}
+    choices_rho = {"Pearson correlation, bootstrap over runs (the chapter's)": Choice(
+                       dict(rho=rho, rho_ci=rho_ci), "each run (one seed at one K) is one pair of accuracies; "
+                       "resamples the runs"),
+                   "Spearman rank correlation (ranks of the whole sample), bootstrap over runs": Choice(
+                       dict(rho=rho_s, rho_ci=rho_s_ci), "the same on ranks: no weight on how far apart the "
+                       "accuracies are, robust to the two clusters at the ends")}
     numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], N=cfg.N, icl_iwl_corr=rho,
                    slope_a=thr.params[0])
     K = members(cfg)["K"]
@@ -60,8 +65,19 @@ def transition_choices(K, final_acc, thr) -> dict:
     """{analysis choice: transition-rule statistics}: the median final accuracy beyond K*/2.5 and 2.5 K* (the
     chapter's), the mean instead, and the sides taken beyond a factor 2 or 3 of K*."""
     base = dict(K=K, final_acc=final_acc, kstar=thr.k_star, kstar_ci=thr.ci)
-    return {"median beyond a factor 2.5 of K* (the chapter's)": base, "mean instead of median": dict(base, stat="mean"),
-            "beyond a factor 2 of K*": dict(base, factor=2.0), "beyond a factor 3 of K*": dict(base, factor=3.0)}
+    K, acc = np.asarray(K, float), np.asarray(final_acc, float)
+    tm = kstar_t_model({1: (K, acc)}) if np.isfinite(thr.k_star) else None
+    n = min(int(np.sum(K == k)) for k in np.unique(K))
+    out = {"median beyond a factor 2.5 of K* (the chapter's)": Choice(
+               base, "the runs well away from K* on either side, with K*'s seed-bootstrap interval"),
+           "mean instead of median": Choice(dict(base, stat="mean"), "every run counts by its value, not its rank"),
+           "beyond a factor 2 of K*": Choice(dict(base, factor=2.0), "runs nearer the threshold count too"),
+           "beyond a factor 3 of K*": Choice(dict(base, factor=3.0), "only runs further from the threshold")}
+    if tm is not None:
+        out[f"K*'s interval from a t model of each K's mean ({n} seeds per K)"] = Choice(
+            dict(base, kstar_ci=tuple(tm.ci[0])), "small-sample honest: each K's mean varies as a t(n - 1) "
+            f"variable, where the percentile bootstrap of {n} seeds sees {n - 1}/{n} of the variance")
+    return out
 
 
 @dataclass(frozen=True)
@@ -123,10 +139,13 @@ def abrupt_choices(steps, icl_acc, start: float) -> dict:
     def stats(s0, end):
         ratio, _, ok = rise_ratios(steps, icl_acc, s0, end)
         return dict(ratio=float(np.median(ratio)) if ok.any() else np.nan, n=int(ok.sum()), start=s0, end=end)
-    return {f"plateau level {start:g}, rise to 0.95 (the chapter's)": stats(start, 0.95),
-            f"plateau level {start - 0.05:.2f}": stats(start - 0.05, 0.95),
-            f"plateau level {start + 0.05:.2f}": stats(start + 0.05, 0.95),
-            "rise to 0.9 instead of 0.95": stats(start, 0.9)}
+    why = "the same runs, the plateau's end read "
+    return {f"plateau level {start:g}, rise to 0.95 (the chapter's)": Choice(
+                stats(start, 0.95), "the rise from the plateau's end to near-perfect accuracy, per run, median"),
+            f"plateau level {start - 0.05:.2f}": Choice(stats(start - 0.05, 0.95), why + "lower"),
+            f"plateau level {start + 0.05:.2f}": Choice(stats(start + 0.05, 0.95), why + "higher"),
+            "rise to 0.9 instead of 0.95": Choice(stats(start, 0.9), "the rise's end read earlier, where "
+                                                  "evaluation noise matters less")}
 
 
 def abruptness(run: dict, start: float = 0.7, n_boot: int = 1000):

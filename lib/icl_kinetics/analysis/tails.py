@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
+from ..rules import Choice
 from .. import stats as st
 from .outcomes import log_normality, lognormal_skewness, skewness_ci
 from ..config import RunConfig
@@ -175,7 +176,11 @@ def many_seeds(lt) -> ManySeeds:
            "Kelly's decile skewness": st.bootstrap(_decile_skew, rel, n_boot=2000)
            if len(rel) >= 3 else (np.nan, (np.nan, np.nan)),
            "ties broken within the evaluation interval": skewness_ci(jit, n_boot=2000, seed=0)[:2]}
-    choices = {k: dict(base, skew=v[0], skew_ci=tuple(v[1])) for k, v in est.items()}
+    choices = {k: Choice(dict(base, skew=v[0], skew_ci=tuple(v[1])), why) for (k, v), why in zip(est.items(), (
+        "the standard small-sample skewness of t_ICL / median, bootstrap over seeds",
+        "the moment skewness without the small-sample factor",
+        "a quantile measure of asymmetry: no weight on the few slowest seeds",
+        "t_ICL is known to one evaluation interval: ties placed uniformly within it"))}
     kelly = est["Kelly's decile skewness"]
     numbers.update(lt_decile_skew=kelly[0], lt_decile_skew_lo=kelly[1][0], lt_decile_skew_hi=kelly[1][1])
     return ManySeeds.of(numbers, figure, dict(skew=sk, skew_ci=sk_ci, n_acquired=int(acq.sum()),

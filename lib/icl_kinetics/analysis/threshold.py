@@ -12,7 +12,8 @@ import numpy as np
 
 from .memorization import fit_memorization_scaling, half_range_fits, kstar_table, memorization_table
 from .runs import members, pooled, safe_sweep_threshold
-from .scaling import KStarVsN, kstar_vs_n_fit
+from .scaling import KStarVsN, kstar_t_model, kstar_vs_n_fit
+from ..rules import Choice
 from ..config import n_context
 from .section import Section, glued, kept, plotted
 
@@ -164,20 +165,53 @@ def model_free_exponent(sweeps: dict, n_boot: int = 300, seed: int = 0) -> tuple
     return exponent(sweeps), ci
 
 
-def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentAgainstN) -> ExponentEvidence:
+def bound_on_threshold(boot, threshold: float = 1.0, conf: float = 0.95) -> str:
+    """'' when a percentile interval's lower end is clear of `threshold`, else the sentence saying it sits on it:
+    the fraction of bootstrap replicates at or below `threshold` is within two Monte-Carlo standard errors of the
+    interval's tail (1 - conf) / 2, so another bootstrap seed could put the bound on either side."""
+    b = np.asarray(boot, float)
+    b = b[np.isfinite(b)]
+    if not len(b):
+        return ""
+    p, tail = float(np.mean(b <= threshold)), (1 - conf) / 2
+    se = np.sqrt(tail * (1 - tail) / len(b))
+    if abs(p - tail) > 2 * se:
+        return ""
+    return (f"the lower end sits on {threshold:g} within Monte-Carlo error ({100 * p:.1f}% of {len(b)} bootstrap "
+            f"replicates at or below it, against the {100 * tail:.1f}% tail)")
+
+
+def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentAgainstN,
+                      n_boot_t: int = 300) -> ExponentEvidence:
     kfit, inv_nu, inv_nu_range = kn.kfit, eq13.inv_nu, eq13.inv_nu_range
     free, free_ci = model_free_exponent(kn.sweeps)
-    main = dict(exponent=kfit.exponent, ci=kfit.exponent_ci_boot, inv_nu=inv_nu, inv_nu_range=inv_nu_range)
+    tm = kstar_t_model({n_context(n): s for n, s in kn.sweeps.items()}, n_boot=n_boot_t)
+    used = kfit.used
+    slopes = [np.polyfit(np.log10(kfit.N[used]), np.log10(r[used]), 1)[0] for r in kfit.boot] if kfit.ok else []
+    main = dict(exponent=kfit.exponent, ci=kfit.exponent_ci_boot, inv_nu=inv_nu, inv_nu_range=inv_nu_range,
+                on_threshold=bound_on_threshold(slopes))
+    n_seeds = min(int(np.sum(K == k)) for K, _ in kn.sweeps.values() for k in np.unique(K))
     choices = {
-        "N - 1, seed bootstrap, 1/nu half-range fits (the chapter's)": main,
-        "N counts the target (the authors' convention)": dict(
-            main, exponent=against_n.exponent_N, ci=(against_n.exponent_N_lo, against_n.exponent_N_hi)),
-        "least-squares interval of the line (K* taken as exact)": dict(
-            main, ci=(kn.exponent_ols_lo, kn.exponent_ols_hi)),
-        "1/nu's seed-bootstrap interval instead of the half-range fits": dict(
-            main, inv_nu_range=(eq13.inv_nu_lo, eq13.inv_nu_hi)),
-        "model-free threshold (mean final accuracy reaching 0.75, interpolated in log K)": dict(
-            main, exponent=free, ci=free_ci)}
+        "N - 1, seed bootstrap, 1/nu half-range fits (the chapter's)": Choice(
+            main, "resamples the seeds within each K at every N and refits every K* and the line, so the K* "
+            "uncertainty reaches the exponent; the half-range fits bracket the curvature of the memorisation law"),
+        "N counts the target (the authors' convention)": Choice(
+            dict(main, exponent=against_n.exponent_N, ci=(against_n.exponent_N_lo, against_n.exponent_N_hi),
+                 on_threshold=""), "the authors' N; the same seed bootstrap"),
+        f"K* from a t model of each K's mean ({n_seeds} seeds per K)": Choice(
+            dict(main, exponent=tm.exponent, ci=tm.exponent_ci, on_threshold=""),
+            "small-sample honest: each K's mean varies as a t(n - 1) variable, where the percentile bootstrap of "
+            f"{n_seeds} seeds sees {n_seeds - 1}/{n_seeds} of the variance"),
+        "1/nu's seed-bootstrap interval instead of the half-range fits": Choice(
+            dict(main, inv_nu_range=(eq13.inv_nu_lo, eq13.inv_nu_hi)),
+            "the sampling interval of 1/nu instead of its spread over the K range"),
+        "model-free threshold (mean final accuracy reaching 0.75, interpolated in log K)": Choice(
+            dict(main, exponent=free, ci=free_ci, on_threshold=""),
+            "no sigmoid: the threshold where the seeds' mean accuracy is halfway from chance to 1; seed bootstrap"),
+        "least-squares interval of the line (K* taken as exact)": Choice(
+            dict(main, ci=(kn.exponent_ols_lo, kn.exponent_ols_hi), on_threshold=""),
+            f"shown for comparison only: {kn.n_used - 2} residual degree(s) of freedom and the seeds behind each "
+            "K* ignored, so it cannot decide at this design", decides=False)}
     return ExponentEvidence(exponent=kfit.exponent, exponent_lo=kfit.exponent_ci_boot[0],
                             exponent_hi=kfit.exponent_ci_boot[1], inv_nu=inv_nu, inv_nu_lo=inv_nu_range[0],
                             inv_nu_hi=inv_nu_range[1], choices=choices)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
+from ..rules import Choice
 from .. import fits
 from ..verdicts import WD_TREND_MIN_LEVELS, WD_TREND_MIN_RUNS
 from .. import stats as st
@@ -62,9 +63,12 @@ def transience_choices(icl_acc) -> dict:
     def stats(acquire, fade):
         cls = classify_transience(icl_acc, acquire, fade)
         return dict(n_transient=int((cls == "transient").sum()), n_acquired=int((cls != "never").sum()))
-    return {f"acquired at {ACQUIRE_ACC:g}, faded below {FADE_ACC:g} (the paper's)": stats(ACQUIRE_ACC, FADE_ACC),
-            f"acquired at 0.95, faded below {FADE_ACC:g}": stats(0.95, FADE_ACC),
-            f"acquired at {ACQUIRE_ACC:g}, faded below 0.8": stats(ACQUIRE_ACC, 0.8)}
+    return {f"acquired at {ACQUIRE_ACC:g}, faded below {FADE_ACC:g} (the paper's)": Choice(
+                stats(ACQUIRE_ACC, FADE_ACC), "the paper's thresholds, counted per run"),
+            f"acquired at 0.95, faded below {FADE_ACC:g}": Choice(
+                stats(0.95, FADE_ACC), "acquisition read earlier: runs that peak just below 0.99 count"),
+            f"acquired at {ACQUIRE_ACC:g}, faded below 0.8": Choice(
+                stats(ACQUIRE_ACC, 0.8), "fading read later: only a clear loss of ICL counts")}
 
 
 def branch_mask(icl_acc, branch: str = "icl", acquire: float = ACQUIRE_ACC, fade: float = FADE_ACC) -> np.ndarray:
@@ -306,6 +310,9 @@ def transience_vs_wd(wd, t_tr, classes) -> TransienceVsWd:
     numbers.update(min_runs=WD_TREND_MIN_RUNS, min_levels=WD_TREND_MIN_LEVELS)
     n_levels = len(np.unique(wd[ok]))
     base = dict(n_transient=int(ok.sum()), n_levels=n_levels)
-    choices = {"Spearman rank correlation (the chapter's)": dict(base, rho=float(rho), p=float(p_rho)),
-               "Kendall's tau": dict(base, rho=float(tau), p=float(p_tau))}
+    choices = {"Spearman rank correlation (the chapter's)": Choice(
+                   dict(base, rho=float(rho), p=float(p_rho)), "a monotone trend over runs, no functional form; "
+                   "its exact p-value is valid at a few runs"),
+               "Kendall's tau": Choice(dict(base, rho=float(tau), p=float(p_tau)),
+                                       "the same with pair counts: better behaved with ties and few runs")}
     return TransienceVsWd.of(numbers, dict(rows=rows, rho=rho, p=p_rho, n_levels=n_levels, choices=choices))
