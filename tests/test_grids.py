@@ -59,3 +59,28 @@ def test_ticl_paper_lr_is_the_paper_setting_and_reuses_ticl_clocks_n50_run():
     assert sorted(s for k, c in runs.items() if k.startswith("N100") for s in c.seeds) == list(range(16))
     name, profile, sub = catalog.TICL_PAPER_LR_REUSED["paper"]
     assert catalog.get(name).runs(profile)[sub] == catalog.ticl_paper_lr_config(50)
+
+
+def test_kstar_dense_shards_pool_with_the_stored_sweeps_and_bring_new_seeds():
+    """Issue 32 c, fixed before its runs: each shard has its sweep's settings (so it pools with it), 8 seeds at
+    every K within a factor of two of K* and at two new K inside the grid interval that holds K*, and no seed that
+    the sweep already trained at that K."""
+    from icl_kinetics import catalog
+    runs = catalog.get("kstar_dense").runs("paper_net")
+    sweeps = {25: catalog.get("kstar_vs_n").runs("paper_net")["N25"],
+              50: catalog.get("kstar_vs_n").runs("paper_net")["N50"]}
+    ph = catalog.get("phenomenology").runs("paper_net")
+    members = lambda c: {k for k in zip(c.Ks, c.seeds)}  # noqa: E731
+    for N, centre in catalog.KSTAR_DENSE_CENTRES.items():
+        near, new = catalog.kstar_dense_grid(N)
+        assert all(centre / 2 <= k <= 2 * centre for k in near) and len(near) >= 2
+        assert all(max(x for x in near + (0,) if x <= centre) < k for k in new)
+        old = members(sweeps[N]) if N in sweeps else set().union(*(members(c) for c in ph.values()))
+        ref = sweeps.get(N) or ph[f"K{near[0]}"]
+        mine = {k: c for k, c in runs.items() if k.startswith(f"N{N}_")}
+        for c in mine.values():
+            assert {f: v for f, v in c.to_dict().items() if f not in ("Ks", "seeds", "wd_attn")} == \
+                {f: v for f, v in ref.to_dict().items() if f not in ("Ks", "seeds", "wd_attn")}
+            assert not members(c) & old
+        for K in near + new:
+            assert sum(c.Ks.count(K) for c in mine.values()) + sum(1 for k, _ in old if k == K) == 8

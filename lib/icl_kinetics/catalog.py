@@ -319,6 +319,51 @@ def _kstar_vs_n(profile):
     return runs_of(KSTAR_VS_N[profile], model="transformer1", early_stop=0.99)
 
 
+# K* where it is decided (issue 32 c), fixed (2026-12-06) before any of its runs. At N = 25, 50 and 100 on the
+# paper_net rung, around the K* of the stored sweeps (sigmoid fits: 1,554, 4,269 and 8,180): every K of the sweep
+# within a factor of two of K* gets 4 more seeds (8 in all; seeds continue the sweep's, 1000 i + 4 ... 7), and two
+# new K at the geometric thirds of the grid interval that holds K* get 8 seeds each (two shards of 4; seeds from
+# 50,000). Settings, budget (938 N iterations) and evaluations are the sweeps' own, so the shards pool with them
+# (kstar_vs_n at N = 25 and 50, phenomenology at N = 100). K* at N = 100 against 10^4 and the K* exponent are then
+# decided by the rules and choice tables of chapters 1 and 7 on the pooled sweeps. Shards: about 0.3 (N = 25),
+# 0.6 (N = 50) and 1.2 (N = 100) hours of one core each where no seed acquires.
+KSTAR_DENSE_CENTRES = {25: 1554, 50: 4269, 100: 8180}
+
+
+def kstar_dense_grid(N: int) -> tuple[tuple, tuple]:
+    """(the sweep's K within a factor of two of K*, the two new K) at context length N (the comment above)."""
+    grid = PHENOMENOLOGY["paper_net"]["Ks"] if N == 100 else KSTAR_VS_N["paper_net"]["Ks"](N)
+    k = KSTAR_DENSE_CENTRES[N]
+    near = tuple(x for x in grid if k / 2 <= x <= 2 * k)
+    lo, hi = max(x for x in grid if x <= k), min(x for x in grid if x > k)
+    return near, (even(lo * (hi / lo) ** (1 / 3)), even(lo * (hi / lo) ** (2 / 3)))
+
+
+@register("kstar_dense", "one-layer transformer at the paper's network: more seeds at the K near K* and two new K "
+          "inside the grid interval that holds it, at N = 25, 50 and 100, pooled with the stored sweeps (Fig 2b, 6a; "
+          "chapter 13)", "13_scale_ladder", ("smoke", "paper_net"))
+def _kstar_dense(profile):
+    """Sub-runs N<N>_K<K> (4 more seeds at a sweep's K) and N<N>_K<K>_s<b> (a new K, block b of 4 seeds)."""
+    if profile == "smoke":
+        row = dict(SMOKE, Ks=(8,), seeds=2, steps=40, eval_every=20, n_eval=64)
+        return {"N6_K8": runs_of(dict(row, split="N6_K8"), model="transformer1", early_stop=0.99)["N6_K8"]}
+    out = {}
+    for N in sorted(KSTAR_DENSE_CENTRES):
+        grid = PHENOMENOLOGY["paper_net"]["Ks"] if N == 100 else KSTAR_VS_N["paper_net"]["Ks"](N)
+        row = dict(PAPER_NET, N=N, seeds=4, steps=int(10 * NET_EPOCH * N), eval_every=2 * N, n_eval=1000)
+        near, new = kstar_dense_grid(N)
+        for K in near:
+            name = f"N{N}_K{K}"
+            out[name] = runs_of(dict(row, Ks=(K,), split=name, seed0=1000 * grid.index(K) + 4),
+                                model="transformer1", early_stop=0.99)[name]
+        for j, K in enumerate(new):
+            for b in range(2):
+                name = f"N{N}_K{K}_s{b}"
+                out[name] = runs_of(dict(row, Ks=(K,), split=name, seed0=50_000 + 1000 * j + 4 * b),
+                                    model="transformer1", early_stop=0.99)[name]
+    return out
+
+
 # K at which the cpu-profile transformer (N = 20) was expected to acquire ICL in about half of the seeds: the
 # `phenomenology` sweep had 1 of 4 seeds above 0.95 ICL accuracy at K = 696 and 4 of 4 at K = 1290; 948 is their
 # geometric mean. (With 96 seeds, 81 acquired: both outcomes occur, which is what the bimodality test needs.)
