@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import numpy as np
+
 from icl_kinetics import config, models, train
 
 
@@ -20,3 +22,18 @@ def test_reading_side_imports_no_torch():
 
 def test_n_context_is_the_theorys_N():
     assert config.n_context(20) == 19
+
+
+def test_expected_arrays_are_what_train_returns():
+    """What a shard is checked against before it is merged (issue 33.6) is what the trainer writes: every array,
+    with its shape, for each evaluation kind and probe, and an evaluation grid whose last step is off the grid."""
+    for kw in (dict(model="minimal", probes=("wbeta", "mlp_stats"), evals=("icl", "iwl")),
+               dict(model="transformer1", evals=("iwl",), steps=25)):
+        cfg = config.RunConfig(**dict(dict(D=8, N=4, width=8, Ks=(None, 64), seeds=(0, 1), wd_attn=(0.0, 0.0),
+                                           steps=20, eval_every=10, n_eval=16, batch=8, lr=0.05), **kw))
+        arrays = train.train(cfg, progress=False)
+        arrays.pop("wall_s")
+        assert {k: np.shape(v) for k, v in arrays.items()} == config.expected_arrays(cfg)
+        assert list(arrays["steps"]) == config.eval_steps(cfg)
+    assert config.eval_steps(cfg) == [0, 10, 20, 25]
+    assert set(config.PROBE_ARRAYS) == set(config.PROBE_NAMES)

@@ -338,3 +338,43 @@ def test_single_sub_run():
     two = Result("x", "smoke", {"runs": {"K4": cfg, "K6": cfg}}, {"K4": {}, "K6": {}})
     with pytest.raises(ValueError, match="has 2 sub-runs \\(K4, K6\\); name one"):
         two.single()
+
+
+# ------------------------------------------------------------------ issue 33: no lock file left, shards checked
+def test_save_leaves_no_lock_file(out, saved):
+    """Before: a .smoke.lock stayed in every results folder a run had written to."""
+    store.save(_result(2.0), out)
+    assert not list(out.rglob("*.lock")) and not list(out.rglob("*.tmp"))
+
+
+def _fake_shard(wd, cfg, edit=lambda arrays, prov: None):
+    """A finished sub-run with the arrays of `cfg`'s shapes (no training), after `edit`; sound checksums."""
+    arrays = {k: np.zeros(shape) for k, shape in ex.expected_arrays(cfg).items()}
+    prov = {"wall_s": 1.5, "git_commit": "abc", "device": "cpu"}
+    edit(arrays, prov)
+    store.save_shard(wd, "N4", cfg.to_dict(), arrays, prov)
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda a, p: a.pop("icl_acc"), "icl_acc missing"),
+    (lambda a, p: a.update(icl_acc=a["icl_acc"][:, :2]), "icl_acc has shape (3, 2), not (3, 5)"),
+    (lambda a, p: a.update(steps=np.zeros(1)), "steps has shape (1,)"),
+    (lambda a, p: a.update(extra=np.zeros(3)), "unexpected array extra"),
+    (lambda a, p: p.update(wall_s="12 s"), "wall_s '12 s' is not a finite number"),
+    (lambda a, p: p.update(wall_s=float("nan")), "wall_s nan is not a finite number"),
+    (lambda a, p: p.pop("wall_s"), "wall_s None is not a finite number"),
+])
+def test_a_shard_that_does_not_hold_what_its_config_implies_is_refused(tmp_path, edit, fragment):
+    """Issue 33.6: consistent checksums but truncated or missing arrays, or a wall time that is text, NaN or
+    missing (before: merged silently, a traceback at the merge, or "stored ... in nan s")."""
+    out = tmp_path / "results"
+    cfg = ex.get("ticl_vs_n").runs("smoke")["N4"]
+    wd = store.workdir("ticl_vs_n", "smoke", out)
+    _fake_shard(wd, cfg)
+    assert store.load_shard(wd, "N4", cfg.to_dict()) is not None  # the sound shard is accepted
+    _fake_shard(wd, cfg, edit)
+    with pytest.raises(store.ResultsError) as e:
+        store.load_shard(wd, "N4", cfg.to_dict())
+    line = str(e.value)
+    assert fragment in line and "N4.npz does not hold what its config implies" in line and "delete" in line, line
+    assert "\n" not in line

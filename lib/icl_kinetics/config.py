@@ -17,6 +17,7 @@ import numpy as np
 
 MODEL_NAMES = ("transformer1", "transformer2", "minimal", "mlp")  # models.MODELS, checked by a test
 PROBE_NAMES = ("mlp_stats", "wbeta")  # train.PROBES, checked by a test
+PROBE_ARRAYS = {"mlp_stats": ("c1", "c2", "c3", "train_acc"), "wbeta": ("w", "beta")}  # what each one records
 # What `train.evaluate` measures: "icl" on novel items in contexts built like the training contexts; "iwl" on
 # training items with no copy of the target; "icl_standard" and "icl_conflict" on novel items in standard contexts
 # (uniform labels) and in contexts where the target's label is the context's majority (data.sample_icl_eval).
@@ -167,6 +168,27 @@ def validate(c: RunConfig) -> list[str]:
     if c.early_stop is not None and not (_is_real(c.early_stop) and 0 < c.early_stop <= 1):
         err.append(f"early_stop={c.early_stop!r}: must be in (0, 1] or None")
     return err
+
+
+def eval_steps(cfg: RunConfig) -> list[int]:
+    """The steps at which a run is evaluated: 0, every ``eval_every`` steps, and the last step."""
+    steps = list(range(0, cfg.steps + 1, cfg.eval_every))
+    return steps if steps[-1] == cfg.steps else steps + [cfg.steps]
+
+
+def expected_arrays(cfg: RunConfig) -> dict[str, tuple]:
+    """{name: shape} of every array :func:`icl_kinetics.train.train` returns for `cfg` (its wall time aside, which
+    a shard keeps in its provenance): the evaluation steps (T,); a curve (E, T) per evaluation kind (accuracy and
+    loss), for the training loss and for each probe's quantities, each with its final value (E,); t_ICL (E,) when
+    ICL is evaluated; when each member stopped and whether it diverged (E,). A stored shard is checked against it
+    before it is merged."""
+    E, T = cfg.E, len(eval_steps(cfg))
+    curves = [f"{kind}_{what}" for kind in cfg.evals for what in ("acc", "loss")] + ["train_loss"]
+    curves += [k for probe in cfg.probes for k in PROBE_ARRAYS.get(probe, ())]
+    shapes = {"steps": (T,), **{k: (E, T) for k in curves}, **{f"final_{k}": (E,) for k in curves}}
+    if "icl" in cfg.evals:
+        shapes["t_icl"] = (E,)
+    return dict(shapes, stopped_at=(E,), nonfinite=(E,))
 
 
 def n_context(N: int) -> int:

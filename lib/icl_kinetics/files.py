@@ -6,14 +6,24 @@ renamed into place only once every file of the write is on disk (a result's npz 
 sidecar: both or neither); on any failure the temporary files are removed and the targets are left as they were. A failure
 of the disk or of permissions (a full disk, a read-only folder) becomes one :class:`ResultsError` line that
 names the file and the reason; anything else (a bug) keeps its traceback.
+
+:func:`exclusive_lock` serialises the writers of one file and leaves no lock file behind.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: filelock's lock, whose file stays
+    fcntl = None
+    import filelock
 
 from .errors import ResultsError
 
@@ -71,3 +81,69 @@ def remove_stale_temporaries(folder: Path, name: str) -> None:
     """Remove the temporary files a killed writer of `folder/name` left behind."""
     for stale in Path(folder).glob(f".{name}.*.tmp"):
         stale.unlink(missing_ok=True)
+
+
+class LockTimeout(Exception):
+    """:func:`exclusive_lock` gave up waiting for another process."""
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, timeout: float, on_wait=None):
+    """Hold an exclusive lock on `path` (``flock``) for the block, and remove the file on release, so that no lock
+    file stays in a results folder. ``on_wait()`` is called once if another process holds it; LockTimeout after
+    `timeout` seconds of waiting; an OSError if the file cannot be made (a read-only folder).
+
+    The file is removed while it is still locked, so a process that was waiting on it finds, once it holds it,
+    that it is no longer the file at `path`, and locks the file there instead (two holders at once are
+    impossible). Interoperates with ``filelock.FileLock`` on the same path, which also uses ``flock``."""
+    path = Path(path)
+    if fcntl is None:
+        lock = filelock.FileLock(str(path))
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            if on_wait is not None:
+                on_wait()
+            try:
+                lock.acquire(timeout=timeout)
+            except filelock.Timeout:
+                raise LockTimeout(str(path)) from None
+        try:
+            yield
+        finally:
+            lock.release()
+        return
+    deadline, waited = time.monotonic() + timeout, False
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, file_mode())
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not waited and on_wait is not None:
+                        on_wait()
+                    waited = True
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(str(path)) from None
+                    time.sleep(0.05)
+            try:
+                held, now = os.fstat(fd), os.stat(path)
+                if (held.st_dev, held.st_ino) == (now.st_dev, now.st_ino):
+                    break  # fd stays open: the lock is held
+            except FileNotFoundError:
+                pass  # removed by the holder we waited for
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(fd)

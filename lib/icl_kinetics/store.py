@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shlex
 import shutil
@@ -25,9 +26,9 @@ from pathlib import Path
 import filelock
 import numpy as np
 
-from .errors import ResultsError  # noqa: F401  (re-exported: store.ResultsError)
-from .files import remove_stale_temporaries, sha256_bytes, write_files
-from .config import RunConfig
+from .errors import DamagedResultError, ResultsError  # noqa: F401  (re-exported: store.ResultsError)
+from .files import LockTimeout, exclusive_lock, remove_stale_temporaries, sha256_bytes, write_files
+from .config import RunConfig, expected_arrays
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = Path(os.environ.get("ICL_RESULTS", REPO_ROOT / "results"))
@@ -88,8 +89,9 @@ def _npz_bytes(arrays: dict, compressed: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def _lock(d: Path, profile: str) -> filelock.FileLock:
-    return filelock.FileLock(str(d / f".{profile}.lock"))
+def _lock_path(d: Path, profile: str) -> Path:
+    """The lock of a result's writers (:func:`files.exclusive_lock`: removed when released)."""
+    return d / f".{profile}.lock"
 
 
 def _state(path: Path):
@@ -118,12 +120,12 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
     """Write npz then json atomically; returns the json path.
 
     Both files are written to temporary files that are renamed into place while holding a lock on
-    ``<out>/<experiment>/.<profile>.lock``, so two processes saving the same result serialise and the stored
-    json/npz pair always belongs together. A writer that has to wait, or that finds the result changed by
-    another process since it called save, says so on stderr (the last writer's result is kept). Temporary
-    files are removed on failure, and leftovers of a killed writer are removed by the next one. Files are
-    written with mode 0666 minus the umask (0644 usually). The json carries ``npz_sha256`` (the npz's checksum)
-    and ``meta_sha256`` (its own fields', the provenance included).
+    ``<out>/<experiment>/.<profile>.lock`` (removed when released), so two processes saving the same result
+    serialise and the stored json/npz pair always belongs together. A writer that has to wait, or that finds the
+    result changed by another process since it called save, says so on stderr (the last writer's result is kept).
+    Temporary files are removed on failure, and leftovers of a killed writer are removed by the next one. Files are
+    written with mode 0666 minus the umask (0644 usually). The json carries ``npz_sha256`` (the npz's checksum) and
+    ``meta_sha256`` (its own fields', the provenance included).
     """
     d, npz, js = result_paths(result.experiment, result.profile, out or RESULTS_DIR)
     try:
@@ -132,31 +134,29 @@ def save(result: Result, out=None, lock_timeout: float = 3600.0) -> Path:
         raise ResultsError(f"cannot write results to {d}: {e.strerror or e}") from None
     arrays = {f"{run}/{k}": np.asarray(v) for run, vals in result.runs.items() for k, v in vals.items()}
     before = _state(js)
-    lock = _lock(d, result.profile)
+
+    def say_waiting():
+        print(f"{js}: another process is writing this result; waiting for it to finish", file=sys.stderr)
+    lock_path = _lock_path(d, result.profile)
     try:
-        try:
-            lock.acquire(timeout=0)
-        except filelock.Timeout:  # (a subclass of OSError)
-            print(f"{js}: another process is writing this result; waiting for it to finish", file=sys.stderr)
-            lock.acquire(timeout=lock_timeout)
-    except filelock.Timeout:
+        with exclusive_lock(lock_path, lock_timeout, say_waiting):
+            if before != _state(js):
+                other = stored_meta(result.experiment, result.profile, out) or {}
+                print(f"{js}: another process stored this result while this one ran (date {other.get('date', '?')}, "
+                      f"device {other.get('device', '?')}); replacing it with this run's result", file=sys.stderr)
+            remove_stale_temporaries(d, result.profile)  # .<profile>.*.tmp of a killed writer (we hold the lock)
+            blob = _npz_bytes(arrays, compressed=True)
+            meta = {k: v for k, v in result.meta.items() if k != "meta_sha256"}
+            meta["npz_sha256"] = sha256_bytes(blob)
+            meta["meta_sha256"] = _meta_sha256(meta)
+            write_files({npz: blob, js: json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")})  # both or none
+    except LockTimeout:
         raise ResultsError(f"{js}: gave up after {lock_timeout:.0f} s waiting for another process writing "
-                           f"this result (lock {lock.lock_file})") from None
-    except OSError as e:
+                           f"this result (lock {lock_path})") from None
+    except ResultsError:
+        raise
+    except OSError as e:  # the lock file cannot be made (write_files' own errors are ResultsError already)
         raise ResultsError(f"cannot write results to {d}: {e.strerror or e}") from e
-    try:
-        if before != _state(js):
-            other = stored_meta(result.experiment, result.profile, out) or {}
-            print(f"{js}: another process stored this result while this one ran (date {other.get('date', '?')}, "
-                  f"device {other.get('device', '?')}); replacing it with this run's result", file=sys.stderr)
-        remove_stale_temporaries(d, result.profile)  # .<profile>.*.tmp left by a killed writer (we hold the lock)
-        blob = _npz_bytes(arrays, compressed=True)
-        meta = {k: v for k, v in result.meta.items() if k != "meta_sha256"}
-        meta["npz_sha256"] = sha256_bytes(blob)
-        meta["meta_sha256"] = _meta_sha256(meta)
-        write_files({npz: blob, js: json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")})  # both or neither
-    finally:
-        lock.release()
     return js
 
 
@@ -170,60 +170,79 @@ def stored_meta(name: str, profile: str, out=None) -> dict | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _regen(name: str, profile: str, out) -> str:
+def _command(name: str, profile: str, out) -> str:
     cmd = f"python -m icl_kinetics run {shlex.quote(name)} --profile {shlex.quote(profile)}"
     if out is not None and Path(out).resolve() != Path(RESULTS_DIR).resolve():
         cmd += f" --out {shlex.quote(str(out))}"
-    return f"regenerate with: {cmd}"
+    return cmd
 
 
-def _read_pair(js: Path, npz: Path, regen: str, attempts: int = 3):
+def _regen(name: str, profile: str, out, retrain: bool = False) -> str:
+    """How to (re)generate a result: the run command, with --retrain when a stored result would be replaced."""
+    return f"regenerate with: {_command(name, profile, out)}" + (" --retrain" if retrain else "")
+
+
+def restore_hint(name: str, profile: str, out) -> str:
+    """How to get a damaged stored result back: from git when it is committed, else by training it again."""
+    _, npz, js = result_paths(name, profile, out or RESULTS_DIR)
+    return (f"restore it with `git checkout -- {shlex.quote(str(npz))} {shlex.quote(str(js))}` if it is "
+            f"committed, or train it again with `{_command(name, profile, out)} --retrain`")
+
+
+def _read_pair(js: Path, npz: Path, restore: str, attempts: int = 3):
     """(meta, npz bytes) read consistently: a writer renames the npz then the json into place, so a reader can
-    see the old json with the new npz for a moment; a checksum mismatch is retried before it counts."""
+    see the old json with the new npz for a moment; a checksum mismatch is retried before it counts. Anything
+    unusable is a DamagedResultError ending with `restore` (how to restore it)."""
     for attempt in range(attempts):
         try:
             text = js.read_bytes()
             blob = npz.read_bytes()
         except OSError as e:
-            raise ResultsError(f"cannot read stored results {js.parent}: {e.strerror or e}; {regen}") from e
+            raise DamagedResultError(f"cannot read stored results {js.parent}: {e.strerror or e}; {restore}") from e
         try:
             meta = json.loads(text.decode("utf-8"))
         except UnicodeDecodeError as e:
-            raise ResultsError(f"corrupt results metadata {js}: not UTF-8 text ({e.reason}); {regen}") from e
+            raise DamagedResultError(f"corrupt results metadata {js}: not UTF-8 text ({e.reason}); {restore}") from e
         except json.JSONDecodeError as e:
-            raise ResultsError(f"corrupt results metadata {js}: {e}; {regen}") from e
+            raise DamagedResultError(f"corrupt results metadata {js}: {e}; {restore}") from e
         if not isinstance(meta, dict):
-            raise ResultsError(f"corrupt results metadata {js}: expected a JSON object, found "
-                               f"{type(meta).__name__}; {regen}")
+            raise DamagedResultError(f"corrupt results metadata {js}: expected a JSON object, found "
+                                     f"{type(meta).__name__}; {restore}")
         if meta.get("npz_sha256") == sha256_bytes(blob):
             return meta, blob
         if attempt + 1 < attempts:
             time.sleep(0.1)
-    raise ResultsError(f"corrupt results: {npz} does not match the checksum in {js}; {regen}")
+    raise DamagedResultError(f"corrupt results: {npz} does not match the checksum in {js}; {restore}")
 
 
 def load(name: str, profile: str, expected: dict, out=None) -> Result:
     """Load stored results, checking they exist, are intact and match `expected` ({run name: config dict}).
 
-    Every way a stored result can be unusable (missing, unreadable, not JSON, not UTF-8, checksum of the npz or
-    of the json's own fields failing, an unreadable npz, a different configuration) raises ResultsError with
-    the command that regenerates it. A json without ``meta_sha256`` (written before it existed) is accepted:
-    its provenance fields are not covered by a checksum."""
+    Every way a stored result can be unusable raises ResultsError: missing (with the command that generates
+    it); made by a different configuration (with the command that trains it again); and, as DamagedResultError,
+    damaged (unreadable, not JSON, not UTF-8, the checksum of the npz or of the json's own fields failing, an
+    unreadable npz, a json whose npz is missing), with how to restore it. A json without ``meta_sha256``
+    (written before it existed) is accepted: its provenance fields are not covered by a checksum. An npz
+    without its json (a first writer killed between its two renames) is not stored."""
     d, npz, js = result_paths(name, profile, out or RESULTS_DIR)
-    regen = _regen(name, profile, out)
-    if not js.exists() or not npz.exists():
-        raise ResultsError(f"no stored results for {name!r} at profile {profile!r} ({npz}); {regen}")
-    meta, blob = _read_pair(js, npz, regen)
+    restore = restore_hint(name, profile, out)
+    if not js.exists():
+        raise ResultsError(f"no stored results for {name!r} at profile {profile!r} ({npz}); "
+                           f"{_regen(name, profile, out)}")
+    if not npz.exists():
+        raise DamagedResultError(f"no stored results for {name!r} at profile {profile!r}: {npz} is missing beside "
+                                 f"{js}; {restore}")
+    meta, blob = _read_pair(js, npz, restore)
     stored_runs = meta.get("runs")
     if not isinstance(stored_runs, dict) or not all(isinstance(v, dict) for v in stored_runs.values()):
-        raise ResultsError(f"corrupt results metadata {js}: no valid 'runs' field; {regen}")
+        raise DamagedResultError(f"corrupt results metadata {js}: no valid 'runs' field; {restore}")
     if stored_runs != expected:
         diffs = _config_diff(stored_runs, expected)
         raise ResultsError(f"stored results for {name!r}/{profile!r} were made with a different configuration "
-                           f"({'; '.join(diffs[:5])}); {regen}")
+                           f"({'; '.join(diffs[:5])}); {_regen(name, profile, out, retrain=True)}")
     if "meta_sha256" in meta and meta["meta_sha256"] != _meta_sha256(meta):
-        raise ResultsError(f"corrupt results metadata {js}: its fields were edited after it was written "
-                           f"(meta_sha256 does not match); {regen}")
+        raise DamagedResultError(f"corrupt results metadata {js}: its fields were edited after it was written "
+                                 f"(meta_sha256 does not match); {restore}")
     runs: dict = {}
     try:
         with np.load(io.BytesIO(blob)) as z:
@@ -231,7 +250,7 @@ def load(name: str, profile: str, expected: dict, out=None) -> Result:
                 run, k = key.split("/", 1)
                 runs.setdefault(run, {})[k] = z[key]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-        raise ResultsError(f"corrupt results: cannot read {npz} ({type(e).__name__}: {e}); {regen}") from e
+        raise DamagedResultError(f"corrupt results: cannot read {npz} ({type(e).__name__}: {e}); {restore}") from e
     return Result(name, profile, meta, runs)
 
 
@@ -311,7 +330,25 @@ def load_shard(wd: WorkDir, run_name: str, config: dict) -> tuple[dict, dict] | 
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ResultsError(f"finished sub-run {npz} is unreadable ({type(e).__name__}); {discard}") from None
+    problems = shard_problems(arrays, meta.get("wall_s"), RunConfig.from_dict(config))
+    if problems:
+        raise ResultsError(f"finished sub-run {npz} does not hold what its config implies ({'; '.join(problems[:4])}"
+                           f"{'; ...' if len(problems) > 4 else ''}); {discard}")
     return arrays, {k: v for k, v in meta.items() if k not in ("config", "npz_sha256", "meta_sha256")}
+
+
+def shard_problems(arrays: dict, wall_s, cfg: RunConfig) -> list[str]:
+    """What is wrong with a finished sub-run's arrays and wall time against its config (empty when nothing): every
+    array of :func:`config.expected_arrays` present with its shape, no other, and a finite wall time >= 0 (an
+    older code version's shard, or an edited one, whose checksums were made to match)."""
+    expected = expected_arrays(cfg)
+    problems = [f"{k} missing" for k in expected if k not in arrays]
+    problems += [f"{k} has shape {tuple(np.shape(arrays[k]))}, not {shape}" for k, shape in expected.items()
+                 if k in arrays and tuple(np.shape(arrays[k])) != shape]
+    problems += [f"unexpected array {k}" for k in arrays if k not in expected]
+    if isinstance(wall_s, bool) or not isinstance(wall_s, (int, float)) or not math.isfinite(wall_s) or wall_s < 0:
+        problems.append(f"wall_s {wall_s!r} is not a finite number of seconds")
+    return problems
 
 
 def remove_work(wd: WorkDir) -> None:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from . import checkpoint as ckpt
 from . import data, models, stats
-from .config import ICL_THRESHOLD, RunConfig  # noqa: F401 (re-exported: the trainer's input)
+from .config import ICL_THRESHOLD, RunConfig, eval_steps  # noqa: F401 (RunConfig re-exported: the trainer's input)
 from .errors import ResultsError
 
 
@@ -200,9 +200,7 @@ class _Ensemble:
         self.nonfinite = np.zeros(E, dtype=bool)
         self.stopped_at = np.full(E, cfg.steps, dtype=np.int64)
         self.loss_sum, self.loss_n = torch.zeros(E, device=device), 0  # training loss since the last evaluation
-        self.eval_steps = list(range(0, cfg.steps + 1, cfg.eval_every))
-        if self.eval_steps[-1] != cfg.steps:
-            self.eval_steps.append(cfg.steps)
+        self.eval_steps = eval_steps(cfg)
         self.rec: dict[str, np.ndarray] = {}  # name -> (E, T) over the full ensemble
         self.start, self.next_eval, self.wall_before, self.t0 = 1, 1, 0.0, time.time()
         self.update_decay()
