@@ -40,6 +40,7 @@ def test_run_save_load_roundtrip(store):
         for k, v in vals.items():
             np.testing.assert_array_equal(back[run][k], v)
     assert not list((store / "phenomenology").glob("*.tmp"))
+    assert not list(store.rglob("*.lock"))  # issue 33.7: before, a .smoke.lock stayed in every results folder
 
 
 def test_corrupt_and_mismatched_results_are_reported(store):
@@ -143,3 +144,112 @@ def test_load_optional_is_none_when_not_stored_and_never_trains(tmp_path):
     assert not out.exists()  # nothing was trained or written
     ex.run("ticl_vs_n", "smoke", out=out, progress=False)
     assert ex.load_optional("ticl_vs_n", "smoke", out).experiment == "ticl_vs_n"
+
+
+# ------------------------------------------------------------------ issue 33: a stored result is never trained over
+def _fake_train(calls, interrupt_at=None):
+    """train() returning arrays of the config's shapes at once (no compute), KeyboardInterrupt at call
+    `interrupt_at`."""
+    def fake(cfg, **kw):
+        calls.append(cfg)
+        if len(calls) == interrupt_at:
+            raise KeyboardInterrupt
+        return {**{k: np.full(s, float(len(calls))) for k, s in ex.expected_arrays(cfg).items()},
+                "wall_s": np.asarray(1.0)}
+    return fake
+
+
+def _cli_main(argv):
+    import contextlib
+    import io
+    from icl_kinetics import __main__ as cli
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main(argv)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def _committed_copy(out, name, profile):
+    import shutil
+    (out / name).mkdir(parents=True)
+    for suffix in (".npz", ".json"):
+        shutil.copy(ex.RESULTS_DIR / name / f"{profile}{suffix}", out / name)
+    return {p.name: p.read_bytes() for p in (out / name).iterdir()}
+
+
+def test_run_of_a_stored_result_says_so_and_trains_nothing(store, monkeypatch):
+    """Issue 33.4: `run long_tail_pool --profile cpu --out <a copy of results/>` retrained it from scratch (115 s
+    here, hours at paper_net) with no notice, and would have replaced the committed result."""
+    before = _committed_copy(store, "long_tail_pool", "cpu")
+    calls = []
+    monkeypatch.setattr(ex, "train", _fake_train(calls, interrupt_at=1))
+    rc, stdout, stderr = _cli_main(["run", "long_tail_pool", "--profile", "cpu", "--out", str(store)])
+    assert rc == 0 and not calls and not stderr, stderr
+    assert stdout.count("\n") == 1 and "long_tail_pool/cpu: already stored in" in stdout and "--retrain" in stdout
+    assert {p.name: p.read_bytes() for p in (store / "long_tail_pool").iterdir()} == before  # nothing else written
+    # --retrain trains; interrupted, the stored result is intact (its work is kept beside it)
+    rc, stdout, stderr = _cli_main(["run", "long_tail_pool", "--profile", "cpu", "--out", str(store), "--retrain"])
+    assert rc == 130 and len(calls) == 1 and "error: interrupted" in stderr
+    for name, blob in before.items():
+        assert (store / "long_tail_pool" / name).read_bytes() == blob
+    assert ex.load("long_tail_pool", "cpu", store).meta["wall_time_s"] > 100
+
+
+def test_a_retrain_replaces_the_stored_result_only_when_complete(store, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(ex, "train", _fake_train(calls))
+    first = ex.run("kstar_vs_n", "smoke", out=store, progress=False)
+    js = store / "kstar_vs_n" / "smoke.json"
+    stored = js.read_bytes()
+    monkeypatch.setattr(ex, "train", _fake_train(calls, interrupt_at=len(calls) + 2))  # in the second sub-run
+    with pytest.raises(KeyboardInterrupt):
+        ex.run("kstar_vs_n", "smoke", out=store, progress=False, retrain=True)
+    assert js.read_bytes() == stored and ex.load("kstar_vs_n", "smoke", store).meta["date"] == first.meta["date"]
+    capsys.readouterr()
+    n = len(calls)
+    assert ex.run("kstar_vs_n", "smoke", out=store, progress=False).meta["date"] == first.meta["date"]
+    assert len(calls) == n and "an unfinished retrain's work is beside it" in capsys.readouterr().out
+    monkeypatch.setattr(ex, "train", _fake_train(calls))
+    new = ex.run("kstar_vs_n", "smoke", out=store, progress=False, retrain=True)
+    assert len(calls) == n + 1  # the finished sub-run of the interrupted retrain is reused
+    back = ex.load("kstar_vs_n", "smoke", store)["N6"]["icl_acc"]  # the retrain's, stored
+    assert (back == new["N6"]["icl_acc"]).all() and not (back == first["N6"]["icl_acc"]).any()
+    assert not (store / "kstar_vs_n" / "smoke.shards").exists()
+
+
+def test_run_of_a_damaged_or_mismatched_stored_result_is_one_line_and_trains_nothing(store, monkeypatch):
+    """Issue 33.2 for `run`: a damaged stored result names the file and how to restore it; one made by another
+    configuration needs --retrain."""
+    _committed_copy(store, "long_tail_pool", "cpu")
+    npz = store / "long_tail_pool" / "cpu.npz"
+    blob = bytearray(npz.read_bytes())
+    blob[5000:5002] = bytes(b ^ 0xFF for b in blob[5000:5002])
+    npz.write_bytes(bytes(blob))
+    calls = []
+    monkeypatch.setattr(ex, "train", _fake_train(calls))
+    rc, _, stderr = _cli_main(["run", "long_tail_pool", "--profile", "cpu", "--out", str(store)])
+    assert rc == 2 and not calls and stderr.count("\n") == 1, stderr
+    assert f"{npz} does not match the checksum" in stderr and f"git checkout -- {npz}" in stderr
+    _committed_copy(store / "other", "long_tail_pool", "cpu")
+    js = store / "other" / "long_tail_pool" / "cpu.json"
+    js.write_text(js.read_text().replace('"lr": 0.05', '"lr": 0.04'))
+    rc, _, stderr = _cli_main(["run", "long_tail_pool", "--profile", "cpu", "--out", str(store / "other")])
+    assert rc == 2 and not calls and "different configuration" in stderr and stderr.strip().endswith("--retrain")
+
+
+def test_load_or_run_at_smoke_trains_a_damaged_result_again_and_says_so(store, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(ex, "train", _fake_train(calls))
+    ex.run("ticl_vs_n", "smoke", out=store, progress=False)
+    (store / "ticl_vs_n" / "smoke.npz").write_bytes(b"garbage")
+    capsys.readouterr()
+    assert ex.load_or_run("ticl_vs_n", "smoke", out=store).runs and len(calls) == 4
+    assert "ticl_vs_n/smoke: the stored result is unusable, training it again" in capsys.readouterr().out
+
+
+def test_only_help_names_the_shards_folder(capsys):
+    from icl_kinetics import __main__ as cli
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "under runs/" not in text and "<profile>.shards/" in text  # issue 33.7

@@ -223,7 +223,7 @@ def test_a_run_whose_work_another_process_stored_reports_it(tmp_path, capsys):
     stored = experiments.run(EXP, "smoke", out=out, progress=False)
     again = experiments.run(EXP, "smoke", out=out, progress=False, only=["N4"])
     assert again is not None and again.meta["date"] == stored.meta["date"]
-    assert "finished and stored by another process" in capsys.readouterr().out
+    assert "already stored in" in capsys.readouterr().out  # issue 33: and nothing is trained again
 
 
 # ------------------------------------------------------------------ 18.7: a full disk is one line, nothing left behind

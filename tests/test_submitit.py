@@ -78,3 +78,27 @@ def test_submitit_cli_refuses_bad_executor_flags(capsys):
     assert "leave out --only" in capsys.readouterr().err
     assert __main__.main(["run", EXP, "--profile", "smoke", "--partition", "gpu"]) == 2
     assert "add --executor slurm" in capsys.readouterr().err
+
+
+def test_ctrl_c_under_the_local_executor_is_one_line(tmp_path):
+    """Issue 33.7: a Ctrl-C (SIGINT to the terminal's process group) printed submitit's job controller tracebacks
+    after the command's one-line error; they now go to the controller's log beside the job logs."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "results"
+    p = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "cpu", "--device", "cpu",
+                          "--out", str(out), "--executor", "local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    jobs = executors.folder(EXP, "cpu", out)
+    for _ in range(1200):  # until a shard job is training (its lock is taken); a hang guard
+        if list((out / EXP / "cpu.ckpt").glob(".*.lock")) or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 130, stdout + stderr
+    assert stderr.startswith("error: interrupted") and stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+    assert (jobs / "controller.log").exists()

@@ -19,8 +19,11 @@ def main(argv=None) -> int:
     r.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     r.add_argument("--out", default=None, help="results directory (default: results/)")
     r.add_argument("--only", nargs="+", default=None, metavar="RUN",
-                   help="train only these sub-runs (shards; e.g. N30 N23) and keep them under runs/; the result "
-                        "is stored once every sub-run is finished")
+                   help="train only these sub-runs (shards; e.g. N30 N23), each kept as a finished shard in "
+                        "<out>/<experiment>/<profile>.shards/; the result is stored once every sub-run is finished")
+    r.add_argument("--retrain", action="store_true",
+                   help="train an experiment whose result is already stored again (without it, run says so and "
+                        "trains nothing); the stored result is replaced only once the new one is complete")
     r.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                    help="stop cleanly after this many minutes, with a checkpoint; the same command continues")
     r.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
@@ -57,7 +60,10 @@ def main(argv=None) -> int:
                                  f"{profile!r}; its sub-runs are {', '.join(runs)}")
             pick_device(args.device)
             _check_run_flags(args)
-            if args.executor == "slurm" and executors.pending(args.experiment, profile, args.out):
+            # a stored result is never trained over in silence: matching, it is reported below; damaged or made by
+            # another configuration, it is an error here (how to restore it, or the command with --retrain)
+            stored = None if args.retrain else experiments.stored_result(args.experiment, profile, args.out)
+            if stored is None and args.executor == "slurm" and executors.pending(args.experiment, profile, args.out):
                 executors.check_slurm()  # (with every shard finished, slurm merges here without SLURM)
             store.check_writable(args.out)
         elif args.cmd == "bench":
@@ -72,10 +78,12 @@ def main(argv=None) -> int:
     try:
         if args.cmd == "list":
             _list()
+        elif args.cmd == "run" and stored is not None:
+            print(experiments.already_stored(stored, args.out))
         elif args.cmd == "run" and args.executor == "slurm":
             jobs = executors.submit(args.experiment, profile, "slurm", out=args.out, device=args.device,
                                     partition=args.partition, gpus=args.gpus, timeout_min=args.timeout_min,
-                                    checkpoint_every=args.checkpoint_every)
+                                    checkpoint_every=args.checkpoint_every, retrain=args.retrain)
             if isinstance(jobs, store.Result):  # every shard was finished: merged and stored here
                 print(f"every shard of {args.experiment}/{profile} was finished: merged and stored")
             else:
@@ -85,10 +93,11 @@ def main(argv=None) -> int:
             if args.executor == "local":
                 res = executors.submit(args.experiment, profile, "local", out=args.out, device=args.device,
                                        gpus=args.gpus, timeout_min=args.timeout_min,
-                                       checkpoint_every=args.checkpoint_every)
+                                       checkpoint_every=args.checkpoint_every, retrain=args.retrain)
             else:
                 res = experiments.run(args.experiment, profile, device=args.device, out=args.out, only=args.only,
-                                      time_limit=args.time_limit, checkpoint_every=args.checkpoint_every)
+                                      time_limit=args.time_limit, checkpoint_every=args.checkpoint_every,
+                                      retrain=args.retrain)
             if res is None:
                 out = f" --out {args.out}" if args.out else ""
                 pr = experiments.progress(args.experiment, profile, args.out)

@@ -2,11 +2,12 @@
 
 A shard is one sub-run of an experiment (one :class:`~icl_kinetics.train.RunConfig`: a value of N, a kind of
 context, ...). Every shard is ``experiments.run(name, profile, only=[sub-run])``: it checkpoints while it
-trains, saves its finished arrays under ``runs/<experiment>/<profile>/``, and the shard that finishes last
+trains, saves its finished arrays in ``<out>/<experiment>/<profile>.shards/``, and the shard that finishes last
 merges all of them into the one stored result (with each shard's commit, device and wall time).
 
 * ``local``: submitit's ``LocalExecutor``, at most one process per core at a time; waits for the shards and
-  returns the stored result.
+  returns the stored result. submitit's job processes write to their logs, never to the terminal, so a Ctrl-C
+  is the command's one line, not their tracebacks.
 * ``slurm``: submitit's ``SlurmExecutor`` submits one job array and returns at once. On preemption or timeout
   SLURM signals the job (USR2, ``signal_delay_s`` before the kill); submitit then calls
   :meth:`ShardJob.checkpoint`, which requeues the same call, and the requeued shard resumes from its last
@@ -17,8 +18,10 @@ shard is already finished, any executor merges and stores the result at once, wi
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -40,10 +43,10 @@ class ShardJob(Checkpointable):
     """One shard, callable in a submitit job; ``checkpoint`` (inherited) resubmits the same arguments."""
 
     def __call__(self, name: str, profile: str, run_name: str, out, device, checkpoint_every: float,
-                 threads: int) -> str:
+                 threads: int, retrain: bool = False) -> str:
         torch.set_num_threads(threads)
         experiments.run(name, profile, device=device, out=out, progress=False, only=[run_name],
-                        checkpoint_every=checkpoint_every)
+                        checkpoint_every=checkpoint_every, retrain=retrain)
         return run_name
 
 
@@ -91,20 +94,23 @@ def pending(name: str, profile: str, out=None) -> list[str]:
 
 def submit(name: str, profile: str, kind: str = "local", out=None, device=None, partition: str | None = None,
            gpus: int = 0, timeout_min: int = 24 * 60, checkpoint_every: float = 300.0,
-           max_parallel: int | None = None):
-    """Run the unfinished shards of an experiment through a submitit executor.
+           max_parallel: int | None = None, retrain: bool = False):
+    """Run the unfinished shards of an experiment through a submitit executor (``retrain``: as `run`'s, for a
+    stored experiment; the stored result is replaced once the last shard merges).
 
     local: runs at most `max_parallel` (default: one per core) shard processes at a time, waits, and returns
-    the stored result (job failures raise submitit's error with the job's log). slurm: returns the submitted
-    jobs (the last shard to finish stores the result).
+    the stored result (a failed or killed job is a ShardError naming it and its log). slurm: returns the
+    submitted jobs (the last shard to finish stores the result).
     """
     profile = experiments.resolve_profile(profile)
     todo = pending(name, profile, out)
     if not todo:  # every shard finished (the merge may have failed, e.g. on a full disk): merge here
-        return experiments.run(name, profile, device=device, out=out, progress=False)
+        return experiments.run(name, profile, device=device, out=out, progress=False, retrain=retrain)
     threads = 1 if device in (None, "cpu") else torch.get_num_threads()
-    ex = make_executor(kind, folder(name, profile, out), timeout_min, partition, gpus, threads, len(todo))
-    args = [(name, profile, r, None if out is None else str(out), device, checkpoint_every, threads) for r in todo]
+    jobs = folder(name, profile, out)
+    ex = make_executor(kind, jobs, timeout_min, partition, gpus, threads, len(todo))
+    args = [(name, profile, r, None if out is None else str(out), device, checkpoint_every, threads, retrain)
+            for r in todo]
     if kind == "slurm":
         return ex.map_array(ShardJob(), *zip(*args))
     width = max_parallel or os.cpu_count() or 1
@@ -112,18 +118,43 @@ def submit(name: str, profile: str, kind: str = "local", out=None, device=None, 
     while queue or running:  # at most `width` shard processes at a time
         while queue and len(running) < width:
             a = queue.pop(0)
-            running.append(ex.submit(ShardJob(), *a))
+            with _output_to(jobs / "controller.log"):  # submitit's job controller inherits this output
+                running.append(ex.submit(ShardJob(), *a))
             shard_of[running[-1].job_id] = a[2]
         time.sleep(0.2)
         for job in [j for j in running if j.done()]:
             running.remove(job)
             try:
                 job.result()
-            except submitit.core.utils.FailedJobError as e:
+            except (submitit.core.utils.FailedJobError, submitit.core.utils.UncompletedJobError) as e:
                 for other in running:
                     other.cancel()
                 lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-                cause = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1] if lines else "")
+                cause = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln or "Interrupt" in ln),
+                             lines[-1] if lines else "")
                 raise ShardError(f"shard {shard_of[job.job_id]} of {name}/{profile} failed: {cause[:300]}; "
                                  f"its log: {job.paths.stderr}") from None
     return experiments.load(name, profile, out)
+
+
+@contextlib.contextmanager
+def _output_to(log: Path):
+    """Processes started in the block write their stdout and stderr to `log` (appended), not to this process's:
+    submitit's local job controller prints a traceback when a Ctrl-C reaches it, and the command's own output
+    is one line. This process's output is back when the block ends."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (fd, *saved):
+            os.close(f)

@@ -20,11 +20,12 @@ import torch
 from . import __version__
 from . import store as _store
 from . import checkpoint
-from .store import RESULTS_DIR, Result, ResultsError, git_commit, result_paths, save, stored_meta  # noqa: F401 (stored_meta: re-exported)
+from .store import (  # noqa: F401 (stored_meta, DamagedResultError: re-exported)
+    RESULTS_DIR, DamagedResultError, Result, ResultsError, git_commit, result_paths, save, stored_meta)
 from .catalog import (  # noqa: F401 (re-exported: the registry and the profiles)
     BASE_PROFILES, CPU, DEFAULT_PROFILE, EPOCH, NET_EPOCH, PAPER, PAPER_NET, PROFILES, REGISTRY, SMOKE,
     Experiment, context_lengths, even, get, grid, register, resolve_profile)
-from .config import RunConfig  # noqa: F401 (re-exported)
+from .config import RunConfig, expected_arrays  # noqa: F401 (re-exported)
 from .train import TimeLimitReached, pick_device, train
 
 
@@ -37,10 +38,37 @@ def load(name: str, profile: str | None = None, out=None) -> Result:
     return _store.load(name, profile, expected, out)
 
 
+def stored_result(name: str, profile: str | None = None, out=None) -> Result | None:
+    """The stored result of `name` at `profile`, checked as :func:`load` checks it: None when none is stored (no
+    json; an npz alone is a first writer killed before its json), the Result when it loads and matches the code,
+    else ResultsError: a DamagedResultError naming the file and how to restore it, or a different configuration
+    with the command that trains it again. Never trains."""
+    profile = resolve_profile(profile)
+    if not result_paths(name, profile, out or RESULTS_DIR)[2].exists():
+        return None
+    return load(name, profile, out)
+
+
+def already_stored(result: Result, out=None) -> str:
+    """The one line `run` says when it trains nothing because `result` is stored and matches the code."""
+    npz = result_paths(result.experiment, result.profile, out or RESULTS_DIR)[1]
+    wd = _store.workdir(result.experiment, result.profile, out)
+    unfinished = wd.shards.exists() or wd.checkpoints.exists()
+    return (f"{result.experiment}/{result.profile}: already stored in {npz} (date {result.meta.get('date', '?')}) "
+            "and made by the current configuration; nothing trained ("
+            + ("an unfinished retrain's work is beside it: --retrain continues it" if unfinished else
+               "--retrain trains it again") + ")")
+
+
 def run(name: str, profile: str | None = None, device: str | None = None, out=None,
         progress: bool = True, only=None, time_limit: float | None = None,
-        checkpoint_every: float = 300.0) -> Result | None:
+        checkpoint_every: float = 300.0, retrain: bool = False) -> Result | None:
     """Train every run of an experiment at a profile and store the results.
+
+    A result already stored is never trained over unless ``retrain``: when it matches the code, `run` says so in
+    one line and returns it; when it is damaged or was made by another configuration, ResultsError (how to
+    restore it, or the command with --retrain). A retrain replaces the stored result only once the new one is
+    complete (its work goes to the shards and checkpoints beside it; an interrupted retrain leaves it intact).
 
     Resumable at two levels, in the experiment's work folder beside its result (:func:`store.workdir`): each
     finished sub-run is saved at once as a shard and reused by the same command, and a sub-run in training
@@ -55,6 +83,12 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     profile = resolve_profile(profile)
     configs = exp.runs(profile)  # validated on construction: an impossible config fails before any training
     dev = pick_device(device)
+    if not retrain:
+        stored = stored_result(name, profile, out)
+        if stored is not None:
+            print(already_stored(stored, out))
+            return stored
+    before = _stored_id(name, profile, out)  # a retrain's stored result, told apart from one stored meanwhile
     commit = git_commit()  # the code that trains, not whatever HEAD is when training ends
     if profile == "paper" and dev.type == "cpu":
         print(f"warning: the paper profile of {name!r} is sized for a GPU; on this CPU it will take very long")
@@ -72,9 +106,9 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         if done is None:
             try:
                 done = _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline,
-                                    f"{name}/{run_name} [{i + 1}/{len(configs)}]")
+                                    f"{name}/{run_name} [{i + 1}/{len(configs)}]", before)
             except _StoredMeanwhile:
-                return _stored_by_another(name, profile, out)
+                return _stored_by_another(name, profile, out, before)
             if done is None:
                 return None  # time limit
             trained = True
@@ -87,7 +121,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
             if done is not None:
                 runs[run_name], prov[run_name] = done
     if len(runs) < len(configs):
-        return _stored_by_another(name, profile, out)
+        return _stored_by_another(name, profile, out, before)
     runs = {k: runs[k] for k in configs}
     walls = {k: float(prov[k]["wall_s"]) for k in configs}
     meta = {
@@ -113,16 +147,17 @@ def _utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline, desc):
+def _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline, desc, before=None):
     """Train one sub-run under its lock and save it as a shard: (arrays, provenance), or None at the time
-    limit. A process that finds the sub-run being trained by another waits for it, then reuses its shard."""
+    limit. A process that finds the sub-run being trained by another waits for it, then reuses its shard.
+    ``before``: :func:`_stored_id` when the run began (a retrain's old result is not one stored meanwhile)."""
     lock = _acquire(wd, name, run_name)
     try:
         done = _store.load_shard(wd, run_name, cfg.to_dict())  # finished by the process we waited for
         if done is not None:
             print(f"{name}/{run_name}: finished by another process; reusing it")
             return done
-        if lock.waited and stored_meta(name, wd.profile, wd.out) is not None:
+        if lock.waited and _stored_id(name, wd.profile, wd.out) not in (None, before):
             raise _StoredMeanwhile  # the process we waited for finished, merged and stored everything
         try:
             arrays = train(cfg, device=dev, progress=progress, checkpoint=wd.checkpoint(run_name),
@@ -161,9 +196,18 @@ def _acquire(wd, name: str, run_name: str):
             lock, waited = wd.lock(run_name), True
 
 
-def _stored_by_another(name: str, profile: str, out) -> Result | None:
+def _stored_id(name: str, profile: str, out):
+    """What identifies the result stored now (date, checksum), None when there is none."""
+    meta = stored_meta(name, profile, out)
+    return None if meta is None else (meta.get("date"), meta.get("meta_sha256"))
+
+
+def _stored_by_another(name: str, profile: str, out, before=None) -> Result | None:
     """The stored result when another process merged and stored every sub-run while this one trained, else
-    None (some sub-runs are still to be trained)."""
+    None (some sub-runs are still to be trained, or the stored result is still the one there before, `before`:
+    :func:`_stored_id` when this run began)."""
+    if _stored_id(name, profile, out) in (None, before):
+        return None
     try:
         result = load(name, profile, out)
     except ResultsError:
@@ -180,22 +224,27 @@ def _device_name(dev: torch.device) -> str:
 def load_or_run(name: str, profile: str | None = None, out=None, device=None) -> Result:
     """What notebooks call: the stored results when they exist and match, else train and store them.
 
-    A mismatching or corrupt store is never silently retrained at the cpu or paper profile: the error says
-    how to regenerate. Missing results are trained (seconds at the smoke profile), unless the environment
-    variable ``ICL_NO_TRAIN`` is set (``make book`` sets it), which turns a missing result into an error.
+    A mismatching or corrupt store is never retrained at the cpu or paper profile: the error says how to
+    restore or regenerate it. At the smoke profile (seconds to train, what the tests run) it is trained again,
+    with one line saying why. Missing results are trained, unless the environment variable ``ICL_NO_TRAIN`` is
+    set (``make book`` sets it), which turns a missing result into an error.
     """
     profile = resolve_profile(profile)
     d, npz, js = result_paths(name, profile, out or RESULTS_DIR)
     if no_train() and profile != "smoke" and not (js.exists() and npz.exists()):
         raise ResultsError(f"no stored results for {name!r} at profile {profile!r} and ICL_NO_TRAIN is set; "
                            f"regenerate with: python -m icl_kinetics run {name} --profile {profile}")
+    retrain = False
     if js.exists() or npz.exists():
         try:
             return load(name, profile, out)
-        except ResultsError:
+        except ResultsError as e:
             if profile != "smoke":
                 raise
-    return run(name, profile, device=device, out=out, progress=profile != "smoke")
+            print(f"{name}/{profile}: the stored result is unusable, training it again (smoke profile): "
+                  f"{' '.join(str(e).split(';')[0].split())}")
+            retrain = True
+    return run(name, profile, device=device, out=out, progress=profile != "smoke", retrain=retrain)
 
 
 def no_train() -> bool:
@@ -206,9 +255,12 @@ def no_train() -> bool:
 
 def load_optional(name: str, profile: str | None = None, out=None) -> Result | None:
     """Stored results of another experiment that a page can do without (a reference curve, an illustration):
-    the Result, or None when it is not stored or not usable. Never trains."""
+    the Result, or None when it is not stored or was made by another configuration. A damaged one is not "not
+    stored": DamagedResultError, naming the file and how to restore it. Never trains."""
     try:
         return load(name, profile, out)
+    except DamagedResultError:
+        raise
     except ResultsError:
         return None
 
