@@ -136,3 +136,28 @@ def test_budget_sensitivity_assembles_rows_from_the_rungs_data(monkeypatch):
 def test_no_clock_check_is_a_one_line_error(tmp_path):
     with pytest.raises(ValueError, match="no lr clock ratio at paper_net .*run ticl_clock there first"):
         budget.budget_sensitivity("paper_net", out=tmp_path)
+
+
+def test_curves_shorter_than_steps_are_refused():
+    """Issue 33.7: before, an IndexError (the docstring promises ValueError)."""
+    run, cfg = run_and_cfg()
+    run["icl_acc"] = ICL[:, :5]
+    with pytest.raises(ValueError, match=r"cannot cut icl_acc \(4, 5\): a curve must be \(members, 11 evaluations\)"):
+        budget.cut_run(run, cfg, 0.5)
+
+
+def test_a_damaged_stored_result_is_an_error(tmp_path):
+    """Issue 33.3: the budget section reads the ladder's rungs; a damaged clock check is not "no clock ratio"."""
+    import shutil
+    from icl_kinetics import store
+    from icl_kinetics.errors import DamagedResultError
+    d = tmp_path / "ticl_clock"
+    d.mkdir()
+    for suffix in (".npz", ".json"):
+        shutil.copy(store.RESULTS_DIR / "ticl_clock" / f"paper_net{suffix}", d)
+    npz = d / "paper_net.npz"
+    blob = bytearray(npz.read_bytes())
+    blob[5000:5002] = bytes(b ^ 0xFF for b in blob[5000:5002])
+    npz.write_bytes(bytes(blob))
+    with pytest.raises(DamagedResultError, match=f"{npz} does not match the checksum.*git checkout -- {npz}"):
+        budget.budget_sensitivity("paper_net", out=tmp_path)

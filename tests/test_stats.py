@@ -70,3 +70,16 @@ def test_first_crossing_strict_interpolated_and_never():
     np.testing.assert_array_equal(st.first_crossing(x, c, 1.0, strict=True), [20.0, np.nan, np.nan])
     np.testing.assert_allclose(st.first_crossing(x, c, 1.5, interpolate=True), [15.0, np.nan, np.nan])
     np.testing.assert_array_equal(st.first_index(c >= 1.0), [1, -1, 0])
+
+
+def test_counts_that_cannot_be_a_proportion_are_refused():
+    """Issue 33.7: before, proportion_ci(19, 1) gave a proportion above 1, proportion_ci(2.5, 5) truncated k to 2
+    and wilson_interval(17, 0) gave NaN."""
+    for k, n in ((19, 1), (2.5, 5), (-1, 5), (3, 4.5)):
+        with pytest.raises(ValueError, match="whole number"):
+            st.proportion_ci(k, n)
+    with pytest.raises(ValueError, match="n must be a whole number >= 1"):
+        st.wilson_interval(17, 0)
+    with pytest.raises(ValueError, match="k must be"):
+        st.wilson_interval(np.array([1, 5]), np.array([4, 4]))
+    assert st.proportion_ci(np.int64(3), 10.0)[0] == 0.3  # numpy and whole float counts are counts

@@ -32,8 +32,11 @@ def interval(values, conf: float = 0.95, method: str = "linear") -> tuple:
 
 
 def wilson_interval(k, n, conf: float = 0.95):
-    """Wilson score interval for a binomial proportion k/n (arrays allowed)."""
+    """Wilson score interval for a binomial proportion k/n (arrays allowed). ValueError unless every n is a whole
+    number >= 1 and every k a whole number in [0, n] (no NaN or interval outside [0, 1] from a count that
+    cannot be one)."""
     k, n = np.asarray(k, float), np.asarray(n, float)
+    _check_counts(k, n)
     z = _scipy_stats.norm.ppf(0.5 + conf / 2)
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
@@ -42,12 +45,31 @@ def wilson_interval(k, n, conf: float = 0.95):
 
 
 def proportion_ci(k, n, conf: float = 0.95) -> tuple:
-    """(k/n, low, high) with the Wilson score interval; NaNs when n = 0."""
-    k, n = int(k), int(n)
-    if n == 0:
+    """(k/n, low, high) with the Wilson score interval; NaNs when n = 0 (no trials, no proportion). ValueError
+    for a count that is not a whole number (2.5 is not truncated) or k outside [0, n]."""
+    k_arr, n_arr = np.asarray(k, float), np.asarray(n, float)
+    if k_arr.ndim or n_arr.ndim:
+        raise ValueError(f"proportion_ci({k!r}, {n!r}): k and n must be single counts (wilson_interval takes arrays)")
+    if n_arr == 0 and k_arr == 0:
         return np.nan, np.nan, np.nan
+    _check_counts(k_arr, n_arr)
+    k, n = int(k_arr), int(n_arr)
     lo, hi = wilson_interval(k, n, conf)
     return k / n, float(lo), float(hi)
+
+
+def _check_counts(k: np.ndarray, n: np.ndarray) -> None:
+    """ValueError unless n holds whole numbers >= 1 and k whole numbers in [0, n] (broadcast)."""
+    def whole(x):
+        return bool(np.all(np.isfinite(x)) and np.all(x == np.round(x)))
+
+    def show(x):
+        return f"{x.item():g}" if x.ndim == 0 else str(x.tolist())
+    if not whole(n) or np.any(n < 1):
+        raise ValueError(f"binomial proportion k/n with n = {show(n)}: n must be a whole number >= 1 (the trials)")
+    if not whole(k) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"binomial proportion k/n with k = {show(k)}, n = {show(n)}: k must be a whole number "
+                         "in [0, n] (the successes)")
 
 
 # ----------------------------------------------------------------------------- bootstrap

@@ -46,6 +46,10 @@ def cut_run(run: dict, cfg: RunConfig, fraction: float) -> tuple[dict, RunConfig
     if unknown:
         raise ValueError(f"cannot cut {', '.join(sorted(unknown))}: neither a curve with a final value nor one of "
                          f"{', '.join(PER_MEMBER)}")
+    odd = [f"{k} {np.shape(run[k])}" for k in curves if np.ndim(run[k]) != 2 or np.shape(run[k])[1] != len(steps)]
+    if odd:
+        raise ValueError(f"cannot cut {', '.join(odd)}: a curve must be (members, {len(steps)} evaluations), one "
+                         "column per entry of steps")
     budget = int(steps[keep][-1])
     out = {"steps": steps[keep]}
     for k in curves:
