@@ -89,7 +89,7 @@ PLAN=${PLAN#"$VERSIONS"}
 cd "$REPO" || exit 2
 WORK=$(mktemp -d)
 START=$(date +%s)
-STORED=0 CONTINUED=0 UNFINISHED=0 FAILED=0 SKIPPED=0 NOTIME=0 STOPPED= CHILD= DIRTY=
+STORED=0 CONTINUED=0 UNFINISHED=0 FAILED=0 SKIPPED=0 NOTIME=0 STOPPED= CHILD= DIRTY= CUR=
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
 say() { echo "[$(( $(date +%s) - START )) s] $*" | tee -a "$LOG"; }
 # run a step in the background under `timeout` (its own process group), so that a TERM or INT reaches the trap
@@ -123,6 +123,23 @@ pack() {
   fi || { say "error: cannot write the results to $OUT"; return 1; }
   say "packed $n npz file(s) ($size bytes) into $OUT"
 }
+# count and log what the run of the experiment in CUR ("exp profile shards-before") left, from its files: a
+# stored result (its json: written last, atomically, into a folder that held none), new finished shards, or
+# neither; the count and the clearing of CUR are one command, so a signal never counts it twice
+classify() {
+  local rc=$1 exp profile shards now var what
+  read -r exp profile shards <<<"$CUR"
+  [ -n "$exp" ] || return 0
+  now=$(find "$WORK/results/$exp/$profile.shards" -name '*.json' 2>/dev/null | wc -l)
+  if [ -f "$WORK/results/$exp/$profile.json" ]; then var=STORED what="stored"
+  elif [ "$now" -gt "$shards" ]; then var=CONTINUED what="continued: $(( now - shards )) new finished shard(s), not stored yet"
+  elif [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ -n "$STOPPED" ]; then
+    var=UNFINISHED what="unfinished: no sub-run finished in the time it had (its checkpoint is not shipped)"
+  else var=FAILED what="failed (its error is in the log above)"
+  fi
+  eval "$var=\$(( $var + 1 )) CUR="
+  say "$exp/$profile: exit $rc, $what"
+}
 finish() {
   pack
   rm -rf "$WORK"
@@ -138,6 +155,7 @@ finish() {
   exit $status
 }
 on_signal() {
+  local rc=143
   trap '' TERM INT
   STOPPED=SIG$1 DIRTY=1
   say "stopped by SIG$1: packing what finished"
@@ -146,7 +164,9 @@ on_signal() {
     for _ in $(seq 50); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.2; done
     kill -KILL -- -"$CHILD" 2>/dev/null || kill -KILL "$CHILD" 2>/dev/null
     wait "$CHILD" 2>/dev/null
+    rc=$?
   fi
+  classify "$rc"  # the experiment in training, if any: what it left is counted and shipped
   finish
 }
 trap 'on_signal TERM' TERM
@@ -181,21 +201,11 @@ while read -r exp profile action shards <&3; do
   fi
   minutes=$(awk "BEGIN { print ($budget - 20) / 60 }")
   say "$exp/$profile: training, $budget s at most"
+  CUR="$exp $profile $shards"
   step "$budget" "$PY" -m icl_kinetics run "$exp" --profile "$profile" --device "$DEVICE" --out "$WORK/results" \
     --time-limit "$minutes" --checkpoint-every 60
   rc=$? DIRTY=1
-  now=$(find "$WORK/results/$exp/$profile.shards" -name '*.json' 2>/dev/null | wc -l)
-  if [ $rc -eq 0 ] && [ -f "$WORK/results/$exp/$profile.json" ]; then
-    say "$exp/$profile: exit 0, stored"; STORED=$(( STORED + 1 ))
-  elif [ "$now" -gt "$shards" ]; then
-    say "$exp/$profile: exit $rc, continued: $(( now - shards )) new finished shard(s), not stored yet"
-    CONTINUED=$(( CONTINUED + 1 ))
-  elif [ $rc -eq 0 ] || [ $rc -eq 124 ]; then
-    say "$exp/$profile: exit $rc, unfinished: no sub-run finished in the time left (its checkpoint is not shipped)"
-    UNFINISHED=$(( UNFINISHED + 1 ))
-  else
-    say "$exp/$profile: exit $rc, failed (its error is in the log above)"; FAILED=$(( FAILED + 1 ))
-  fi
+  classify "$rc"
   pack
 done 3<<<"$PLAN"
 
