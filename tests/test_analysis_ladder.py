@@ -185,3 +185,32 @@ def test_khalf_design_recomputes_the_k_it_was_placed_at(monkeypatch):
     monkeypatch.setattr(ladder.bimodality, "k_half_on_grid", lambda run, cfg: 6000.4)  # a sweep placing it elsewhere
     with pytest.raises(ValueError, match="K_half at 6000.4"):
         ladder.khalf_design(none)
+
+
+def _damaged_copy(out, name, profile, offset=5000):
+    """A copy of the committed result of `name` at `profile` in `out`, two bytes of its npz flipped at `offset`."""
+    import shutil
+    from icl_kinetics import store
+    d = out / name
+    d.mkdir(parents=True, exist_ok=True)
+    for suffix in (".npz", ".json"):
+        shutil.copy(store.RESULTS_DIR / name / f"{profile}{suffix}", d / f"{profile}{suffix}")
+    npz = d / f"{profile}.npz"
+    blob = bytearray(npz.read_bytes())
+    blob[offset] ^= 0xFF
+    blob[offset + 1] ^= 0xFF
+    npz.write_bytes(bytes(blob))
+    return npz
+
+
+def test_a_damaged_stored_result_is_an_error_not_not_run(tmp_path):
+    """Issue 33.3: a damaged memorization paper_net result read as "not run" (retrain it: 3.3 core-hours), and a
+    damaged reused sweep made the kstar_vs_n rung "partial". Now one line naming the file and how to restore it."""
+    npz = _damaged_copy(tmp_path, "memorization", "paper_net")
+    with pytest.raises(experiments.DamagedResultError) as e:
+        ladder.rung_data("memorization", "paper_net", tmp_path)
+    line = str(e.value)
+    assert str(npz) in line and f"git checkout -- {npz}" in line and "\n" not in line, line
+    _damaged_copy(tmp_path, "phenomenology", "paper_net")  # the sweep kstar_vs_n reuses at N = 100
+    with pytest.raises(experiments.DamagedResultError, match="phenomenology/paper_net.npz does not match"):
+        ladder.rung_data("kstar_vs_n", "paper_net", tmp_path)
