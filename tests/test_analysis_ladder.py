@@ -156,7 +156,7 @@ def test_khalf_evidence_decides_only_on_the_complete_run():
     from icl_kinetics.analysis import bimodality
     cfg, run, cfgs, runs = _khalf_cpu_as_two_shards()
     partial = ladder.RungData("bimodality_khalf", "paper_net", {"s0": runs["s0"]}, {"s0": cfgs["s0"]}, 2, False)
-    assert ladder.khalf_evidence(partial) == "`bimodality_khalf` at paper_net: partial: 1 of 2 shards finished"
+    assert ladder.khalf_evidence(partial) == "too few runs: the runs at the paper's network are partial: 1 of 2 shards finished"
     whole = ladder.khalf_evidence(ladder.RungData("bimodality_khalf", "paper_net", runs, cfgs, 2, True))
     assert isinstance(whole, tuple) and whole[0] == bimodality.bimodal_evidence(run, cfg)
 
@@ -214,3 +214,17 @@ def test_a_damaged_stored_result_is_an_error_not_not_run(tmp_path):
     _damaged_copy(tmp_path, "phenomenology", "paper_net")  # the sweep kstar_vs_n reuses at N = 100
     with pytest.raises(experiments.DamagedResultError, match="phenomenology/paper_net.npz does not match"):
         ladder.rung_data("kstar_vs_n", "paper_net", tmp_path)
+
+
+def test_shards_of_seeds_pool_by_n_for_the_t_icl_exponent(tmp_path):
+    """The paper rung's sweep splits its seeds into shards (N6_s0, N6_s1 at smoke): the exponent pools them per N,
+    ordered by seed, so the seeds pair across N; one shard of two N finished gives no slope and says why."""
+    out = tmp_path / "results"
+    experiments.run("ticl_paper_lr", "smoke", out=out, progress=False, only=["N6_s1"])
+    d = ladder.rung_data("ticl_paper_lr", "smoke", out)
+    assert "needs 2" in ladder.ticl_exponent_rung(d).note
+    experiments.run("ticl_paper_lr", "smoke", out=out, progress=False)
+    d = ladder.rung_data("ticl_paper_lr", "smoke", out)
+    times, paired = ladder.times_by_n(d)
+    assert sorted(times) == [4, 6] and paired and all(len(t) == 4 for t in times.values())
+    assert d.status == "complete" and "4, 4 seeds" in ladder.ticl_exponent_rung(d).units

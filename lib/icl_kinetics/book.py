@@ -10,7 +10,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
-from .verdicts import CLAIMS, RUNG_CLAIMS, UNDECIDED, Verdict, judge, judge_choices
+from .verdicts import CLAIMS, HEADLINES, RUNG_CLAIMS, UNDECIDED, Verdict, headline_fields, judge, judge_choices
 
 
 class Sentence:
@@ -111,6 +111,9 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
     else:
         v = judge(claim_id, **{p: read(claim.field_for(p)) for p in claim.rule_params()})
     glue_all(key, {f: read(claim.field_for(f)) for f in claim.template_fields()})
+    if claim_id in HEADLINES:
+        glue(f"{key}_headline", HEADLINES[claim_id].format(
+            **{f: read(claim.field_for(f)) for f in headline_fields(claim_id)}))
     return _glue_verdict(key, v, rung)
 
 
@@ -127,6 +130,8 @@ def decide_at_rung(claim_id: str, evidence, rung: str) -> Sentence:
     rung cannot decide it yet (as ``analysis.ladder.khalf_evidence`` returns for a partial run)."""
     if isinstance(evidence, tuple):
         return decide(claim_id, *evidence, rung=rung)
+    if claim_id in HEADLINES:
+        glue(f"{claim_id}_{rung}_headline", "\u2014")
     return _glue_verdict(f"{claim_id}_{rung}", Verdict(claim_id, UNDECIDED, evidence), rung)
 
 

@@ -198,8 +198,27 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
 # The claims decided again at a rung of the scale ladder (chapter 13), by the same rule and choice table on the
 # rung's runs: the scorecard gives each rung its own column.
 RUNG_CLAIMS = {"paper_net": ("fig2b_transition", "fig2c_opposite", "fig2d_abrupt", "fig5_nu", "fig5_finite",
-                             "fig6a_exponent", "fig6b_linear", "fig6c_bimodal_khalf")}
+                             "fig6a_exponent", "fig6b_linear", "fig6c_bimodal_khalf"),
+               # the paper's exact hyperparameters: t_ICL against N at lr 0.01 (ticl_paper_lr with ticl_clock's N = 50)
+               "paper": ("fig6b_linear",)}
 RUNG_PAGE = "13_scale_ladder"
+# What a rung measured for a claim, in plain text for the scorecard's rung columns (placeholders: fields of the
+# claim's sections, as in `Claim.ours`); a rung that cannot decide the claim yet shows a dash.
+HEADLINES = {
+    "fig2b_transition": "K* = {kstar:,.0f} [{kstar_lo:,.0f}, {kstar_hi:,.0f}]",
+    "fig2c_opposite": "correlation {rho:.2f} [{rho_lo:.2f}, {rho_hi:.2f}]",
+    "fig2d_abrupt": "rise / plateau {ratio:.2f}",
+    "fig5_nu": "\u03bd = {nu:.2f} [{nu_lo:.2f}, {nu_hi:.2f}]",
+    "fig5_finite": "converged at {n_conv} of {n_k} values of K",
+    "fig6a_exponent": "exponent {exponent:.2f} [{exponent_lo:.2f}, {exponent_hi:.2f}], 1/\u03bd = {inv_nu:.2f}",
+    "fig6b_linear": "slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}]",
+    "fig6c_bimodal_khalf": "{n_acq} of {n} seeds acquire; {n_chance} of the {n_never} others end at chance",
+}
+
+
+def headline_fields(claim_id: str) -> tuple:
+    """The placeholders of a claim's plain-text headline (empty when it has none)."""
+    return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(HEADLINES.get(claim_id, "")) if f))
 
 
 def judge(claim_id: str, **stats) -> Verdict:
@@ -266,17 +285,26 @@ def _glue_refs(template: str, page: str, claim_id: str) -> str:
 
 SCORECARD_HEAD = """# Results at a glance
 
-Every quantitative claim of the paper, the paper's value, ours with its 95% interval, and a verdict. This page is
-generated from the claim registry `icl_kinetics.verdicts.CLAIMS` (`python -m icl_kinetics scorecard`); each
-number and verdict is pasted from the chapter that measures it, and each verdict comes from the one written rule
-listed at the bottom of this page. A verdict is *reproduced*, *not reproduced*, or *not decided at this scale*
-(with the reason and the run that would decide it). The numbers are from the `cpu` profile ($D = 31$, MLP width
-128, lr 0.05, $N = 20$ unless $N$ varies): the phenomena are tested at a smaller scale than the paper's
-$N = 100$, $D = 63$, width 512, so absolute thresholds and times differ by design, and the rules judge the
-scale-free claims (shapes, exponents, signs, ratios). The column *verdict at paper_net* decides the claims whose
-runs exist at the scale ladder's `paper_net` rung (the paper's network and context length on the cpu clock; chapter
-13) by the same rules; a rung whose runs are still partial decides nothing and says how far it is.
+Every quantitative claim of the paper, the paper's value, ours with its 95% interval, and a verdict from one
+written rule per claim: *reproduced*, *not reproduced*, or *not decided at this scale* (the runs cannot decide:
+too few of them, a verdict that depends on an analysis choice, or a design that cannot test the claim; the reason
+says which). A verdict is reproduced or not reproduced only when every defensible analysis of the same runs agrees
+(each chapter lists them under its verdict). Each number and verdict is pasted from the chapter that computes it.
+
+Three scales. **cpu** is the book's main scale ($D = 31$, MLP width 128, $N = 20$ unless $N$ varies, learning rate
+0.05 for a fifth of the iterations: the theory's clock is lr $\\times$ iterations). **The paper's network** is
+$D = 63$, width 512, $N = 100$ unless $N$ varies, on the same clock (chapter 13). **The paper's settings** add the
+paper's learning rate, 0.01, and its budget; one claim has runs there so far.
+
+| verdicts | reproduced | not reproduced | not decided |
+|---|---|---|---|
 """
+
+COUNT_ROWS = (("experiments at the cpu scale", "cpu/experiment"),
+              ("derivation checks (the paper's equations, computed; no sampling)", "cpu/derivation"),
+              ("experiments at the paper's network", "paper_net"), ("at the paper's settings", "paper"))
+RUNG_TITLES = {"paper_net": "at the paper's network", "paper": "at the paper's settings"}
+DERIVATIONS = "theory"  # the scorecard section of the claims computed on the paper's equations
 
 
 def _escape(text: str) -> str:
@@ -286,23 +314,34 @@ def _escape(text: str) -> str:
 
 
 def scorecard_markdown() -> str:
-    """The page book/00_results_at_a_glance.md, generated from CLAIMS."""
-    lines = [SCORECARD_HEAD]
-    for key, title in SECTIONS:
+    """The page book/00_results_at_a_glance.md, generated from CLAIMS: verdict counts per scale, one table per
+    section (the derivation checks last, apart from the experiments) with a value and verdict column for each
+    higher scale that has the section's claims, and the rules once, in a collapsed block."""
+    lines = [SCORECARD_HEAD.rstrip("\n")]
+    lines += [f"| {title} | " + " | ".join(f"{{verdict-count}}`{group}:{o}`" for o in OUTCOMES) + " |"
+              for title, group in COUNT_ROWS]
+    order = [k for k, _ in SECTIONS if k != DERIVATIONS] + [DERIVATIONS]
+    titles = dict(SECTIONS)
+    for key in order:
         rows = [c for c in CLAIMS.values() if c.section == key]
-        rungs = " | ".join(f"verdict at {r}" for r in RUNG_CLAIMS)
-        lines += [f"\n## {title}\n", f"| claim | paper | ours | verdict | {rungs} | where |",
-                  "|---|---|---|---|" + "---|" * len(RUNG_CLAIMS) + "---|"]
+        rungs = [r for r, ids in RUNG_CLAIMS.items() if any(c.id in ids for c in rows)]
+        head = "| claim | paper | ours (cpu) | verdict (cpu) | " + "".join(
+            f"ours {RUNG_TITLES[r]} | verdict {RUNG_TITLES[r]} | " for r in rungs) + "where |"
+        title = titles[key] + (": derivation checks" if key == DERIVATIONS else "")
+        lines += [f"\n## {title}\n", head, "|---|---|---|---|" + "---|---|" * len(rungs) + "---|"]
         for c in rows:
             n = int(c.chapter[:2])
-            at = " | ".join(f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_verdict:s`" if c.id in ids else "-"
-                            for r, ids in RUNG_CLAIMS.items())
+            at = "".join(
+                (f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_headline:s` | "
+                 f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_verdict:s` | ") if c.id in RUNG_CLAIMS[r] else "- | - | "
+                for r in rungs)
             lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)} | "
-                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | {at} | [ch. {n}]({c.chapter}.ipynb) |")
-    lines += ["\nA rung's column: the same claim decided by the same rule and choice table on that rung's runs "
-              f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where the rung has no run "
-              "for it.", "\n## The rules and the reasons\n"]
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
+    lines += ["\nA column at a higher scale decides the same claim by the same rule and analyses on that scale's runs "
+              f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where it has no run for the "
+              "claim.", "\n:::{dropdown} The rules and the reasons, claim by claim\n"]
     for c in CLAIMS.values():
-        lines.append(f"* **{c.id}** ({c.text}). Rule: {_escape(rule_text(c.id))} Here: "
+        lines.append(f"* **{c.text}**. Rule: {_escape(rule_text(c.id))} Here: "
                      f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.")
+    lines.append("\n:::")
     return "\n".join(lines) + "\n"

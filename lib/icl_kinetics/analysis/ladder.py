@@ -14,6 +14,7 @@ import numpy as np
 from .. import catalog, experiments
 from .. import stats as st
 from ..config import RunConfig
+from ..config import n_context as context_items
 from ..errors import ResultsError
 from ..theory import i_k
 from ..rules import rule_clock
@@ -134,20 +135,65 @@ def nu_rung(d: RungData, n_boot: int = 1000) -> Rung:
     return Rung("nu", d.profile, fit.nu, *fit.nu_ci, d.status, _scale(cfg), units)
 
 
+def times_by_n(d: RungData) -> tuple[dict, bool]:
+    """({N: (seeds,) t_ICL, censored = inf}, paired) of a rung's K = infinity runs, the sub-runs of one N (shards of
+    seeds) pooled and ordered by seed; paired when every N has the same seeds."""
+    by_n: dict = {}
+    for k, c in d.configs.items():
+        by_n.setdefault(c.N, []).append(k)
+    times, seeds = {}, {}
+    for n, keys in sorted(by_n.items()):
+        run, cfg = pooled({k: d.runs[k] for k in keys}, {k: d.configs[k] for k in keys})
+        order = np.argsort(cfg.seeds, kind="stable")
+        times[n], seeds[n] = censored_t_icl(run)[order], tuple(np.asarray(cfg.seeds)[order])
+    return times, len(set(seeds.values())) == 1
+
+
 def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
     """The exponent of median t_ICL against the number of context items N - 1 (the theory's N, as chapter 8's
     verdict; log-log slope; eq 11 predicts 1), paired seed bootstrap."""
-    if len(d.runs) < 2:
-        return _missing("t_ICL exponent", d, f"{len(d.runs)} context length(s) finished; a slope needs 2")
-    times = {n_context(c): censored_t_icl(d.runs[k]) for k, c in d.configs.items()}  # the theory's N (eq 11)
-    fit = median_vs_n_fit(times, n_boot=n_boot, paired=len({len(t) for t in times.values()}) == 1, min_n=2)
+    by_n, paired = times_by_n(d) if d.runs else ({}, False)
+    if len(by_n) < 2:
+        return _missing("t_ICL exponent", d, f"{len(by_n)} context length(s) finished; a slope needs 2")
+    times = {context_items(n): t for n, t in by_n.items()}  # the theory's N (eq 11)
+    fit = median_vs_n_fit(times, n_boot=n_boot, paired=paired, min_n=2)
     cfg = next(iter(d.configs.values()))
-    units = (f"N - 1 = {', '.join(map(str, sorted(times)))} context items; {len(next(iter(times.values())))} seeds "
-             "each")
+    units = (f"N - 1 = {', '.join(map(str, sorted(times)))} context items; "
+             f"{', '.join(str(len(t)) for t in times.values())} seeds" + (f"; lr {cfg.lr:g}" if cfg.lr != 0.05 else ""))
     if not fit.ok:
         return Rung("t_ICL exponent", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units, fit.message)
     return Rung("t_ICL exponent", d.profile, float(fit.loglog.slope), *fit.loglog_ci_boot, d.status, _scale(cfg),
                 units, fit.message)
+
+
+def paper_lr_data(out=None) -> RungData:
+    """The paper rung of the t_ICL exponent: `ticl_paper_lr` at the paper profile (the paper's hyperparameters at
+    N = 25 and 100, seeds in shards) with `ticl_clock`'s run at N = 50 as its third point
+    (``catalog.TICL_PAPER_LR_REUSED``; ValueError unless that run's config is the one the catalog gives the
+    point). Complete when both are stored."""
+    d = rung_data("ticl_paper_lr", "paper", out)
+    other, profile, sub = catalog.TICL_PAPER_LR_REUSED["paper"]
+    o = rung_data(other, profile, out)
+    runs, cfgs = dict(d.runs), dict(d.configs)
+    if sub in o.runs:
+        want = catalog.ticl_paper_lr_config(o.configs[sub].N)
+        if o.configs[sub] != want:
+            raise ValueError(f"{other} {sub} at {profile} is not the config ticl_paper_lr would train at N = "
+                             f"{want.N}: it cannot be that sweep's point (catalog.TICL_PAPER_LR_REUSED)")
+        runs[f"N{want.N}"], cfgs[f"N{want.N}"] = o.runs[sub], o.configs[sub]
+    return RungData("ticl_paper_lr", "paper", runs, cfgs, d.n_defined + 1, d.stored and o.stored, out)
+
+
+# Where a statistic's own experiment has no run at a rung, the design that measures it there instead.
+RUNG_SOURCES = {("ticl_vs_n", "paper"): paper_lr_data}
+
+
+def statistic_data(name: str, profile: str, out=None) -> RungData:
+    """:func:`rung_data`, or the rung's other design for the statistic (``RUNG_SOURCES``) where ``name`` has no
+    run there."""
+    d = rung_data(name, profile, out)
+    alt = RUNG_SOURCES.get((name, profile))
+    return alt(out) if alt is not None and not d.runs else d
 
 
 def kstar_rung(d: RungData, n_boot: int = 500) -> Rung:
@@ -271,7 +317,7 @@ STATISTICS = {  # statistic -> (experiment, rung function, the value the paper o
 def ladder(base_profile: str | None = None, out=None) -> dict:
     """{statistic: [Rung per rung]} with the book's profile as the first rung."""
     rungs = (experiments.resolve_profile(base_profile),) + LADDER[1:]
-    return {stat: [fn(rung_data(name, p, out)) for p in rungs] for stat, (name, fn, _) in STATISTICS.items()}
+    return {stat: [fn(statistic_data(name, p, out)) for p in rungs] for stat, (name, fn, _) in STATISTICS.items()}
 
 
 def rung_settings(profiles=LADDER) -> list:
@@ -286,14 +332,21 @@ def rung_settings(profiles=LADDER) -> list:
     return rows
 
 
+def _fmt(v: float) -> str:
+    return "\u2014" if not np.isfinite(v) else (f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}")
+
+
+def rung_text(r: Rung) -> str:
+    """A rung's value and 95% interval as text ("4.44 [4.3, 4.58]"), a dash when it has none."""
+    return "\u2014" if not np.isfinite(r.value) else f"{_fmt(r.value)} [{_fmt(r.lo)}, {_fmt(r.hi)}]"
+
+
 def ladder_rows(lad: dict) -> list:
     """Rows for the page's table: statistic, rung, status, scale, value [interval], what went in, note."""
-    def fmt(v):
-        return "—" if not np.isfinite(v) else (f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}")
     rows = []
     for stat, rungs in lad.items():
         for r in rungs:
-            val = "—" if not np.isfinite(r.value) else f"{fmt(r.value)} [{fmt(r.lo)}, {fmt(r.hi)}]"
+            val = rung_text(r)
             rows.append([stat, r.profile, r.status, r.scale or "—", val, r.units or "—", r.note or ""])
     return rows
 
@@ -336,8 +389,8 @@ def rung_evidence(rung: str, out=None) -> dict:
     """{claim id: the sections its verdict reads, or a sentence saying why the rung cannot decide it yet} for the
     claims of ``verdicts.RUNG_CLAIMS[rung]``, built by the same library functions as their chapters, from the
     rung's complete (stored) results only: a partial rung decides nothing."""
-    data = {name: rung_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n",
-                                                          "kstar_vs_n", "bimodality_khalf")}
+    data = {name: statistic_data(name, rung, out) for name in ("phenomenology", "memorization", "ticl_vs_n",
+                                                               "kstar_vs_n", "bimodality_khalf")}
     ev = {}
     ph = data["phenomenology"]
     if ph.stored:
@@ -355,7 +408,7 @@ def rung_evidence(rung: str, out=None) -> dict:
                   fig5_finite=(memorization.finite_ik_evidence(est, run, cfg),))
     tn = data["ticl_vs_n"]
     if tn.stored:
-        ev["fig6b_linear"] = (scaling.linear_evidence(scaling.ticl_vs_n(experiments.load("ticl_vs_n", rung, out))),)
+        ev["fig6b_linear"] = (scaling.linear_evidence_of(*times_by_n(tn)),)
     kn = data["kstar_vs_n"]
     if kn.stored and mem.stored:  # chapter 7's evidence: K* per N, eq 13 from the rung's memorisation runs
         sweep = threshold.kstar_vs_n_runs(kn.runs, kn.configs)
@@ -419,8 +472,13 @@ def khalf_design(d: RungData) -> KHalfDesign:
                                state=state, commands=commands))
 
 
+SCALE_WORDS = {"paper_net": "the paper's network", "paper": "the paper's settings"}
+
+
 def _why_not(d: RungData) -> str:
-    return f"`{d.experiment}` at {d.profile}: {d.status}"
+    """Why a rung cannot decide a claim yet, in words: its runs there are partial or not run (too few runs)."""
+    where = SCALE_WORDS.get(d.profile, f"the {d.profile} scale")
+    return f"too few runs: the runs at {where} are {d.status}"
 
 
 # ----------------------------------------------------------------------------- bf16 against fp32 (bf16_check)

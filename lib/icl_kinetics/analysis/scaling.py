@@ -500,5 +500,11 @@ class LinearEvidence(Section):
 
 
 def linear_evidence(tn: TiclVsN) -> LinearEvidence:
-    s, ci = slope_against_context(tn.times, tn.paired)
-    return LinearEvidence(slope=s, slope_lo=ci[0], slope_hi=ci[1], choices=linear_choices(tn.times, tn.paired))
+    return linear_evidence_of(tn.times, tn.paired)
+
+
+def linear_evidence_of(times: dict, paired: bool) -> LinearEvidence:
+    """:class:`LinearEvidence` from ``times = {N: (E,) t_ICL, censored = inf}`` (paired: run i at every N shares
+    seed i)."""
+    s, ci = slope_against_context(times, paired)
+    return LinearEvidence(slope=s, slope_lo=ci[0], slope_hi=ci[1], choices=linear_choices(times, paired))
