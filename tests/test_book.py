@@ -34,3 +34,19 @@ def test_book_builds(book_build):
     assert book_build.returncode == 0, book_build.log
     for f in toc_files():
         assert (book_build.html / f"{f}.html").exists(), f
+
+
+@pytest.mark.slow
+def test_scorecard_counts_every_verdict_once_and_shows_badges(book_build):
+    """Issue 30: the scorecard's counts per scale (from the glue the chapters wrote) add up to the claims decided at
+    that scale, and every pasted verdict is a badge that still reads as its words."""
+    import re
+    from icl_kinetics.verdicts import CLAIMS, DERIVATIONS, OUTCOMES, RUNG_CLAIMS
+    html = (book_build.html / "book" / "00_results_at_a_glance.html").read_text()
+    counts = [int(n) for n in re.findall(r'<span class="verdict-count">(\d+)</span>', html)]
+    n_derivation = sum(c.section == DERIVATIONS for c in CLAIMS.values())
+    expected = [len(CLAIMS) - n_derivation, n_derivation, len(RUNG_CLAIMS["paper_net"]), len(RUNG_CLAIMS["paper"])]
+    assert len(counts) == 3 * len(expected)
+    assert [sum(counts[3 * i:3 * i + 3]) for i in range(len(expected))] == expected
+    badges = re.findall(r'<span class="pasted-text verdict verdict-([a-z-]+)">([^<]+)</span>', html)
+    assert len(badges) >= len(CLAIMS) + len(RUNG_CLAIMS["paper_net"]) and all(text in OUTCOMES for _, text in badges)
