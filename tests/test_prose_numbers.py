@@ -16,6 +16,7 @@ SETTINGS = {  # settings of experiments.py that a page names while explaining th
     "6400",   # the largest K of the cpu balanced sweep (chapter 12)
     "80000",  # the largest K of the paper profile's balanced sweep (chapter 12)
     "1.25",   # decades spanned by the cpu kstar_vs_n grid (chapter 7)
+    "187600",  # the paper's 400 epochs in iterations, the budget of the paper-settings runs (chapter 13)
 }
 CHOICES = {  # analysis choices and thresholds, stated as such
     "0.03", "0.3",    # the eq 16 loss cuts refitted in chapter 11 (with 0.1)

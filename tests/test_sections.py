@@ -125,13 +125,21 @@ def glued_names(nb) -> tuple:
         elif fn in ("glue", "glue_fit") and lit:
             names |= {lit[0]} | ({lit[0] + "_lo", lit[0] + "_hi"} if fn == "glue_fit" else set())
         elif fn in ("glue", "glue_fit") and isinstance(args[0], ast.JoinedStr):
-            prefixes.add("".join(v.value for v in args[0].values if isinstance(v, ast.Constant)))
+            lead = []  # the constant text before the first placeholder
+            for v in args[0].values:
+                if not isinstance(v, ast.Constant):
+                    break
+                lead.append(v.value)
+            if lead:  # a name that starts with a placeholder says nothing about which names exist
+                prefixes.add("".join(lead))
         elif fn == "decide":
             ids = lit or [c.id for c in verdicts.CLAIMS.values() if c.chapter == Path(nb.path).stem]
             for cid in ids:
                 names |= {f"{cid}_verdict", f"{cid}_reason"} | {f"{cid}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
-        elif fn == "decide_rung":  # every claim of the rung, verdict and reason, named <id>_<rung>_...
+                names |= {f"{cid}_headline"} if cid in verdicts.HEADLINES else set()
+        elif fn == "decide_rung":  # every claim of the rung, verdict, reason and headline, named <id>_<rung>_...
             names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "reason")}
+            names |= {f"{cid}_{lit[0]}_headline" for cid in verdicts.RUNG_CLAIMS[lit[0]] if cid in verdicts.HEADLINES}
     return names, prefixes
 
 
@@ -145,7 +153,7 @@ def test_every_glue_reference_resolves():
         nb.path = str(p)
         glued[p.stem] = glued_names(nb)
     bad = []
-    for p in PAGES + [ROOT / "book" / "00_results_at_a_glance.md"]:
+    for p in PAGES + [ROOT / "book" / "00_results_at_a_glance.md", ROOT / "book" / "index.md"]:
         text = (p.read_text() if p.suffix == ".md" else
                 "\n".join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown"))
         for page, name in REF.findall(text):
