@@ -152,7 +152,8 @@ def test_seed_consistency():
 def test_kstar_t_model_recovers_the_threshold_and_is_wider_than_the_seed_bootstrap():
     """Issue 32 item 3: with 4 seeds per K the t model of each K's mean gives K* an interval at least as wide as
     the percentile bootstrap of the seeds, around the same K*; and two N give the exponent."""
-    from icl_kinetics.analysis.scaling import kstar_t_model, kstar_vs_n_fit
+    from icl_kinetics.analysis.scaling import kstar_vs_n_fit
+    from icl_kinetics.analysis.small_sample import kstar_t_model
     rng = np.random.default_rng(0)
 
     def sweep(kstar):
@@ -171,7 +172,7 @@ def test_kstar_t_model_recovers_the_threshold_and_is_wider_than_the_seed_bootstr
 def test_per_seed_slopes_and_their_t_interval():
     """Each seed's own log-log slope of t_ICL against N - 1; a seed censored anywhere has none; the t interval
     covers the mean of slopes that scatter around 1.3."""
-    from icl_kinetics.analysis.scaling import mean_slope_t, per_seed_slopes
+    from icl_kinetics.analysis.small_sample import mean_slope_t, per_seed_slopes
     rng = np.random.default_rng(1)
     slope = 1.3 + rng.normal(0, 0.05, 10)
     times = {N: 100.0 * (N - 1) ** slope for N in (26, 51, 101)}

@@ -503,7 +503,7 @@ LONG_TAIL_POOL = {"smoke": 8, "cpu": 32, "paper": 250}  # profile -> seeds (5000
 # bf16 autocast (RunConfig.precision) against fp32, on the same runs (issue 21). `t_icl_fp32` and `t_icl_bf16`: the
 # long_tail run on its first 32 seeds, identical but for the precision (same initialisations, same batches), paired
 # per seed; `mlp_bf16`: the cpu `memorization` run at bf16, paired member by member with the stored fp32 result.
-# The criterion, written before it ran (2026-12-01), is analysis.ladder.precision_check's.
+# The criterion, written before it ran (2026-12-01), is analysis.precision.precision_check's.
 BF16_SEEDS = {"smoke": 8, "cpu": 32, "paper": 64}
 
 

@@ -9,11 +9,12 @@ medians, K* and t_ICL against N), ``outcomes`` (bimodality, acquisition probabil
 chapter turns them into the :class:`~icl_kinetics.analysis.section.Section` s a page shows: ``phenomenology``
 (chapters 1-2), ``dynamics`` (chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5),
 ``transience`` and ``loss_relation`` (6, 11), ``threshold`` (7), ``scaling`` (8), ``bimodality`` (9), ``tails``
-(10), ``balanced`` (12), ``ladder`` (13, the scale ladder) and ``budget`` (13, what the measured clock means for a
-rung's budgets). Every public name of the building blocks is re-exported here.
+(10), ``balanced`` (12), ``ladder`` (13, the scale ladder), ``budget`` (13, what the measured clock means for a
+rung's budgets) and ``precision`` (13, bf16 against fp32); ``small_sample`` holds the intervals honest at a few seeds
+per point. Every public name of the building blocks is re-exported here.
 """
 from . import (acquisition, balanced, bimodality, budget, dynamics, ladder, landscape, loss_relation, phenomenology,
-               section, tails, threshold)
+               precision, section, small_sample, tails, threshold)
 from .runs import (members, sweep_threshold, acquired, SETTING_FIELDS, settings_table, safe_sweep_threshold,
                    n_context, censored_t_icl)
 from .memorization import (IKInfinity, ik_infinity, memorization_table, ScalingFit, fit_memorization_scaling,

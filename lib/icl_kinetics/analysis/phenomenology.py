@@ -10,7 +10,7 @@ from scipy import stats as scipy_stats
 from scipy.special import comb
 
 from ..rules import Choice
-from .scaling import kstar_t_model
+from .small_sample import kstar_t_model
 from .. import stats as st
 from ..fits import Threshold
 from ..config import RunConfig

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from .. import fits
 from .. import stats as st
@@ -15,6 +14,7 @@ from ..theory import t_icl_eq11
 from .runs import censored_t_icl, safe_sweep_threshold
 from ..config import n_context
 from ..rules import Choice
+from .small_sample import mean_slope_t, per_seed_slopes
 from .section import Section, glued, kept, plotted
 
 
@@ -157,51 +157,6 @@ def _kstar_point(K, acc):
     cfg = SimpleNamespace(Ks=tuple(K), seeds=tuple(range(len(K))), wd_attn=(0.0,) * len(K))  # what members() reads
     thr, note = safe_sweep_threshold({"final_icl_acc": np.asarray(acc, float)}, cfg, n_boot=0)
     return thr, note
-
-
-@dataclass(frozen=True)
-class KstarTModel:
-    """K* per N and the exponent of K* against N with intervals from a parametric bootstrap that is honest at a
-    few seeds per K (:func:`kstar_t_model`). ``ci`` (nN, 2); ``exponent_ci``; ``n_ok`` replicates used."""
-    N: np.ndarray
-    k_star: np.ndarray
-    ci: np.ndarray
-    exponent: float
-    exponent_ci: tuple
-    n_ok: int
-
-
-def kstar_t_model(sweeps: dict, n_boot: int = 500, seed: int = 0) -> KstarTModel:
-    """K*(N) from ``sweeps = {N: (K (E,), final ICL accuracy (E,))}`` (N as the power law's x, as
-    :func:`kstar_vs_n_fit`) with a t model of each K's mean accuracy: a replicate draws every K's mean as
-    m + (s / sqrt(n)) T with T ~ t(n - 1) (n seeds at that K, s their standard deviation), refits the sigmoid to
-    the means (the least squares of the fit to every run when each K has as many seeds) and the log-log line.
-    With 4 seeds per K, a percentile bootstrap of the seeds sees 3/4 of the variance and only 35 distinct means
-    per K; the t model gives each mean the spread 4 seeds can tell."""
-    rng = np.random.default_rng(seed)
-    Ns = np.array(sorted(sweeps), float)
-    grids = []
-    for n in sorted(sweeps):
-        K, a = (np.asarray(v, float) for v in sweeps[n])
-        Ks = np.unique(K)
-        acc = [a[K == k] for k in Ks]
-        x = np.log10(Ks)
-        grids.append((x, (x.min() - 0.5, x.max() + 0.5), np.array([v.mean() for v in acc]),
-                      np.array([v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0 for v in acc]),
-                      np.array([max(len(v) - 1, 1) for v in acc])))
-    params = [fits.sigmoid_params(x, m, bb) for x, bb, m, _, _ in grids]
-    ks = np.array([10 ** p[1] for p in params])
-    boot = np.array([[10 ** fits.sigmoid_params(x, np.clip(m + se * rng.standard_t(df), 0.0, 1.0), bb, p)[1]
-                      for (x, bb, m, se, df), p in zip(grids, params)] for _ in range(n_boot)])  # (n_boot, nN)
-    ci = np.array([st.interval(boot[:, i]) for i in range(len(Ns))])
-    used = np.isfinite(ks)
-    if used.sum() < 2:
-        return KstarTModel(Ns, ks, ci, np.nan, (np.nan, np.nan), 0)
-    x = np.log10(Ns[used])
-    ok = np.all(np.isfinite(boot[:, used]), axis=1)
-    slopes = [np.polyfit(x, np.log10(r[used]), 1)[0] for r in boot[ok]]
-    return KstarTModel(Ns, ks, ci, float(np.polyfit(x, np.log10(ks[used]), 1)[0]), st.interval(slopes),
-                       int(ok.sum()))
 
 
 def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
@@ -431,29 +386,6 @@ def slope_against_context(times: dict, paired: bool, n_boot: int = 2000) -> tupl
     """Log-log slope of median t_ICL against the number of context items N - 1, with its bootstrap interval."""
     fit_ctx = median_vs_n_fit({n_context(n): t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
     return (fit_ctx.loglog.slope, fit_ctx.loglog_ci_boot) if fit_ctx.ok else (float("nan"), (float("nan"),) * 2)
-
-
-def per_seed_slopes(times: dict) -> np.ndarray:
-    """Each seed's own log-log slope of t_ICL against the number of context items N - 1 (``times`` paired: run i
-    at every N shares seed i); NaN for a seed censored at some N."""
-    ns = sorted(times)
-    x = np.log10([n_context(n) for n in ns])
-    t = np.array([np.asarray(times[n], float) for n in ns])  # (N values, seeds)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = np.log10(t)
-    xc = x - x.mean()
-    slopes = (xc[:, None] * (y - y.mean(axis=0))).sum(axis=0) / (xc**2).sum()
-    return np.where(np.all(np.isfinite(y), axis=0), slopes, np.nan)
-
-
-def mean_slope_t(slopes) -> tuple:
-    """(mean, 95% t interval) of per-seed slopes: the seed is the unit, n - 1 degrees of freedom."""
-    s = np.asarray(slopes, float)
-    s = s[np.isfinite(s)]
-    if len(s) < 3:
-        return float("nan"), (float("nan"),) * 2
-    half = float(scipy_stats.t.ppf(0.975, len(s) - 1) * s.std(ddof=1) / np.sqrt(len(s)))
-    return float(s.mean()), (float(s.mean() - half), float(s.mean() + half))
 
 
 def linear_choices(times: dict, paired: bool, n_boot: int = 2000) -> dict:

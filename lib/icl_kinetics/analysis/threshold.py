@@ -12,7 +12,8 @@ import numpy as np
 
 from .memorization import fit_memorization_scaling, half_range_fits, kstar_table, memorization_table
 from .runs import members, pooled, safe_sweep_threshold
-from .scaling import KStarVsN, kstar_t_model, kstar_vs_n_fit
+from .scaling import KStarVsN, kstar_vs_n_fit
+from .small_sample import kstar_t_model
 from ..rules import Choice
 from ..config import n_context
 from .section import Section, glued, kept, plotted
