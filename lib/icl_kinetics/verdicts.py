@@ -339,7 +339,8 @@ def scorecard_markdown() -> str:
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
     lines += ["\nA column at a higher scale decides the same claim by the same rule and analyses on that scale's runs "
               f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where it has no run for the "
-              "claim.", "\n:::{dropdown} The rules and the reasons, claim by claim\n"]
+              "claim; \u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
+              "they are).", "\n:::{dropdown} The rules and the reasons, claim by claim\n"]
     for c in CLAIMS.values():
         lines.append(f"* **{c.text}**. Rule: {_escape(rule_text(c.id))} Here: "
                      f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.")
