@@ -341,8 +341,15 @@ def scorecard_markdown() -> str:
               f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where it has no run for the "
               "claim; \u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
               "they are).", "\n:::{dropdown} The rules and the reasons, claim by claim\n"]
+    first = {}  # rule text -> the claim it was printed for
     for c in CLAIMS.values():
-        lines.append(f"* **{c.text}**. Rule: {_escape(rule_text(c.id))} Here: "
-                     f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.")
+        rule = rule_text(c.id)
+        said = f"Rule: {_escape(rule)}" if rule not in first else f"Rule: the same as for *{first[rule]}*."
+        first.setdefault(rule, c.text)
+        at = "".join(f" {RUNG_TITLES[r][0].upper()}{RUNG_TITLES[r][1:]}: "
+                     f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_reason:s`." for r, ids in RUNG_CLAIMS.items()
+                     if c.id in ids)
+        lines.append(f"* **{c.text}**. {said} At the cpu scale: "
+                     f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.{at}")
     lines.append("\n:::")
     return "\n".join(lines) + "\n"
