@@ -75,7 +75,7 @@ def interval_vs_band(est: float, ci: tuple, target: float, tol: float, max_width
 def rule_transition(K, final_acc, kstar: float, kstar_ci: tuple, factor: float = 2.5, stat: str = "median") -> tuple:
     """Sharp transition: median final ICL accuracy at chance (< 0.6) for K < K*/2.5 and near perfect (> 0.95)
     for K > 2.5 K*, with a finite interval for K* (the whole rise within a decade of K). Not decided when the K
-    grid has no run on one side. (`factor` and `stat`, the median or the mean, are analysis choices.)"""
+    grid has no run on one side. (The factor 2.5, and the median rather than the mean, are analysis choices.)"""
     K, acc = np.asarray(K, float), np.asarray(final_acc, float)
     if not _finite(kstar, *kstar_ci):
         return UNDECIDED, "K* has no finite interval"
@@ -103,9 +103,10 @@ def rule_opposite(rho: float, rho_ci: tuple) -> tuple:
 
 
 def rule_abrupt(ratio: float, n: int, start: float = 0.6, min_runs: int = 5, end: float = 0.95) -> tuple:
-    """Abrupt acquisition: over >= 5 acquiring runs, the median of (rise time from the plateau level `start` to
-    0.95 ICL accuracy) / (iterations before `start`) is below 0.5. `start` is 0.6 for the transformer (plateau at
-    chance) and 0.7 for the minimal model, whose plateau is a majority vote at about 0.59 (chapter 2)."""
+    """Abrupt acquisition: over >= 5 acquiring runs, the median of (rise time from the end of the plateau to
+    0.95 ICL accuracy) / (iterations before the end of the plateau) is below 0.5. The plateau ends at ICL accuracy
+    0.6 for the transformer (plateau at chance) and 0.7 for the minimal model, whose plateau is a majority vote at
+    about 0.59 (chapter 2)."""
     if n < min_runs or not _finite(ratio):
         return UNDECIDED, f"{n} acquiring runs; deciding needs >= {min_runs}"
     return (REPRODUCED if ratio < 0.5 else NOT_REPRODUCED,
@@ -187,9 +188,8 @@ STALL_EXPONENT = 0.1  # c1 ~ t^-p with p below this over the second half of a ru
 
 def rule_finite_ik(converged, stalled=None) -> tuple:
     """I_K(infinity) finite: I_K(t) converged within the budget for every K of the grid except at most the
-    largest (`converged`: one flag per K, in increasing K): reproduced. Not reproduced when memorisation has
-    stalled at some K of the grid (`stalled`: one flag per K, every seed's c1 decaying as t^-p with p <
-    STALL_EXPONENT over the second half of its run): c1 then sits on a plateau and I_K(t) grows linearly, the
+    largest: reproduced. Not reproduced when memorisation has stalled at some K of the grid (every seed's c1
+    decaying as t^-p with p below 0.1 over the second half of its run): c1 then sits on a plateau and I_K(t) grows linearly, the
     capacity-constrained case of section 3.6. Otherwise not decided: a K that has not converged, but still
     decays, cannot be told apart from a slowly convergent one; longer runs would decide it."""
     c = [bool(x) for x in converged]
@@ -228,7 +228,7 @@ EQ16_MIN_RUNS = 3  # runs on the branch the eq 16 rule needs (chapters 6 and 11 
 def rule_eq16(slope: float, ci: tuple, n_runs: int, intercept: float = float("nan"),
               intercept_ci: tuple = (float("nan"), float("nan")), min_runs: int = EQ16_MIN_RUNS) -> tuple:
     """Eq 16 predicts both the slope and the intercept of L_IWL against ln L_ICL: -1/2 and 0. On >= 3 runs
-    (EQ16_MIN_RUNS) of the branch, reproduced when the 95% run-bootstrap intervals of both meet -1/2 +- 0.15 and
+    of the branch, reproduced when the 95% run-bootstrap intervals of both meet -1/2 +- 0.15 and
     0 +- 0.15; not reproduced when either misses its band; not decided with fewer runs, an interval wider than
     0.5, or an intercept that could not be measured."""
     if n_runs < min_runs:
@@ -247,8 +247,8 @@ def rule_eq16(slope: float, ci: tuple, n_runs: int, intercept: float = float("na
 def rule_kstar_exponent(exponent: float, ci: tuple, inv_nu: float, inv_nu_range: tuple,
                         on_threshold: str = "") -> tuple:
     """Eq 13 at our scale: the 95% interval of the exponent of K* against the number of context items excludes
-    1 (K* grows faster than linearly) and overlaps the range of 1/nu measured at the same scale (`inv_nu_range`:
-    from the fits on the two halves of the memorisation K range, which brackets the curvature of I_K). Not
+    1 (K* grows faster than linearly) and overlaps the range of 1/nu measured at the same scale (from the fits on
+    the two halves of the memorisation K range, which brackets the curvature of I_K). Not
     reproduced if it excludes 1/nu's range, or lies at or below 1; not decided if it is wider than 0.5 or
     contains 1 while meeting 1/nu's range."""
     if not _finite(exponent, *ci, inv_nu, *inv_nu_range):
@@ -276,7 +276,7 @@ def rule_linear(slope: float, ci: tuple) -> tuple:
 def rule_early_or_never(n: int, n_acq: int, n_never: int, late_ci: tuple, chance_ci: tuple,
                         min_runs: int = 96, min_each: int = 10, max_late: float = 0.25) -> tuple:
     """Fig 6c decided on the paper's own quantity, the t_ICL histogram with its "never" bar (this rule was
-    written before experiment `bimodality_khalf` ran). With >= 96 seeds at a K where both outcomes occur (at
+    written before the run at the K where half the seeds should acquire). With >= 96 seeds at a K where both outcomes occur (at
     least 10 seeds acquire ICL and at least 10 do not within the budget): reproduced when the acquirers acquire
     *early* (the Wilson 95% interval of the fraction of acquirers whose t_ICL lies in the second half of the
     budget is below 0.25) and the others *never* do, i.e. stay at chance (the interval of the fraction of the
@@ -320,8 +320,8 @@ def rule_balanced(p_fewer: float, n_per_k: int, min_per_k: int = 5) -> tuple:
     reproduced). 'Ever' rather than the paper's final accuracy because balanced runs collapse again and again
     after acquiring at this profile (chapter 12). The balanced evaluation admits a label-counting shortcut (the
     target's label is the context's minority label), so a run counted here as acquiring may have found the
-    shortcut instead of copying; which one the runs that end above 0.75 (the paper's measure) found is claim
-    fig6e_copying's (`rule_copying`)."""
+    shortcut instead of copying; which one the runs that end above 0.75 (the paper's measure) found is the
+    next claim's question."""
     if n_per_k < min_per_k or not _finite(p_fewer):
         return UNDECIDED, f"{n_per_k} seeds per K; deciding needs >= {min_per_k}"
     if p_fewer < 0.05:
@@ -330,11 +330,11 @@ def rule_balanced(p_fewer: float, n_per_k: int, min_per_k: int = 5) -> tuple:
 
 
 def rule_copying(copy_ci: tuple, n_acquired: int, min_acquired: int = 5) -> tuple:
-    """Which solution the balanced-trained networks found (fixed before experiment `balanced_solution` ran). Of
+    """Which solution the balanced-trained networks found (fixed before the run that answers it). Of
     the balanced-trained runs the paper's Fig 6e measure counts as acquiring ICL (final accuracy above 0.75 on
     balanced contexts), the fraction that copy: accuracy above 0.75 on conflict contexts, where the target's
-    label is the context's majority and the minority-label shortcut answers the other label. ``copy_ci``: its
-    Wilson 95% interval. Reproduced (what the measure counts is ICL) when the interval lies above 1/2; not
+    label is the context's majority and the minority-label shortcut answers the other label. With its Wilson 95%
+    interval: reproduced (what the measure counts is ICL) when the interval lies above 1/2; not
     reproduced (most of them do not copy: they count labels or mix both) when it lies below 1/2; not decided when
     it holds 1/2 or fewer than 5 runs acquired. The chapter applies it to the lr 0.05 runs and to the lr 0.01
     control as rows of one choice table: the claim is about the experiment's networks, so a verdict that
