@@ -135,10 +135,10 @@ def glued_names(nb) -> tuple:
         elif fn == "decide":
             ids = lit or [c.id for c in verdicts.CLAIMS.values() if c.chapter == Path(nb.path).stem]
             for cid in ids:
-                names |= {f"{cid}_verdict", f"{cid}_reason"} | {f"{cid}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
+                names |= {f"{cid}_verdict", f"{cid}_kind", f"{cid}_reason"} | {f"{cid}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
                 names |= {f"{cid}_headline"} if cid in verdicts.HEADLINES else set()
         elif fn == "decide_rung":  # every claim of the rung, verdict, reason and headline, named <id>_<rung>_...
-            names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "reason")}
+            names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "kind", "reason")}
             names |= {f"{cid}_{lit[0]}_headline" for cid in verdicts.RUNG_CLAIMS[lit[0]] if cid in verdicts.HEADLINES}
     return names, prefixes
 

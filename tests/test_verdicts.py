@@ -181,3 +181,16 @@ def test_clock_rule_holds_fails_or_straddles():
     assert rule_clock(4.44, (4.30, 4.40)).startswith("does not hold")
     assert rule_clock(4.6, (4.3, 4.9)).startswith("not decided") and "straddles" in rule_clock(4.6, (4.3, 4.9))
     assert rule_clock(float("nan"), (4.0, 5.0)).startswith("not decided")
+
+
+@pytest.mark.parametrize("claim", sorted(CASES))
+def test_every_not_decided_case_says_which_kind(claim):
+    """Issue 30: 'not decided' is one of three kinds (too few runs, depends on the analysis, outside the design),
+    read off every not-decided reason every rule can give."""
+    for stats, expected in CASES[claim]:
+        v = V.judge(claim, **stats)
+        if v.outcome == U:
+            assert V.undecided_kind(v.reason) in [k for k, _ in V.UNDECIDED_KINDS], (claim, v.reason)
+    one = dict(n=96, n_acq=1, n_never=95, late_ci=(0.0, 0.8), chance_ci=(0.2, 0.4))
+    assert V.undecided_kind(V.judge("fig6c_bimodal", **one).reason) == "outside the design"  # one outcome only
+    assert V.undecided_kind("hangs on the analysis choice: not decided ... with x") == "depends on the analysis"

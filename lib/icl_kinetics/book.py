@@ -10,7 +10,8 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
-from .verdicts import CLAIMS, HEADLINES, RUNG_CLAIMS, UNDECIDED, Verdict, headline_fields, judge, judge_choices
+from .verdicts import (CLAIMS, HEADLINES, RUNG_CLAIMS, UNDECIDED, Verdict, headline_fields, judge, judge_choices,
+                       undecided_kind)
 
 
 class Sentence:
@@ -136,9 +137,12 @@ def decide_at_rung(claim_id: str, evidence, rung: str) -> Sentence:
 
 
 def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:
+    kind = f"({undecided_kind(v.reason)})" if v.outcome == UNDECIDED and undecided_kind(v.reason) else ""
     glue(f"{key}_verdict", v.outcome)
+    glue(f"{key}_kind", kind)  # which kind of 'not decided', for the scorecard; empty when decided
     glue(f"{key}_reason", v.reason)
-    return Sentence(f"**Verdict ({v.claim}{f', {rung} rung' if rung else ''}): {v.outcome}**: {v.reason}.")
+    return Sentence(f"**Verdict ({v.claim}{f', {rung} rung' if rung else ''}): {v.outcome}{f' {kind}' if kind else ''}"
+                    f"**: {v.reason}.")
 
 
 def glue_section(prefix: str, section) -> None:

@@ -277,17 +277,21 @@ def rule_early_or_never(n: int, n_acq: int, n_never: int, late_ci: tuple, chance
                         min_runs: int = 96, min_each: int = 10, max_late: float = 0.25) -> tuple:
     """Fig 6c decided on the paper's own quantity, the t_ICL histogram with its "never" bar (this rule was
     written before the run at the K where half the seeds should acquire). With >= 96 seeds at a K where both outcomes occur (at
-    least 10 seeds acquire ICL and at least 10 do not within the budget): reproduced when the acquirers acquire
+    least 10 seeds acquire ICL and at least 10 do not within the budget; a run with fewer seeds whose rarer outcome
+    would not reach 10 at 96 seeds is at the wrong K, whatever its size): reproduced when the acquirers acquire
     *early* (the Wilson 95% interval of the fraction of acquirers whose t_ICL lies in the second half of the
     budget is below 0.25) and the others *never* do, i.e. stay at chance (the interval of the fraction of the
     non-acquirers whose final ICL accuracy is at most 0.6 lies above 1/2); not reproduced when either interval
     lies on the wrong side; otherwise not decided. t_ICL is a first-crossing time of the ICL accuracy curve, so
     neither the early-stop ceiling (acquirers stop above 0.99) nor ties among final accuracies enter."""
     facts = f"{n} seeds, {n_acq} acquire ICL, {n_never} do not"
+    projected = min(n_acq, n_never) * max(min_runs, n) / n if n else 0.0  # the rarer outcome at >= 96 seeds
+    if projected < min_each:
+        more = f"; {min_runs} seeds would bring about {projected:.0f}" if n < min_runs else ""
+        return UNDECIDED, facts + (f": not both outcomes (each needs >= {min_each} seeds{more}), K is not at the "
+                                   "threshold")
     if n < min_runs:
         return UNDECIDED, facts + f"; deciding needs >= {min_runs} seeds"
-    if min(n_acq, n_never) < min_each:
-        return UNDECIDED, facts + f": not both outcomes (each needs >= {min_each} seeds), K is not at the threshold"
     if not _finite(*late_ci, *chance_ci):
         return UNDECIDED, facts + "; statistics undefined"
     facts += (f"; fraction of acquirers that acquire late {_iv(late_ci)}; of non-acquirers at chance "
@@ -296,7 +300,7 @@ def rule_early_or_never(n: int, n_acq: int, n_never: int, late_ci: tuple, chance
         return NOT_REPRODUCED, facts
     if late_ci[1] < max_late and chance_ci[0] > 0.5:
         return REPRODUCED, facts
-    return UNDECIDED, facts
+    return UNDECIDED, facts + f": an interval holds its bound ({max_late:g} late, 1/2 at chance)"
 
 
 def rule_long_tail(n_acquired: int, frac_censored: float, skew: float, skew_ci: tuple,

@@ -257,6 +257,24 @@ def judge_choices(claim_id: str, choices: dict) -> tuple:
                                         f"but {'; '.join(f'{verdicts[o].outcome} with {o}' for o in others)}")), rows
 
 
+# What kind of "not decided" a reason is, read off the words the rules and judge_choices use (a test maps every
+# not-decided case of every rule to one kind): more runs would decide it; the verdict depends on an analysis choice;
+# or the design cannot test the claim (a K grid that misses a side, one outcome only, a budget too short to tell).
+UNDECIDED_KINDS = (
+    ("depends on the analysis", ("hangs on the analysis choice",)),
+    ("outside the design", ("does not reach", "not both outcomes", "not computed", "could not be measured",
+                            "not only the largest failing", "no finite interval", "statistics undefined",
+                            "no memorisation runs", "no correlation", "no acquiring run")),
+    ("too few runs", ("deciding needs", "too wide", "wider than", "contains 1", "straddles", "holds 1/2",
+                      "not significant", "neither below", "sits on", "too few runs", "censored", "holds its bound")),
+)
+
+
+def undecided_kind(reason: str) -> str:
+    """The kind of a 'not decided' verdict's reason (one of UNDECIDED_KINDS), '' when none matches."""
+    return next((kind for kind, words in UNDECIDED_KINDS if any(w in reason for w in words)), "")
+
+
 def rule_text(claim_id: str) -> str:
     """The written rule: the rule function's docstring, on one line."""
     rule = CLAIMS[claim_id].rule
@@ -333,10 +351,12 @@ def scorecard_markdown() -> str:
             n = int(c.chapter[:2])
             at = "".join(
                 (f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_headline:s` | "
-                 f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_verdict:s` | ") if c.id in RUNG_CLAIMS[r] else "- | - | "
+                 f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_verdict:s` "
+                 f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_kind:s` | ") if c.id in RUNG_CLAIMS[r] else "- | - | "
                 for r in rungs)
             lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)} | "
-                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` "
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
     lines += ["\nA column at a higher scale decides the same claim by the same rule and analyses on that scale's runs "
               f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where it has no run for the "
               "claim; \u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
