@@ -97,8 +97,9 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "02_minimal_model", "rise / plateau = {ratio:.2f}", partial(rule_abrupt, start=0.7),
           choices="choices_mm", evidence=("phenomenology.AcquisitionShape",), reads=(("ratio", "rise_mm"),)),
     Claim("fig3c_transience", "minimal", "transience when only $w, \\beta$ are regularized (Fig 3c)",
-          "transient", "02_minimal_model", "{n_transient} of {n_acquired} runs transient at the strongest weight "
-          "decay", rule_transience,
+          "transient (weight decay $10^{-3}$)", "02_minimal_model", "{n_transient} of {n_acquired} runs transient "
+          "at the strongest weight decay, {wd_strong:g}; at the weakest, {wd_weak:g}: {n_transient_weak} of "
+          "{n_acquired_weak}", rule_transience,
           choices="choices", evidence=("phenomenology.MinimalTransience",), reads=(("n_transient", "n_transient_strong"), ("n_acquired", "n_acquired_strong"))),
     Claim("eq7_ode", "minimal", "trained $w, \\beta$ follow the ODE of eqs 7-8 with measured $c_1(t), c_2(t)$",
           "(prediction)", "02_minimal_model",

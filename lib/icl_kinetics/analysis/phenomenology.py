@@ -261,6 +261,10 @@ class MinimalTransience(Section):
     rows: list = kept()
     n_transient_strong: int = kept()
     n_acquired_strong: int = kept()
+    wd_strong: float = kept()  # the strongest weight decay on w and beta, where the verdict is decided
+    wd_weak: float = kept()  # the weakest (the paper's 1e-3 at the cpu profile), shown beside it
+    n_transient_weak: int = kept()
+    n_acquired_weak: int = kept()
     choices: dict = kept()  # {analysis choice: transience-rule statistics at the strongest weight decay}
 
 
@@ -284,9 +288,12 @@ def minimal_transience(run: dict, cfg: RunConfig) -> MinimalTransience:
              (cls[s] == "transient").sum()] for wd in np.unique(m["wd_attn"])]
     numbers = {f"tr_{c}": int((cls == c).sum()) for c in ("never", "persistent", "transient")}
     numbers.update(tr_runs=cfg.E, tr_time=cfg.lr * cfg.steps, tr_steps=cfg.steps)
-    strong = m["wd_attn"] == m["wd_attn"].max()
+    strong, weak = m["wd_attn"] == m["wd_attn"].max(), m["wd_attn"] == m["wd_attn"].min()
     figure = dict(steps=run["steps"], icl_acc=run["icl_acc"][pick], w=run["w"][pick], w_tr=w_tr_post[pick],
                   labels=labels)
     return MinimalTransience.of(numbers, figure, dict(rows=rows, n_transient_strong=int((cls[strong] == "transient").sum()),
                                          n_acquired_strong=int((cls[strong] != "never").sum()),
+                                         wd_strong=float(m["wd_attn"].max()), wd_weak=float(m["wd_attn"].min()),
+                                         n_transient_weak=int((cls[weak] == "transient").sum()),
+                                         n_acquired_weak=int((cls[weak] != "never").sum()),
                                          choices=transience_choices(run["icl_acc"][strong])))
