@@ -137,7 +137,8 @@ def decide_at_rung(claim_id: str, evidence, rung: str) -> Sentence:
 
 
 def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:
-    kind = f"({undecided_kind(v.reason)})" if v.outcome == UNDECIDED and undecided_kind(v.reason) else ""
+    kind = undecided_kind(v.reason) if v.outcome == UNDECIDED else ""
+    kind = f"({kind})" if kind else ""
     glue(f"{key}_verdict", v.outcome)
     glue(f"{key}_kind", kind)  # which kind of 'not decided', for the scorecard; empty when decided
     glue(f"{key}_reason", v.reason)

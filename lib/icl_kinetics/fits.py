@@ -24,11 +24,13 @@ class Threshold:
     n_boot_ok: int
 
 
-def _fit_sigmoid(log10k, acc, b_bounds):
+def _fit_sigmoid(log10k, acc, b_bounds, p0=None, jac=None):
+    """(a, b, c, d) of the sigmoid within the bounds of :func:`fit_threshold`, from `p0` (clipped into them) or
+    the default start; `jac`: curve_fit's (None: finite differences). Raises when the fit fails."""
     lo = [-1.0, b_bounds[0], 0.0, 0.0]
     hi = [100.0, b_bounds[1], 1.0, 1.0]
-    p0 = [5.0, float(np.clip(np.median(log10k), *b_bounds)), 0.5, 0.5]
-    p, _ = optimize.curve_fit(sigmoid, log10k, acc, p0=p0, bounds=(lo, hi), maxfev=20000)
+    start = np.clip(p0, lo, hi) if p0 is not None else [5.0, float(np.clip(np.median(log10k), *b_bounds)), 0.5, 0.5]
+    p, _ = optimize.curve_fit(sigmoid, log10k, acc, p0=start, bounds=(lo, hi), maxfev=20000, jac=jac)
     return p
 
 
@@ -64,11 +66,8 @@ def _sigmoid_jacobian(log10k, a, b, c, d):
 def sigmoid_params(log10k, acc, b_bounds: tuple, p0=None) -> np.ndarray:
     """The sigmoid's (a, b, c, d) fitted to `acc` against `log10k` within `b_bounds` (K* = 10^b; no interval),
     started from `p0` when given (a replicate near a known fit converges faster); NaNs when the fit fails."""
-    lo, hi = [-1.0, b_bounds[0], 0.0, 0.0], [100.0, b_bounds[1], 1.0, 1.0]
-    start = np.clip(p0, lo, hi) if p0 is not None else [5.0, float(np.clip(np.median(log10k), *b_bounds)), 0.5, 0.5]
     try:
-        return optimize.curve_fit(sigmoid, log10k, acc, p0=start, bounds=(lo, hi), maxfev=20000,
-                                  jac=_sigmoid_jacobian)[0]
+        return _fit_sigmoid(log10k, acc, b_bounds, p0, jac=_sigmoid_jacobian)
     except (RuntimeError, ValueError):
         return np.full(4, np.nan)
 

@@ -28,6 +28,11 @@ from .rules import (  # noqa: F401  (re-exported: the rules are read as verdicts
 
 
 # ----------------------------------------------------------------------------- the claims
+def placeholders(template: str) -> tuple:
+    """The names of a format template's placeholders, in order, each once ('{{' is a literal brace)."""
+    return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f))
+
+
 @dataclass(frozen=True)
 class Claim:
     id: str
@@ -54,7 +59,7 @@ class Claim:
 
     def template_fields(self) -> tuple:
         """The placeholders of the scorecard's `ours` template (glued as ``<id>_<placeholder>``)."""
-        return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(self.ours) if f))
+        return placeholders(self.ours)
 
     def read_names(self) -> tuple:
         """The names the verdict cell reads: the template's placeholders, and the rule's parameters unless the
@@ -203,6 +208,7 @@ RUNG_CLAIMS = {"paper_net": ("fig2b_transition", "fig2c_opposite", "fig2d_abrupt
                # the paper's exact hyperparameters: t_ICL against N at lr 0.01 (ticl_paper_lr with ticl_clock's N = 50)
                "paper": ("fig6b_linear",)}
 RUNG_PAGE = "13_scale_ladder"
+SCALE_NAMES = {"paper_net": "the paper's network", "paper": "the paper's settings"}  # each rung in words
 # What a rung measured for a claim, in plain text for the scorecard's rung columns (placeholders: fields of the
 # claim's sections, as in `Claim.ours`); a rung that cannot decide the claim yet shows a dash.
 HEADLINES = {
@@ -219,7 +225,7 @@ HEADLINES = {
 
 def headline_fields(claim_id: str) -> tuple:
     """The placeholders of a claim's plain-text headline (empty when it has none)."""
-    return tuple(dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(HEADLINES.get(claim_id, "")) if f))
+    return placeholders(HEADLINES.get(claim_id, ""))
 
 
 def judge(claim_id: str, **stats) -> Verdict:
@@ -322,7 +328,7 @@ paper's learning rate, 0.01, and its budget; one claim has runs there so far.
 COUNT_ROWS = (("experiments at the cpu scale", "cpu/experiment"),
               ("derivation checks (the paper's equations, computed; no sampling)", "cpu/derivation"),
               ("experiments at the paper's network", "paper_net"), ("at the paper's settings", "paper"))
-RUNG_TITLES = {"paper_net": "at the paper's network", "paper": "at the paper's settings"}
+RUNG_TITLES = {rung: f"at {name}" for rung, name in SCALE_NAMES.items()}
 DERIVATIONS = "theory"  # the scorecard section of the claims computed on the paper's equations
 
 

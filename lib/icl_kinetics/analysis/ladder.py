@@ -16,7 +16,7 @@ from ..config import RunConfig
 from ..config import n_context as context_items
 from ..errors import ResultsError
 from ..rules import rule_clock
-from ..verdicts import RUNG_CLAIMS
+from ..verdicts import RUNG_CLAIMS, SCALE_NAMES
 from . import bimodality, memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, pooled, safe_sweep_threshold
@@ -470,10 +470,7 @@ def khalf_design(d: RungData) -> KHalfDesign:
                                state=state, commands=commands))
 
 
-SCALE_WORDS = {"paper_net": "the paper's network", "paper": "the paper's settings"}
-
-
 def _why_not(d: RungData) -> str:
     """Why a rung cannot decide a claim yet, in words: its runs there are partial or not run (too few runs)."""
-    where = SCALE_WORDS.get(d.profile, f"the {d.profile} scale")
+    where = SCALE_NAMES.get(d.profile, f"the {d.profile} scale")
     return f"too few runs: the runs at {where} are {d.status}"

@@ -65,9 +65,9 @@ def transition_choices(K, final_acc, thr) -> dict:
     """{analysis choice: transition-rule statistics}: the median final accuracy beyond K*/2.5 and 2.5 K* (the
     chapter's), the mean instead, and the sides taken beyond a factor 2 or 3 of K*."""
     base = dict(K=K, final_acc=final_acc, kstar=thr.k_star, kstar_ci=thr.ci)
-    K, acc = np.asarray(K, float), np.asarray(final_acc, float)
-    tm = kstar_t_model({1: (K, acc)}) if np.isfinite(thr.k_star) else None
-    n = min(int(np.sum(K == k)) for k in np.unique(K))
+    Ks = np.asarray(K, float)
+    tm = kstar_t_model({1: (Ks, np.asarray(final_acc, float))}) if np.isfinite(thr.k_star) else None  # one sweep
+    n = min(int(np.sum(Ks == k)) for k in np.unique(Ks))
     out = {"median beyond a factor 2.5 of K* (the chapter's)": Choice(
                base, "the runs well away from K* on either side, with K*'s seed-bootstrap interval"),
            "mean instead of median": Choice(dict(base, stat="mean"), "every run counts by its value, not its rank"),

@@ -3,7 +3,7 @@ place across N. Times are training iterations; runs that never acquired ICL with
 right-censored: they enter as t_ICL = +inf (never dropped), so medians and order statistics stay valid."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -135,7 +135,8 @@ class KStarVsN:
     ``ci`` (nN, 2): per-N 95% interval from the joint bootstrap; ``exponent_ci_boot``: 95% interval of the
     exponent from the same bootstrap (every replicate resamples seeds within each K at every N, refits every K*,
     refits the line), so the K* uncertainty is propagated. ``line``: fits.LineFit of log10 K* vs log10 N, whose
-    ``slope_ci`` treats the K* as exact. ``boot``: (n_boot_ok, nN) bootstrap K*.
+    ``slope_ci`` treats the K* as exact. ``boot``: (n_boot_ok, nN) bootstrap K*; ``exponent_boot``: the exponent
+    of each of those replicates (empty when there is no fit).
     """
     N: np.ndarray
     k_star: np.ndarray
@@ -149,6 +150,7 @@ class KStarVsN:
     n_boot_ok: int
     ok: bool
     message: str = ""
+    exponent_boot: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def _kstar_point(K, acc):
@@ -208,7 +210,7 @@ def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
     slopes = np.array([np.polyfit(x, np.log10(r[used]), 1)[0] for r in boot])
     eci = st.interval(slopes)
     msg = "" if used.all() else f"N = {[int(n) for n in Ns[~used]]} left out of the power law"
-    return KStarVsN(Ns, ks, ci, notes, used, line, float(line.slope), eci, boot, len(boot), True, msg)
+    return KStarVsN(Ns, ks, ci, notes, used, line, float(line.slope), eci, boot, len(boot), True, msg, slopes)
 
 
 def pooled_relative_times(times: dict) -> tuple:

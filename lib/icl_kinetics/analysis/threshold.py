@@ -187,10 +187,8 @@ def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentA
     kfit, inv_nu, inv_nu_range = kn.kfit, eq13.inv_nu, eq13.inv_nu_range
     free, free_ci = model_free_exponent(kn.sweeps)
     tm = kstar_t_model({n_context(n): s for n, s in kn.sweeps.items()}, n_boot=n_boot_t)
-    used = kfit.used
-    slopes = [np.polyfit(np.log10(kfit.N[used]), np.log10(r[used]), 1)[0] for r in kfit.boot] if kfit.ok else []
     main = dict(exponent=kfit.exponent, ci=kfit.exponent_ci_boot, inv_nu=inv_nu, inv_nu_range=inv_nu_range,
-                on_threshold=bound_on_threshold(slopes))
+                on_threshold=bound_on_threshold(kfit.exponent_boot))
     n_seeds = min(int(np.sum(K == k)) for K, _ in kn.sweeps.values() for k in np.unique(K))
     choices = {
         "N - 1, seed bootstrap, 1/nu half-range fits (the chapter's)": Choice(
