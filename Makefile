@@ -15,8 +15,10 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 # Build the static site from committed results (never trains: a missing result is an error); fails on any error.
+# ICL_RESULTS=DIR make book builds it from another results folder (a relative DIR is taken from here: the
+# notebooks run in book/).
 book: $(STAMP)
-	ICL_NO_TRAIN=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(if $(ICL_RESULTS),ICL_RESULTS="$(abspath $(ICL_RESULTS))") ICL_NO_TRAIN=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@test -f _build/html/index.html && echo "site: _build/html/index.html"
 
 # The browser test needs headless Chromium: Debian's package is installed when missing (as root, or with sudo);

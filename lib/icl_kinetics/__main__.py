@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+from pathlib import Path
 
-from . import bench, executors, experiments, store, verdicts
+from . import bench, config, executors, experiments, store, verdicts
 from .errors import ShardError
 from .train import pick_device
 
@@ -17,7 +19,13 @@ def main(argv=None) -> int:
     r.add_argument("experiment")
     r.add_argument("--profile", default=None, help="smoke | cpu | paper_net | paper (default: $ICL_PROFILE or cpu)")
     r.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if present)")
-    r.add_argument("--out", default=None, help="results directory (default: results/)")
+    r.add_argument("--out", default=None, help="results directory (default: results/); required with --set, and "
+                   "outside results/")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="change one setting of every sub-run for this run, e.g. --set lr=0.02 --set steps=5000 "
+                        "(repeatable; any RunConfig field: lr, steps, N, D, width, batch, Ks, seeds, wd_attn, ...; "
+                        "Ks, seeds, wd_attn take comma-separated values, one value goes to every member); needs "
+                        "--out DIR outside results/, and the stored json records the changed settings")
     r.add_argument("--only", nargs="+", default=None, metavar="RUN",
                    help="train only these sub-runs (shards; e.g. N30 N23), each kept as a finished shard in "
                         "<out>/<experiment>/<profile>.shards/; the result is stored once every sub-run is finished")
@@ -53,7 +61,10 @@ def main(argv=None) -> int:
                 raise ValueError("--out '': an empty path; leave --out out for results/")
             experiments.get(args.experiment)
             profile = experiments.resolve_profile(args.profile)
-            runs = experiments.get(args.experiment).runs(profile)  # constructing the configs validates them
+            overrides = config.parse_overrides(args.overrides)  # unknown keys, unreadable values
+            runs = experiments.configs(args.experiment, profile, overrides)  # constructing them validates them
+            if overrides:
+                _check_override_out(args.out)
             unknown = sorted(set(args.only or ()) - set(runs))
             if unknown:
                 raise ValueError(f"--only {' '.join(unknown)}: no such sub-run of {args.experiment!r} at profile "
@@ -62,8 +73,9 @@ def main(argv=None) -> int:
             _check_run_flags(args)
             # a stored result is never trained over in silence: matching, it is reported below; damaged or made by
             # another configuration, it is an error here (how to restore it, or the command with --retrain)
-            stored = None if args.retrain else experiments.stored_result(args.experiment, profile, args.out)
-            if stored is None and args.executor == "slurm" and executors.pending(args.experiment, profile, args.out):
+            stored = None if args.retrain else _stored(args.experiment, profile, args.out, overrides)
+            if (stored is None and args.executor == "slurm"
+                    and executors.pending(args.experiment, profile, args.out, overrides)):
                 executors.check_slurm()  # (with every shard finished, slurm merges here without SLURM)
             store.check_writable(args.out)
         elif args.cmd == "bench":
@@ -83,7 +95,8 @@ def main(argv=None) -> int:
         elif args.cmd == "run" and args.executor == "slurm":
             jobs = executors.submit(args.experiment, profile, "slurm", out=args.out, device=args.device,
                                     partition=args.partition, gpus=args.gpus, timeout_min=args.timeout_min,
-                                    checkpoint_every=args.checkpoint_every, retrain=args.retrain)
+                                    checkpoint_every=args.checkpoint_every, retrain=args.retrain,
+                                    overrides=overrides)
             if isinstance(jobs, store.Result):  # every shard was finished: merged and stored here
                 print(f"every shard of {args.experiment}/{profile} was finished: merged and stored")
             else:
@@ -93,18 +106,23 @@ def main(argv=None) -> int:
             if args.executor == "local":
                 res = executors.submit(args.experiment, profile, "local", out=args.out, device=args.device,
                                        gpus=args.gpus, timeout_min=args.timeout_min,
-                                       checkpoint_every=args.checkpoint_every, retrain=args.retrain)
+                                       checkpoint_every=args.checkpoint_every, retrain=args.retrain,
+                                       overrides=overrides)
             else:
                 res = experiments.run(args.experiment, profile, device=args.device, out=args.out, only=args.only,
                                       time_limit=args.time_limit, checkpoint_every=args.checkpoint_every,
-                                      retrain=args.retrain)
+                                      retrain=args.retrain, overrides=overrides)
+            sets = "".join(f" --set {shlex.quote(s)}" for s in args.overrides)
             if res is None:
-                out = f" --out {args.out}" if args.out else ""
-                pr = experiments.progress(args.experiment, profile, args.out)
+                out = f" --out {shlex.quote(args.out)}" if args.out else ""
+                pr = experiments.progress(args.experiment, profile, args.out, overrides)
                 print(f"{args.experiment}/{profile}: {pr.done} of {pr.total} steps done; run `python -m "
-                      f"icl_kinetics run {args.experiment} --profile {profile}{out}` to continue and store the result")
+                      f"icl_kinetics run {args.experiment} --profile {profile}{sets}{out}` to continue and store "
+                      "the result")
             else:
-                print(f"stored {res.experiment}/{res.profile} in {res.meta['wall_time_s']:.0f} s "
+                where = (f" ({sets.strip()}) in {store.result_paths(res.experiment, res.profile, args.out)[2]}"
+                         if sets else "")
+                print(f"stored {res.experiment}/{res.profile}{where} in {res.meta['wall_time_s']:.0f} s "
                       f"on {res.meta['device']}")
         elif args.cmd == "bench":
             bench.run(args.device, steps=args.steps, members=tuple(args.members), sizes=tuple(args.sizes),
@@ -126,6 +144,38 @@ def _fail(e: Exception, code: int = 2) -> int:
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     print(f"error: {' '.join(str(msg).split())}", file=sys.stderr)  # one line
     return code
+
+
+def _check_override_out(out) -> None:
+    """ValueError unless `out` is a results folder of its own for a run with changed settings: given, and neither
+    the default results folder (store.RESULTS_DIR, ICL_RESULTS) nor the repository's results/ nor inside them,
+    so that a stored result keeps what the catalog says (paths resolved: results, ./results/ and
+    /abs/path/results are one folder)."""
+    fix = "give --out DIR outside results/ so the stored results stay what the catalog says"
+    if out is None:
+        raise ValueError(f"--set changes the experiment's settings; {fix}")
+    where = Path(out).expanduser().resolve()
+    for stored in {Path(store.RESULTS_DIR).expanduser().resolve(), (store.REPO_ROOT / "results").resolve()}:
+        if where == stored or stored in where.parents:
+            raise ValueError(f"--set changes the experiment's settings and --out {out} is "
+                             f"{'' if where == stored else 'inside '}the stored results' folder {stored}; {fix}")
+
+
+def _stored(name: str, profile: str, out, overrides: dict):
+    """experiments.stored_result; with changed settings, a result stored in `out` by other settings is one line
+    that says so (the store's own line would name the command without them)."""
+    try:
+        return experiments.stored_result(name, profile, out, overrides)
+    except store.DamagedResultError:
+        raise
+    except store.ResultsError:
+        if not overrides:
+            raise
+        theirs = (experiments.stored_meta(name, profile, out) or {}).get("overrides", {})
+        raise store.ResultsError(
+            f"{out} already holds {name}/{profile} made with other settings ("
+            + (", ".join(f"{k}={v}" for k, v in theirs.items()) or "the catalog's") + "); give another --out, "
+            "or add --retrain to replace it") from None
 
 
 def _check_run_flags(args) -> None:

@@ -194,3 +194,123 @@ def expected_arrays(cfg: RunConfig) -> dict[str, tuple]:
 def n_context(N: int) -> int:
     """Context items before the target: the theory's N for a sequence of `N` tokens (chapter 14)."""
     return N - 1
+
+
+# ----------------------------------------------------------------------------- one-off changes (run --set)
+# What `python -m icl_kinetics run EXP --set key=value` may change, and how a value is read: every RunConfig field,
+# by its type; the per-member fields (Ks, seeds, wd_attn) and the tuples of names take comma-separated values, and a
+# single value of a per-member field is given to every member.
+_VALUE_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a word",
+                "float | None": "a number or none", "K": "even whole numbers, comma-separated (none: K = infinity)",
+                "seed": "whole numbers, comma-separated", "wd": "numbers, comma-separated",
+                "name": "names, comma-separated"}
+_ELEMENT_KINDS = {"Ks": "K", "seeds": "seed", "wd_attn": "wd", "evals": "name", "probes": "name"}
+_PER_MEMBER = ("Ks", "seeds", "wd_attn")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def override_keys() -> tuple:
+    """The settings `--set` can change: every :class:`RunConfig` field, in its order."""
+    return tuple(f.name for f in dataclasses.fields(RunConfig))
+
+
+def _kind(key: str) -> str:
+    return _ELEMENT_KINDS.get(key) or {f.name: str(f.type) for f in dataclasses.fields(RunConfig)}[key]
+
+
+def _read(kind: str, text: str):
+    """`text` read as a value of `kind` (a key of _VALUE_KINDS); ValueError when it is not one."""
+    t = text.strip()
+    if kind in ("int", "seed") or (kind == "K" and t.lower() not in ("none", "inf", "infinity")):
+        try:
+            return int(t)
+        except ValueError:
+            x = float(t)  # 1e4 or 2000.0 are whole numbers too; 1.5 is not
+            if not (math.isfinite(x) and x.is_integer()):
+                raise ValueError(t) from None
+            return int(x)
+    if kind == "K" or (kind == "float | None" and t.lower() == "none"):
+        return None
+    if kind in ("float", "wd", "float | None"):
+        return float(t)
+    if kind == "bool":
+        if t.lower() not in _TRUE + _FALSE:
+            raise ValueError(t)
+        return t.lower() in _TRUE
+    if not t:
+        raise ValueError(t)
+    return t  # str, name
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """(key, value) of one ``key=value`` (a ``--set`` argument), the value read as the field's type; a ValueError
+    of one line for no '=', a key that is not a RunConfig field (listing them) or a value that cannot be read."""
+    key, eq, raw = text.partition("=")
+    key = key.strip()
+    if not eq or not key:
+        raise ValueError(f"--set {text!r}: expected key=value, e.g. --set lr=0.02")
+    if key not in override_keys():
+        raise ValueError(f"--set {text}: {key!r} is not a setting of a run; the settings are "
+                         f"{', '.join(override_keys())}")
+    kind = _kind(key)
+    try:
+        if key in _ELEMENT_KINDS:  # a tuple: comma-separated, brackets optional; empty for no entries
+            inner = raw.strip().strip("()[]")
+            value = tuple(_read(kind, s) for s in inner.split(",")) if inner.strip() else ()
+        else:
+            value = _read(kind, raw)
+    except ValueError:
+        raise ValueError(f"--set {text}: {key} takes {_VALUE_KINDS[kind]}, not {raw.strip()!r}; e.g. --set "
+                         f"{key}={_example(key)}") from None
+    return key, value
+
+
+def _example(key: str) -> str:
+    default = {f.name: f.default for f in dataclasses.fields(RunConfig)}.get(key, dataclasses.MISSING)
+    examples = {"model": "minimal", "D": "31", "N": "20", "width": "128", "Ks": "1024", "seeds": "0,1,2",
+                "wd_attn": "0.001", "steps": "20000", "eval_every": "250", "evals": "icl,iwl", "probes": "wbeta"}
+    if key in examples:
+        return examples[key]
+    if isinstance(default, bool):
+        return str(default).lower()
+    return "none" if default is None else str(default)
+
+
+def parse_overrides(texts) -> dict:
+    """{key: value} of several ``key=value`` texts (:func:`parse_override`); a key given twice is a ValueError."""
+    out = {}
+    for text in texts or ():
+        key, value = parse_override(text)
+        if key in out:
+            raise ValueError(f"--set {key} is given twice; give each setting once")
+        out[key] = value
+    return out
+
+
+def with_overrides(cfg: RunConfig, overrides: dict, where: str = "the run") -> RunConfig:
+    """`cfg` with the fields in `overrides` ({key: value}, :func:`parse_overrides`) replaced; a single value of a
+    per-member field (Ks, seeds, wd_attn) goes to every member. A ValueError of one line, naming `where`, when the
+    result is not a valid run (:func:`validate`)."""
+    unknown = sorted(set(overrides) - set(override_keys()))
+    if unknown:
+        raise ValueError(f"{', '.join(map(repr, unknown))}: not a setting of a run; the settings are "
+                         f"{', '.join(override_keys())}")
+    changes = {}
+    for k, v in overrides.items():
+        if k in _PER_MEMBER:
+            v = tuple(v) if isinstance(v, (list, tuple)) else (v,)
+            v = v * cfg.E if len(v) == 1 else v
+        changes[k] = v
+    try:
+        return dataclasses.replace(cfg, **changes)
+    except ValueError as e:
+        problems = str(e).splitlines()[1:] or [str(e)]
+        given = " ".join(f"--set {k}={_show(v)}" for k, v in overrides.items())
+        raise ValueError(f"{given} makes {where} impossible: {'; '.join(p.strip() for p in problems)}; change the "
+                         "value") from None
+
+
+def _show(v) -> str:
+    if isinstance(v, tuple):
+        return ",".join("none" if x is None else str(x) for x in v)
+    return "none" if v is None else str(v).lower() if isinstance(v, bool) else str(v)

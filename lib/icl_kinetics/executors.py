@@ -43,10 +43,10 @@ class ShardJob(Checkpointable):
     """One shard, callable in a submitit job; ``checkpoint`` (inherited) resubmits the same arguments."""
 
     def __call__(self, name: str, profile: str, run_name: str, out, device, checkpoint_every: float,
-                 threads: int, retrain: bool = False) -> str:
+                 threads: int, retrain: bool = False, overrides: dict | None = None) -> str:
         torch.set_num_threads(threads)
         experiments.run(name, profile, device=device, out=out, progress=False, only=[run_name],
-                        checkpoint_every=checkpoint_every, retrain=retrain)
+                        checkpoint_every=checkpoint_every, retrain=retrain, overrides=overrides)
         return run_name
 
 
@@ -84,33 +84,34 @@ def make_executor(kind: str, log_folder: Path, timeout_min: int = 24 * 60, parti
     raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
 
 
-def pending(name: str, profile: str, out=None) -> list[str]:
+def pending(name: str, profile: str, out=None, overrides: dict | None = None) -> list[str]:
     """The sub-runs of an experiment without a finished shard (like `run`, an executor trains every sub-run
     again once the experiment is stored and its shards cleaned up). A damaged shard: ResultsError."""
     wd = store.workdir(name, profile, out)
-    return [r for r, cfg in experiments.get(name).runs(profile).items()
+    return [r for r, cfg in experiments.configs(name, profile, overrides).items()
             if store.load_shard(wd, r, cfg.to_dict()) is None]
 
 
 def submit(name: str, profile: str, kind: str = "local", out=None, device=None, partition: str | None = None,
            gpus: int = 0, timeout_min: int = 24 * 60, checkpoint_every: float = 300.0,
-           max_parallel: int | None = None, retrain: bool = False):
+           max_parallel: int | None = None, retrain: bool = False, overrides: dict | None = None):
     """Run the unfinished shards of an experiment through a submitit executor (``retrain``: as `run`'s, for a
     stored experiment; the stored result is replaced once the last shard merges).
 
     local: runs at most `max_parallel` (default: one per core) shard processes at a time, waits, and returns
     the stored result (a failed or killed job is a ShardError naming it and its log). slurm: returns the
-    submitted jobs (the last shard to finish stores the result).
+    submitted jobs (the last shard to finish stores the result). ``overrides``: as `run`'s (``run --set``).
     """
     profile = experiments.resolve_profile(profile)
-    todo = pending(name, profile, out)
+    todo = pending(name, profile, out, overrides)
     if not todo:  # every shard finished (the merge may have failed, e.g. on a full disk): merge here
-        return experiments.run(name, profile, device=device, out=out, progress=False, retrain=retrain)
+        return experiments.run(name, profile, device=device, out=out, progress=False, retrain=retrain,
+                               overrides=overrides)
     threads = 1 if device in (None, "cpu") else torch.get_num_threads()
     jobs = folder(name, profile, out)
     ex = make_executor(kind, jobs, timeout_min, partition, gpus, threads, len(todo))
-    args = [(name, profile, r, None if out is None else str(out), device, checkpoint_every, threads, retrain)
-            for r in todo]
+    args = [(name, profile, r, None if out is None else str(out), device, checkpoint_every, threads, retrain,
+             overrides) for r in todo]
     if kind == "slurm":
         return ex.map_array(ShardJob(), *zip(*args))
     width = max_parallel or os.cpu_count() or 1
@@ -134,7 +135,7 @@ def submit(name: str, profile: str, kind: str = "local", out=None, device=None, 
                              lines[-1] if lines else "")
                 raise ShardError(f"shard {shard_of[job.job_id]} of {name}/{profile} failed: {cause[:300]}; "
                                  f"its log: {job.paths.stderr}") from None
-    return experiments.load(name, profile, out)
+    return experiments.load(name, profile, out, overrides)
 
 
 @contextlib.contextmanager

@@ -25,20 +25,32 @@ from .store import (  # noqa: F401 (stored_meta, DamagedResultError: re-exported
 from .catalog import (  # noqa: F401 (re-exported: the registry and the profiles)
     BASE_PROFILES, CPU, DEFAULT_PROFILE, EPOCH, NET_EPOCH, PAPER, PAPER_NET, PROFILES, REGISTRY, SMOKE,
     Experiment, context_lengths, even, get, grid, register, resolve_profile)
-from .config import RunConfig, expected_arrays  # noqa: F401 (re-exported)
+from .config import RunConfig, expected_arrays, with_overrides  # noqa: F401 (re-exported)
 from .train import TimeLimitReached, pick_device, train
 
 
 # ----------------------------------------------------------------------------- results
-def load(name: str, profile: str | None = None, out=None) -> Result:
-    """Load stored results, checking they exist, are intact and match the experiment's current config."""
+def configs(name: str, profile: str | None = None, overrides: dict | None = None) -> dict:
+    """{sub-run: RunConfig} of experiment `name` at `profile`, with `overrides` ({field: value}, what ``run --set``
+    changes; :func:`config.parse_overrides` reads them from ``key=value`` texts) applied to every sub-run. A
+    ValueError of one line when a changed sub-run is not a valid run."""
     exp = get(name)
     profile = resolve_profile(profile)
-    expected = {k: v.to_dict() for k, v in exp.runs(profile).items()}
+    runs = exp.runs(profile)
+    if not overrides:
+        return runs
+    return {k: with_overrides(c, overrides, f"sub-run {k} of {name} at profile {profile}") for k, c in runs.items()}
+
+
+def load(name: str, profile: str | None = None, out=None, overrides: dict | None = None) -> Result:
+    """Load stored results, checking they exist, are intact and match the experiment's current config (with
+    `overrides` applied: a result stored by ``run --set``)."""
+    profile = resolve_profile(profile)
+    expected = {k: v.to_dict() for k, v in configs(name, profile, overrides).items()}
     return _store.load(name, profile, expected, out)
 
 
-def stored_result(name: str, profile: str | None = None, out=None) -> Result | None:
+def stored_result(name: str, profile: str | None = None, out=None, overrides: dict | None = None) -> Result | None:
     """The stored result of `name` at `profile`, checked as :func:`load` checks it: None when none is stored (no
     json; an npz alone is a first writer killed before its json), the Result when it loads and matches the code,
     else ResultsError: a DamagedResultError naming the file and how to restore it, or a different configuration
@@ -46,7 +58,7 @@ def stored_result(name: str, profile: str | None = None, out=None) -> Result | N
     profile = resolve_profile(profile)
     if not result_paths(name, profile, out or RESULTS_DIR)[2].exists():
         return None
-    return load(name, profile, out)
+    return load(name, profile, out, overrides)
 
 
 def already_stored(result: Result, out=None) -> str:
@@ -62,7 +74,7 @@ def already_stored(result: Result, out=None) -> str:
 
 def run(name: str, profile: str | None = None, device: str | None = None, out=None,
         progress: bool = True, only=None, time_limit: float | None = None,
-        checkpoint_every: float = 300.0, retrain: bool = False) -> Result | None:
+        checkpoint_every: float = 300.0, retrain: bool = False, overrides: dict | None = None) -> Result | None:
     """Train every run of an experiment at a profile and store the results.
 
     A result already stored is never trained over unless ``retrain``: when it matches the code, `run` says so in
@@ -78,13 +90,17 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     sub-runs (shards that separate processes can train side by side). Two processes never train the same
     sub-run at once (the second waits, then reuses it). The result is stored, and returned, only when every
     sub-run is finished, else None.
+
+    ``overrides`` ({field: value}): changed settings for every sub-run (``run --set``, into a results folder of
+    its own); the stored json records them under ``overrides`` and the changed configs under ``runs``, and
+    :func:`load` with the same overrides reads the result back.
     """
     exp = get(name)
     profile = resolve_profile(profile)
-    configs = exp.runs(profile)  # validated on construction: an impossible config fails before any training
+    subruns = configs(name, profile, overrides)  # validated on construction: an impossible config fails first
     dev = pick_device(device)
     if not retrain:
-        stored = stored_result(name, profile, out)
+        stored = stored_result(name, profile, out, overrides)
         if stored is not None:
             print(already_stored(stored, out))
             return stored
@@ -96,7 +112,7 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
     t0 = time.time()
     deadline = None if time_limit is None else time.monotonic() + 60.0 * time_limit
     runs, prov, trained = {}, {}, False  # arrays and provenance (wall_s, git_commit, device, ...) per sub-run
-    for i, (run_name, cfg) in enumerate(configs.items()):
+    for i, (run_name, cfg) in enumerate(subruns.items()):
         done = _store.load_shard(wd, run_name, cfg.to_dict())
         if done is None and only is not None and run_name not in only:
             continue  # another shard's job
@@ -106,36 +122,38 @@ def run(name: str, profile: str | None = None, device: str | None = None, out=No
         if done is None:
             try:
                 done = _train_shard(wd, name, run_name, cfg, dev, commit, progress, checkpoint_every, deadline,
-                                    f"{name}/{run_name} [{i + 1}/{len(configs)}]", before)
+                                    f"{name}/{run_name} [{i + 1}/{len(subruns)}]", before)
             except _StoredMeanwhile:
-                return _stored_by_another(name, profile, out, before)
+                return _stored_by_another(name, profile, out, before, overrides)
             if done is None:
                 return None  # time limit
             trained = True
         else:
             print(f"{name}/{run_name}: reusing the finished sub-run in {wd.shards}")
         runs[run_name], prov[run_name] = done
-    for run_name, cfg in configs.items():  # sub-runs that other shards finished while this one trained
+    for run_name, cfg in subruns.items():  # sub-runs that other shards finished while this one trained
         if run_name not in runs:
             done = _store.load_shard(wd, run_name, cfg.to_dict())
             if done is not None:
                 runs[run_name], prov[run_name] = done
-    if len(runs) < len(configs):
-        return _stored_by_another(name, profile, out, before)
-    runs = {k: runs[k] for k in configs}
-    walls = {k: float(prov[k]["wall_s"]) for k in configs}
+    if len(runs) < len(subruns):
+        return _stored_by_another(name, profile, out, before, overrides)
+    runs = {k: runs[k] for k in subruns}
+    walls = {k: float(prov[k]["wall_s"]) for k in subruns}
     meta = {
         "experiment": name, "profile": profile, "description": exp.description, "chapter": exp.chapter,
-        "runs": {k: v.to_dict() for k, v in configs.items()},
-        "package_version": __version__, "git_commit": commit, "run_git_commit": {k: prov[k]["git_commit"] for k in configs},
-        "device": _device_name(dev), "run_device": {k: prov[k].get("device", "unknown") for k in configs},
-        "run_torch_version": {k: prov[k].get("torch_version", "unknown") for k in configs},  # older shards: unknown
-        "run_date": {k: prov[k].get("date", "unknown") for k in configs},
+        "runs": {k: v.to_dict() for k, v in subruns.items()},
+        "package_version": __version__, "git_commit": commit, "run_git_commit": {k: prov[k]["git_commit"] for k in subruns},
+        "device": _device_name(dev), "run_device": {k: prov[k].get("device", "unknown") for k in subruns},
+        "run_torch_version": {k: prov[k].get("torch_version", "unknown") for k in subruns},  # older shards: unknown
+        "run_date": {k: prov[k].get("date", "unknown") for k in subruns},
         "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
         "torch_version": torch.__version__, "wall_time_s": sum(walls.values()), "run_wall_time_s": walls,
         "session_wall_time_s": time.time() - t0,
         "date": _utc_now(),
     }
+    if overrides:
+        meta["overrides"] = {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
     result = Result(name, profile, meta, runs)
     save(result, out)
     _store.remove_work(wd)
@@ -202,14 +220,14 @@ def _stored_id(name: str, profile: str, out):
     return None if meta is None else (meta.get("date"), meta.get("meta_sha256"))
 
 
-def _stored_by_another(name: str, profile: str, out, before=None) -> Result | None:
+def _stored_by_another(name: str, profile: str, out, before=None, overrides=None) -> Result | None:
     """The stored result when another process merged and stored every sub-run while this one trained, else
     None (some sub-runs are still to be trained, or the stored result is still the one there before, `before`:
     :func:`_stored_id` when this run began)."""
     if _stored_id(name, profile, out) in (None, before):
         return None
     try:
-        result = load(name, profile, out)
+        result = load(name, profile, out, overrides)
     except ResultsError:
         return None
     print(f"{name}/{profile}: every sub-run was finished and stored by another process (date "
@@ -290,18 +308,18 @@ class Progress:
     problems: tuple = ()
 
 
-def progress(name: str, profile: str, out=None) -> Progress:
-    configs = get(name).runs(profile)
-    total = sum(c.steps for c in configs.values())
+def progress(name: str, profile: str, out=None, overrides: dict | None = None) -> Progress:
+    subruns = configs(name, profile, overrides)
+    total = sum(c.steps for c in subruns.values())
     problems = []
     if any(p.exists() for p in result_paths(name, profile, out or RESULTS_DIR)[1:]):  # npz or json
         try:
-            load(name, profile, out)
+            load(name, profile, out, overrides)
             return Progress(True, total, total)
         except ResultsError as e:
             problems.append(str(e))
     wd, done = _store.workdir(name, profile, out), 0
-    for run_name, cfg in configs.items():
+    for run_name, cfg in subruns.items():
         try:
             shard = _store.load_shard(wd, run_name, cfg.to_dict())
         except ResultsError as e:

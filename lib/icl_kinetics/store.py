@@ -31,7 +31,7 @@ from .files import LockTimeout, exclusive_lock, remove_stale_temporaries, sha256
 from .config import RunConfig, expected_arrays
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RESULTS_DIR = Path(os.environ.get("ICL_RESULTS", REPO_ROOT / "results"))
+RESULTS_DIR = Path(os.environ.get("ICL_RESULTS") or REPO_ROOT / "results")  # ICL_RESULTS: build from another folder
 
 
 @dataclass
