@@ -36,10 +36,13 @@ class BookBuild:
 @pytest.fixture(scope="session")
 def book_build(tmp_path_factory) -> BookBuild:
     """Builds the book (Jupyter Book 1.x, Sphinx) once, at the smoke profile unless ICL_PROFILE says otherwise,
-    into a temporary directory: the working tree's _build is left alone."""
+    into a temporary directory: the working tree's _build is left alone. With ICL_EXECUTED_BOOK=DIR (make test)
+    the site is built from the notebooks nbmake executed there (checked to be the book's current code);
+    otherwise scripts/build_book.py executes them, two at a time."""
     out = tmp_path_factory.mktemp("book")
     env = dict(os.environ, ICL_PROFILE=os.environ.get("ICL_PROFILE", "smoke"))
-    jb = Path(sys.executable).parent / "jupyter-book"
-    r = subprocess.run([str(jb), "build", str(ROOT), "--path-output", str(out), "--warningiserror", "--keep-going"],
+    executed = os.environ.get("ICL_EXECUTED_BOOK")
+    args = ["--executed", str(Path(executed).resolve())] if executed else ["--jobs", "2"]
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "--out", str(out), *args],
                        capture_output=True, text=True, env=env, timeout=1800)
     return BookBuild(out, r.returncode, r.stdout[-4000:] + r.stderr[-4000:])
