@@ -3,7 +3,7 @@
 * Every pasted verdict (a ``{glue:text}`` whose text is one of the three outcomes) becomes a badge: the same words,
   in a coloured box (``_ext/static/verdicts.css``), so a page reads the same without colour.
 * ``{verdict-count}`\\`rung:outcome\\``` is the number of claims with that verdict at that rung (``cpu/experiment`` and
-  ``cpu/derivation``: the book's profile, decided in each claim's chapter; ``paper_net`` / ``paper``: chapter 13's columns), counted from
+  ``cpu/derivation``: the book's profile, decided in each claim's chapter; ``paper_net`` / ``paper``: decided in each claim's chapter at that rung), counted from
   the glue caches the notebooks wrote during this build, after every page is read. A claim whose verdict is
   missing from the caches fails the build (the count would be wrong).
 """
@@ -16,7 +16,7 @@ from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxRole
 
-from icl_kinetics.verdicts import CLAIMS, DERIVATIONS, OUTCOMES, RUNG_CLAIMS, RUNG_PAGE
+from icl_kinetics.verdicts import CLAIMS, DERIVATIONS, OUTCOMES, RUNG_CLAIMS
 
 BADGE = {outcome: "verdict-" + outcome.split(" at ")[0].replace(" ", "-") for outcome in OUTCOMES}
 
@@ -50,7 +50,7 @@ def verdicts_at(folder: Path, rung: str) -> dict:
         items = [(cid, f"book/{c.chapter}", f"{cid}_verdict") for cid, c in CLAIMS.items()
                  if not group or (c.section == DERIVATIONS) == (group == "derivation")]
     else:
-        items = [(cid, f"book/{RUNG_PAGE}", f"{cid}_{rung}_verdict") for cid in RUNG_CLAIMS[rung]]
+        items = [(cid, f"book/{CLAIMS[cid].chapter}", f"{cid}_{rung}_verdict") for cid in RUNG_CLAIMS[rung]]
     return {cid: _glued(folder, doc, key) for cid, doc, key in items}
 
 

@@ -33,7 +33,7 @@ def test_trend_reads_only_complete_rungs_with_separate_intervals():
     assert "away from" in away and "not decided" not in away
     assert "not decided: intervals overlap" in ladder.trend(
         [_rung("cpu", 0.77, 0.70, 0.80), _rung("paper_net", 0.75, 0.72, 0.78)], 0.7)
-    assert "not decided: paper_net partial" in ladder.trend(
+    assert "not decided: the paper's network partial" in ladder.trend(
         [_rung("cpu", 0.77, 0.75, 0.78), _rung("paper_net", 0.71, 0.69, 0.73, "partial: 4 of 8")], 0.7)
     k = ladder.trend([_rung("cpu", 500, 400, 650, stat="K*"), _rung("paper_net", 8000, 6000, 11000, stat="K*")], 1e4)
     assert "decades" in k and "toward" in k

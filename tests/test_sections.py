@@ -132,11 +132,15 @@ def glued_names(nb) -> tuple:
                 lead.append(v.value)
             if lead:  # a name that starts with a placeholder says nothing about which names exist
                 prefixes.add("".join(lead))
-        elif fn == "decide":
-            ids = lit or [c.id for c in verdicts.CLAIMS.values() if c.chapter == Path(nb.path).stem]
+        elif fn in ("decide", "decide_at_rung"):
+            rung = next((kw.value.value for kw in node.keywords if kw.arg == "rung"), "")
+            ids = lit[:1] or [c.id for c in verdicts.CLAIMS.values() if c.chapter == Path(nb.path).stem]
+            if fn == "decide_at_rung":
+                rung = lit[-1]
             for cid in ids:
-                names |= {f"{cid}_verdict", f"{cid}_kind", f"{cid}_reason"} | {f"{cid}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
-                names |= {f"{cid}_headline"} if cid in verdicts.HEADLINES else set()
+                key = f"{cid}_{rung}" if rung else cid
+                names |= {f"{key}_verdict", f"{key}_kind", f"{key}_reason"} | {f"{key}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
+                names |= {f"{key}_headline"} if cid in verdicts.HEADLINES else set()
         elif fn == "decide_rung":  # every claim of the rung, verdict, reason and headline, named <id>_<rung>_...
             names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "kind", "reason")}
             names |= {f"{cid}_{lit[0]}_headline" for cid in verdicts.RUNG_CLAIMS[lit[0]] if cid in verdicts.HEADLINES}
@@ -174,6 +178,6 @@ def test_decide_rung_glues_each_claim_under_its_rung(monkeypatch):
     monkeypatch.setattr(book, "glue", lambda name, value, **kw: names.append(name))
     ev = {cid: "not run yet" for cid in verdicts.RUNG_CLAIMS["paper_net"]}
     out = book.decide_rung("paper_net", ev)
-    assert len(out) == len(ev) and all("not decided" in s.text and "paper_net rung" in s.text for s in out)
+    assert len(out) == len(ev) and all("not decided" in s.text and "at the paper's network" in s.text for s in out)
     assert {f"{cid}_paper_net_verdict" for cid in ev} <= set(names)
     assert not any(n == "fig5_nu_verdict" for n in names)  # the chapter's own names are left alone

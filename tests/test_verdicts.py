@@ -119,6 +119,21 @@ def test_verdict_scorecard_page_is_generated_from_the_registry():
         assert f"{c.chapter}.ipynb::{cid}_verdict:s" in text
 
 
+def test_the_ladder_chapter_pastes_every_claim_above_cpu_from_its_chapter():
+    """Chapter 13's table of the claims at each scale is the generated one, and every claim with runs above the
+    cpu scale is decided in its own chapter at that rung (the scorecard pastes from there)."""
+    import nbformat
+    book = Path(__file__).resolve().parents[1] / "book"
+    nb = nbformat.read(book / f"{V.RUNG_PAGE}.ipynb", as_version=4)
+    assert any(V.ladder_claims_markdown() in c.source for c in nb.cells if c.cell_type == "markdown"), \
+        "chapter 13's table of claims is stale: paste verdicts.ladder_claims_markdown() into it"
+    for rung, ids in V.RUNG_CLAIMS.items():
+        for cid in ids:
+            chapter = nbformat.read(book / f"{V.CLAIMS[cid].chapter}.ipynb", as_version=4)
+            code = "\n".join(c.source for c in chapter.cells if c.cell_type == "code")
+            assert f'"{rung}"' in code and cid in code, f"{cid} is not decided at {rung} in its chapter"
+
+
 def test_verdict_scorecard_command_writes_the_page(tmp_path, monkeypatch, capsys):
     from icl_kinetics import __main__ as cli, store
 
@@ -134,7 +149,7 @@ def test_a_verdict_under_analysis_choices_is_decided_only_when_every_choice_agre
     main = dict(exponent=1.0, ci=(0.83, 1.15), inv_nu=1.3, inv_nu_range=(1.16, 1.48))
     v, rows = V.judge_choices("fig6a_exponent", {"main": C(main, "x"),
                                                  "1/nu interval": C(dict(main, inv_nu_range=(1.28, 1.32)), "y")})
-    assert v.outcome == N and "all 2 analysis choices" in v.reason and [r[1] for r in rows] == [N, N]
+    assert v.outcome == N and "both analysis choices" in v.reason and [r[1] for r in rows] == [N, N]
     assert [r[3] for r in rows] == ["x", "y"]  # each row carries its justification
     v, rows = V.judge_choices("fig6a_exponent", {"main": C(main, "x"), "N with target": C(dict(main, ci=(0.90, 1.23)), "y")})
     assert v.outcome == U and "hangs on the analysis choice" in v.reason and "N with target" in v.reason

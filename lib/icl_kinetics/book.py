@@ -6,12 +6,15 @@ table, ``provenance`` is the line every results-backed figure caption ends with.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
-from .verdicts import (CLAIMS, HEADLINES, RUNG_CLAIMS, UNDECIDED, Verdict, headline_fields, judge, judge_choices,
-                       undecided_kind)
+from .prose import DASH, as_math, fmt  # noqa: F401  (fmt: the one formatter, also book.fmt)
+from .verdicts import (CLAIMS, HEADLINES, LABELS, RUNG_CLAIMS, SCALE_NAMES, UNDECIDED, Verdict, headline_fields, judge,
+                       judge_choices, undecided_kind)
 
 
 class Sentence:
@@ -39,7 +42,7 @@ def glue(name: str, value, display: bool = False) -> None:
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, str):
-        value = Sentence(value)
+        value = Sentence(as_math(value))
     _myst_glue(name, value, display=display)
 
 
@@ -56,9 +59,15 @@ def glue_fit(name: str, value, ci) -> None:
     glue(f"{name}_hi", ci[1])
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
+
+
 def _cell(x) -> str:
-    """A table cell: pipes escaped (a cell's text must not split its row)."""
-    return str(x).replace("|", "\\|")
+    """A table cell: formatted by :func:`fmt`, symbols as math, pipes escaped (a cell's text must not split its row)."""
+    text = as_math(fmt(x))
+    if _IDENTIFIER.fullmatch(text):
+        text = f"`{text}`"  # a profile, experiment or shard name is code, also in a table
+    return text.replace("|", "\\|")
 
 
 def markdown_table(rows: list, header: list) -> str:
@@ -83,7 +92,8 @@ def show_source(*objects) -> None:
 
 def show_markdown(text: str) -> None:
     """Display a Markdown string (a table from :func:`icl_kinetics.analysis.settings_table`, a verdict)."""
-    display(Markdown(str(text)))
+    text = str(text)
+    display(Markdown(text if "```" in text else as_math(text)))
 
 
 def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
@@ -105,9 +115,10 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
 
     if claim.choices:
         v, rows = judge_choices(claim_id, read(claim.choices))
-        title = f"How the verdict holds up under {len(rows)} analyses{f' (the {rung} rung)' if rung else ''}"
+        title = f"How the verdict holds up under {len(rows)} analyses{f' ({SCALE_NAMES[rung]})' if rung else ''}"
         display(Markdown(f":::{{dropdown}} {title}\n"
-                         + markdown_table(rows, ["analysis", "outcome", "reason", "why it is a fair analysis"])
+                         + markdown_table([(a, o, as_math(r), w) for a, o, r, w in rows],
+                                          ["analysis", "outcome", "reason", "why it is a fair analysis"])
                          + "\n:::"))
     else:
         v = judge(claim_id, **{p: read(claim.field_for(p)) for p in claim.rule_params()})
@@ -141,9 +152,10 @@ def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:
     kind = f"({kind})" if kind else ""
     glue(f"{key}_verdict", v.outcome)
     glue(f"{key}_kind", kind)  # which kind of 'not decided', for the scorecard; empty when decided
-    glue(f"{key}_reason", v.reason)
-    return Sentence(f"**Verdict ({v.claim}{f', {rung} rung' if rung else ''}): {v.outcome}{f' {kind}' if kind else ''}"
-                    f"**: {v.reason}.")
+    reason = as_math(v.reason)
+    glue(f"{key}_reason", reason)
+    at = f", at {SCALE_NAMES.get(rung, rung)}" if rung else ""
+    return Sentence(f"**Verdict on {LABELS[v.claim]}{at}: {v.outcome}{f' {kind}' if kind else ''}**: {reason}.")
 
 
 def glue_section(prefix: str, section) -> None:
@@ -163,7 +175,7 @@ def provenance(*results) -> str:
     for r in results:
         m = r.meta
         wall = float(m.get("wall_time_s") or np.nan)
-        parts.append(f"`{m.get('experiment', r.experiment)}` ({m.get('profile', r.profile)} profile, commit "
+        parts.append(f"`{m.get('experiment', r.experiment)}` (profile `{m.get('profile', r.profile)}`, commit "
                      f"{str(m.get('git_commit', '?'))[:8]}, {m.get('device', '?')}, {wall / 60:.1f} min); "
                      f"regenerate with `python -m icl_kinetics run {r.experiment} --profile {r.profile}`")
     return "Data: " + "; ".join(parts) + "."
@@ -175,4 +187,4 @@ THEORY_PROVENANCE = ("Computed while the book builds, from `icl_kinetics.theory`
 
 def caption(text: str, *results) -> Sentence:
     """A figure caption: `text` followed by the provenance line of `results` (the theory line when none)."""
-    return Sentence(f"{text} {provenance(*results) if results else THEORY_PROVENANCE}")
+    return Sentence(f"{as_math(text)} {provenance(*results) if results else THEORY_PROVENANCE}")

@@ -49,7 +49,9 @@ def _finite(*xs) -> bool:
 
 
 def _iv(ci) -> str:
-    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+    """A 95% interval at two decimals; one whose ends coincide there says so instead of printing '[x, x]'."""
+    lo, hi = (f"{c:.2f}" for c in ci)
+    return f"[{lo}, {hi}]" if lo != hi else "(95% interval narrower than 0.01)"
 
 
 # ----------------------------------------------------------------------------- rule shapes

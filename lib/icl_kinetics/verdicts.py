@@ -15,11 +15,13 @@ each chapter's number and verdict with ``{glue:text}`` (a test checks the commit
 from __future__ import annotations
 
 import inspect
+import re
 import string
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
+from .prose import as_math
 from .rules import (  # noqa: F401  (re-exported: the rules are read as verdicts.rule_*)
     Choice, EQ16_MIN_RUNS, NOT_REPRODUCED, OUTCOMES, REPRODUCED, STALL_EXPONENT, UNDECIDED, WD_TREND_MIN_LEVELS,
     WD_TREND_MIN_RUNS, Verdict, interval_vs_band, rule_abrupt, rule_balanced, rule_copying, rule_early_or_never,
@@ -201,13 +203,13 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
 )}
 
 
-# The claims decided again at a rung of the scale ladder (chapter 13), by the same rule and choice table on the
-# rung's runs: the scorecard gives each rung its own column.
+# The claims decided again at a rung of the scale ladder, in their own chapters, by the same rule and choice table
+# on the rung's runs: the scorecard gives each rung its own column, chapter 13 a table of them all.
 RUNG_CLAIMS = {"paper_net": ("fig2b_transition", "fig2c_opposite", "fig2d_abrupt", "fig5_nu", "fig5_finite",
                              "fig6a_exponent", "fig6b_linear", "fig6c_bimodal_khalf"),
                # the paper's exact hyperparameters: t_ICL against N at lr 0.01 (ticl_paper_lr with ticl_clock's N = 50)
                "paper": ("fig6b_linear",)}
-RUNG_PAGE = "13_scale_ladder"
+RUNG_PAGE = "13_scale_ladder"  # the ladder of scale-free statistics; each claim's verdicts are in its chapter
 SCALE_NAMES = {"paper_net": "the paper's network", "paper": "the paper's settings"}  # each rung in words
 # What a rung measured for a claim, in plain text for the scorecard's rung columns (placeholders: fields of the
 # claim's sections, as in `Claim.ours`); a rung that cannot decide the claim yet shows a dash.
@@ -223,6 +225,18 @@ HEADLINES = {
 }
 
 
+# Each claim by the name a reader knows it by (its figure or equation), for verdict sentences
+LABELS = {"fig2b_transition": "Fig 2b", "fig2c_opposite": "Fig 2c", "fig2d_abrupt": "Fig 2d",
+          "fig3a_transition": "Fig 3a", "fig3b_abrupt": "Fig 3b", "fig3c_transience": "Fig 3c",
+          "eq7_ode": "eqs 7-8", "fig4_flat": "Fig 4", "eq9_saddle": "eq 9", "eq11_exp1": "eq 11",
+          "eq37_exp2": "eq 37", "figA1b_tail": "Fig A.1b", "fig5_nu": "Fig 5 (the exponent)",
+          "fig5_finite": "Fig 5 (finite memorization)", "fig2e_transience": "Fig 2e", "figA6_trend": "Fig A.6",
+          "eq16_minimal": "eq 16 (minimal model)", "fig6d_eq16": "Fig 6d (eq 16)", "fig6a_exponent": "Fig 6a",
+          "fig6b_linear": "Fig 6b", "fig6c_bimodal": "Fig 6c", "fig6c_bimodal_kstar": "Fig 6c at the fitted K*",
+          "fig6c_bimodal_khalf": "Fig 6c where half acquire", "fig6c_bimodal_minimal": "Fig 6c (minimal model)",
+          "figA4_tail": "Fig A.4", "fig6e_balanced": "Fig 6e", "fig6e_copying": "Fig 6e (what the runs learn)"}
+
+
 def headline_fields(claim_id: str) -> tuple:
     """The placeholders of a claim's plain-text headline (empty when it has none)."""
     return placeholders(HEADLINES.get(claim_id, ""))
@@ -235,7 +249,7 @@ def judge(claim_id: str, **stats) -> Verdict:
     claim = CLAIMS[claim_id]
     outcome, reason = claim.rule(**stats)
     if outcome == UNDECIDED and claim.decide_with:
-        reason += f"; would be decided by {claim.decide_with}"  # plain text: the scorecard pastes it as text
+        reason += f"; would be decided by `{claim.decide_with}`"
     return Verdict(claim_id, outcome, reason)
 
 
@@ -258,8 +272,9 @@ def judge_choices(claim_id: str, choices: dict) -> tuple:
     first_name, first = next(iter(deciding.items()))
     others = [name for name, v in deciding.items() if v.outcome != first.outcome]
     if not others:
-        return Verdict(claim_id, first.outcome, f"{first.reason}; the same under all {len(deciding)} analysis "
-                       "choices"), rows
+        n = len(deciding)
+        return Verdict(claim_id, first.outcome, f"{first.reason}; the same under "
+                       f"{'both' if n == 2 else f'all {n}'} analysis choices"), rows
     return Verdict(claim_id, UNDECIDED, (f"hangs on the analysis choice: {first.outcome} with {first_name}, "
                                         f"but {'; '.join(f'{verdicts[o].outcome} with {o}' for o in others)}")), rows
 
@@ -285,7 +300,7 @@ def undecided_kind(reason: str) -> str:
 def rule_text(claim_id: str) -> str:
     """The written rule: the rule function's docstring, on one line."""
     rule = CLAIMS[claim_id].rule
-    return " ".join(getattr(rule, "func", rule).__doc__.split())  # a partial's rule is its function's
+    return as_math(" ".join(getattr(rule, "func", rule).__doc__.split()))  # a partial's rule is its function's
 
 
 # ----------------------------------------------------------------------------- the scorecard page
@@ -334,8 +349,8 @@ DERIVATIONS = "theory"  # the scorecard section of the claims computed on the pa
 
 def _escape(text: str) -> str:
     """Markdown-safe plain text (K* must not open emphasis); `code spans` are left as they are."""
-    parts = text.split("`")  # odd-numbered parts are inside a code span
-    return "`".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
+    parts = re.split(r"(`[^`]*`|\$[^$]*\$)", text)  # odd-numbered parts are code spans or math
+    return "".join(p if i % 2 else p.replace("*", "\\*").replace("_", "\\_") for i, p in enumerate(parts))
 
 
 def scorecard_markdown() -> str:
@@ -357,15 +372,16 @@ def scorecard_markdown() -> str:
         for c in rows:
             n = int(c.chapter[:2])
             at = "".join(
-                (f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_headline:s` | "
-                 f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_verdict:s` "
-                 f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_kind:s` | ") if c.id in RUNG_CLAIMS[r] else "- | - | "
+                (f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_headline:s` | "
+                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_verdict:s` "
+                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s` | ") if c.id in RUNG_CLAIMS[r] else "- | - | "
                 for r in rungs)
             lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)} | "
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` "
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
     lines += ["\nA column at a higher scale decides the same claim by the same rule and analyses on that scale's runs "
-              f"([chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) gives the reasons); - where it has no run for the "
+              f"(each claim's chapter gives the reasons; [chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) draws the "
+              "scale-free statistics at every scale); - where it has no run for the "
               "claim; \u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
               "they are).", "\n:::{dropdown} The rules and the reasons, claim by claim\n"]
     first = {}  # rule text -> the claim it was printed for
@@ -374,9 +390,27 @@ def scorecard_markdown() -> str:
         said = f"Rule: {_escape(rule)}" if rule not in first else f"Rule: the same as for *{first[rule]}*."
         first.setdefault(rule, c.text)
         at = "".join(f" {RUNG_TITLES[r][0].upper()}{RUNG_TITLES[r][1:]}: "
-                     f"{{glue:text}}`{RUNG_PAGE}.ipynb::{c.id}_{r}_reason:s`." for r, ids in RUNG_CLAIMS.items()
+                     f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_reason:s`." for r, ids in RUNG_CLAIMS.items()
                      if c.id in ids)
         lines.append(f"* **{c.text}**. {said} At the cpu scale: "
                      f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_reason:s`.{at}")
     lines.append("\n:::")
     return "\n".join(lines) + "\n"
+
+
+def ladder_claims_markdown() -> str:
+    """Chapter 13's table of the claims with runs above the cpu scale: each claim's verdict at every scale, pasted
+    from its chapter (where the rule, the analyses and the reasons are), with a link to it."""
+    ids = list(dict.fromkeys(cid for r in RUNG_CLAIMS.values() for cid in r))
+    head = ("| claim | at the cpu scale | " + " | ".join(RUNG_TITLES[r] for r in RUNG_CLAIMS) + " | where |\n"
+            "|---|---|" + "---|" * len(RUNG_CLAIMS) + "---|")
+    rows = []
+    for cid in ids:
+        c = CLAIMS[cid]
+
+        def verdict(key):
+            return f"{{glue:text}}`{c.chapter}.ipynb::{key}_verdict:s` {{glue:text}}`{c.chapter}.ipynb::{key}_kind:s`"
+        at = " | ".join(verdict(f"{cid}_{r}") if cid in ids_r else "-" for r, ids_r in RUNG_CLAIMS.items())
+        rows.append(f"| {c.text} | {verdict(cid)} | {at} | [chapter {int(c.chapter[:2])}]"
+                    f"({c.chapter}.ipynb) |")
+    return "\n".join([head] + rows)

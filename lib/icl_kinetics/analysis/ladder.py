@@ -356,7 +356,7 @@ def trend(rungs: list, paper_value: float) -> str:
     have = [r for r in rungs if np.isfinite(r.value)]
     if len(have) < 2:
         return (f"not decided yet: {len(have)} rung(s) with a value "
-                f"({', '.join(f'{r.profile}: {r.status}' for r in rungs)})")
+                f"({', '.join(f'{_scale_name(r.profile)}: {r.status}' for r in rungs)})")
     a, b = have[0], have[-1]
     log = a.statistic == "K*"
     dist = (lambda v: abs(np.log10(v / paper_value))) if log else (lambda v: abs(v - paper_value))
@@ -364,11 +364,13 @@ def trend(rungs: list, paper_value: float) -> str:
     toward = dist(b.value) < dist(a.value)
     overlap = not (b.lo > a.hi or a.lo > b.hi)
     partial = [r.profile for r in (a, b) if r.status != "complete"]
-    s = (f"distance to the paper's value {dist(a.value):.3g}{unit} at {a.profile}, {dist(b.value):.3g}{unit} at "
-         f"{b.profile}: {'toward' if toward else 'away from'} the paper's value; the two intervals "
+    s = (f"distance to the paper's value {dist(a.value):.3g}{unit} at {_scale_name(a.profile)}, "
+         f"{dist(b.value):.3g}{unit} at {_scale_name(b.profile)}: {'toward' if toward else 'away from'} the paper's "
+         "value; the two intervals "
          f"{'overlap' if overlap else 'do not overlap'}")
     if partial or overlap:
-        s += " (not decided" + (f": {', '.join(partial)} partial" if partial else ": intervals overlap") + ")"
+        s += " (not decided" + (f": {', '.join(map(_scale_name, partial))} partial" if partial
+                                else ": intervals overlap") + ")"
     return s
 
 
@@ -470,7 +472,11 @@ def khalf_design(d: RungData) -> KHalfDesign:
                                state=state, commands=commands))
 
 
+def _scale_name(profile: str) -> str:
+    """A rung in words: 'the paper's network', 'the cpu scale'."""
+    return SCALE_NAMES.get(profile, f"the {profile} scale")
+
+
 def _why_not(d: RungData) -> str:
     """Why a rung cannot decide a claim yet, in words: its runs there are partial or not run (too few runs)."""
-    where = SCALE_NAMES.get(d.profile, f"the {d.profile} scale")
-    return f"too few runs: the runs at {where} are {d.status}"
+    return f"too few runs: the runs at {_scale_name(d.profile)} are {d.status}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..rules import Choice
+from ..rules import EQ16_MIN_RUNS, Choice
 from .. import fits
 from .. import stats as st
 from ..config import RunConfig
@@ -84,6 +84,13 @@ def slope_status(slope: float, ci: tuple, predicted: float = -0.5) -> str:
     if ci[1] < 0:
         return "right sign"
     return "inconsistent"
+
+
+# each status as the page says it: about the slope alone (eq 16 also fixes the intercept; the verdict tests both)
+STATUS_WORDS = {"consistent": "the slope alone is consistent with \u22121/2",
+                "right sign": "the slope is negative but excludes \u22121/2",
+                "inconsistent": "the slope is not negative: inconsistent with eq 16",
+                "untestable": "too few points to fit"}
 
 
 def _runs_for_fit(classes):
@@ -202,8 +209,8 @@ def eq16_transformer(run: dict, cfg: RunConfig, max_loss: float = 0.1) -> Eq16Tr
         numbers.update({f"slope{name}": g["slope"], f"slope{name}_lo": g["slope_ci"][0],
                         f"slope{name}_hi": g["slope_ci"][1], f"intercept{name}": g["intercept"],
                         f"npts{name}": g["n_points"], f"nruns{name}": g["n_members"]})
-    numbers.update(status=slope_status(f["icl"]["slope"], f["icl"]["slope_ci"]),
-                   status2=slope_status(f["faded"]["slope"], f["faded"]["slope_ci"]), which=f["which"],
+    numbers.update(status=STATUS_WORDS[slope_status(f["icl"]["slope"], f["icl"]["slope_ci"])],
+                   status2=STATUS_WORDS[slope_status(f["faded"]["slope"], f["faded"]["slope_ci"])], which=f["which"],
                    n_transient=int((f["classes"] == "transient").sum()), n_runs=cfg.E, max_loss=max_loss)
     return Eq16Transformer.of(numbers, dict(panel=panel, fit_icl=f["icl"], fit_faded=f["faded"]), f)
 
@@ -231,16 +238,26 @@ def eq16_rule_stats(fit: dict) -> dict:
                 n_runs=fit["n_members"])
 
 
+def _cut_choice(fit: dict, chapters: bool) -> Choice:
+    """One loss cut as an analysis choice. Another cut on which fewer runs than the rule's minimum reach the
+    branch cannot decide by the rule's own terms on these runs: it is kept as a description, never a veto."""
+    stats = eq16_rule_stats(fit)
+    if chapters or stats["n_runs"] >= EQ16_MIN_RUNS:
+        return Choice(stats, CUT_WHY)
+    return Choice(stats, f"{CUT_WHY}; at this cut fewer than {EQ16_MIN_RUNS} runs reach the branch, the rule's "
+                  "minimum, so it describes and cannot decide", decides=False)
+
+
 def eq16_choices_transformer(run: dict, cuts=EQ16_CUTS) -> dict:
     """{analysis choice: eq 16 rule statistics} for the transformer's ICL branch (chapter 11) at each loss cut."""
-    return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""): Choice(
-                eq16_rule_stats(eq16_fits(run, c)["icl"]), CUT_WHY) for i, c in enumerate(cuts)}
+    return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""): _cut_choice(eq16_fits(run, c)["icl"], i == 0)
+            for i, c in enumerate(cuts)}
 
 
 def eq16_choices_minimal(run: dict, classes, mrun: dict, mclasses, cuts=EQ16_CUTS) -> dict:
     """{analysis choice: eq 16 rule statistics} for the minimal model's ICL branch (chapter 6) at each loss cut."""
     return {f"loss cut {c:g}" + (" (the chapter's)" if i == 0 else ""):
-            Choice(eq16_rule_stats(loss_relations(run, classes, mrun, mclasses, max_loss=c).m), CUT_WHY)
+            _cut_choice(loss_relations(run, classes, mrun, mclasses, max_loss=c).m, i == 0)
             for i, c in enumerate(cuts)}
 
 

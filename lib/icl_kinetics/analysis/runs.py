@@ -7,6 +7,7 @@ import numpy as np
 from .. import fits
 from .. import config
 from ..config import ICL_THRESHOLD, RunConfig
+from ..prose import fmt
 
 
 def members(cfg: RunConfig) -> dict:
@@ -52,6 +53,12 @@ def acquired(run: dict, threshold: float = ICL_THRESHOLD) -> np.ndarray:
 
 
 SETTING_FIELDS = ("model", "D", "N", "width", "lr", "batch", "steps", "eval_every", "n_eval")
+# each setting as a reader reads it (the config's field name is for code)
+SETTING_NAMES = {"model": "model", "D": "$D$ (input dimension)", "N": "$N$ (context length)", "width": "MLP width",
+                 "lr": "learning rate", "batch": "batch size", "steps": "iterations",
+                 "eval_every": "evaluated every (iterations)", "n_eval": "test sequences per evaluation",
+                 "runs": "runs", "K": "$K$", "attention wd": "weight decay on the attention",
+                 "balanced": "balanced contexts ($N/2$ of each label)", "early_stop": "stop at ICL accuracy"}
 
 
 def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
@@ -61,7 +68,7 @@ def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
     """
     def fmt_k(cfg):
         ks = sorted({np.inf if k is None else k for k in cfg.Ks})
-        s = ", ".join("inf" if k == np.inf else f"{int(k)}" for k in ks)
+        s = ", ".join("\u221e" if k == np.inf else f"{int(k)}" for k in ks)
         return s if len(s) < 60 else f"{len(ks)} values, {ks[0]:g} to {ks[-1]:g}"
 
     rows = list(fields) + ["runs", "K", "attention wd"]
@@ -77,8 +84,9 @@ def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
             elif r == "attention wd":
                 vals.append(", ".join(f"{w:g}" for w in sorted(set(cfg.wd_attn))))
             else:
-                vals.append(f"{getattr(cfg, r):g}" if isinstance(getattr(cfg, r), float) else str(getattr(cfg, r)))
-        body += f"| {r} | " + " | ".join(vals) + " |\n"
+                v = getattr(cfg, r)
+                vals.append("never" if r == "early_stop" and v is None else fmt(v, "g"))
+        body += f"| {SETTING_NAMES.get(r, r)} | " + " | ".join(vals) + " |\n"
     return head + body
 
 

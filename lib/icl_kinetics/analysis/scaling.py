@@ -370,10 +370,13 @@ def fit_summary(fit: MedianVsN, eq11_const: float) -> str:
     lo, hi = fit.loglog_ci_boot
     inside = lo <= 1 <= hi
     ilo, ihi = fit.intercept_ci_boot
-    s = (f"The log-log slope is {fit.loglog.slope:.2f} with 95% bootstrap interval [{lo:.2f}, {hi:.2f}]: slope 1 "
-         f"(linear scaling) is {'inside' if inside else 'outside'} the interval; the OLS interval from the scatter of "
-         f"the medians about the line, [{fit.loglog.slope_ci[0]:.2f}, {fit.loglog.slope_ci[1]:.2f}], "
-         f"{'includes' if fit.loglog.slope_ci[0] <= 1 <= fit.loglog.slope_ci[1] else 'excludes'} 1. ")
+    olo, ohi = fit.loglog.slope_ci
+    ols = (f"the least-squares interval through the medians alone, [{olo:.2f}, {ohi:.2f}], is a description only "
+           "(it ignores the seeds behind each median)" if f"{olo:.2f}" != f"{ohi:.2f}" else
+           "the medians lie on one line to within rounding, so the least-squares interval through them is "
+           "degenerate and says nothing")
+    s = (f"The log-log slope against $N$ is {fit.loglog.slope:.2f} with 95% bootstrap interval [{lo:.2f}, {hi:.2f}]: "
+         f"slope 1 (linear scaling) is {'inside' if inside else 'outside'} the interval; {ols}. ")
     consistent = ilo <= 0.5 and ihi >= -0.5  # iterations; interval ends of exactly 0 up to float rounding count
     s += (f"The intercept of the straight line, {fit.line.intercept:.0f} iterations [{round(ilo) + 0:.0f}, "
           f"{round(ihi) + 0:.0f}], is {'consistent' if consistent else 'not consistent'} with 0. ")
