@@ -32,10 +32,10 @@ browser:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null \
 	  || { echo "make test: could not install chromium with apt; install it by hand or set CHROMIUM=/path/to/chrome" >&2; exit 1; }
 
-# The smoke book is executed once: nbmake runs every notebook (on copies in $(SMOKE), keeping their outputs)
-# beside the unit tests, two processes at a time; the slow tests then build the site from those executed
-# notebooks and read it (book build, browser, reader).
-SMOKE := _build/smoke
+# The smoke book is executed once: nbmake runs every notebook on copies in $(SMOKE)/ (--overwrite keeps their
+# outputs; nbmake never collects under _build) beside the unit tests, two processes at a time; the slow tests then
+# build the site from those executed notebooks and read it (book build, browser, reader, one story per claim).
+SMOKE := _smoke
 test: $(STAMP) browser
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE) && cp book/*.ipynb $(SMOKE)/
 	ICL_PROFILE=smoke $(BIN)/python -m pytest -q -n 2 --durations=10 tests -m "not slow" --nbmake $(SMOKE) --overwrite --nbmake-timeout=600

@@ -91,7 +91,9 @@ def test_ctrl_c_under_the_local_executor_is_one_line(tmp_path):
     out = tmp_path / "results"
     p = subprocess.Popen([sys.executable, "-m", "icl_kinetics", "run", EXP, "--profile", "cpu", "--device", "cpu",
                           "--out", str(out), "--executor", "local"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+                         text=True, start_new_session=True, env=dict(os.environ, OMP_NUM_THREADS="1"),
+                         # a pytest-xdist worker ignores SIGINT, and a child would inherit that: restore the default
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     jobs = executors.folder(EXP, "cpu", out)
     for _ in range(1200):  # until a shard job is training (its lock is taken); a hang guard
         if list((out / EXP / "cpu.ckpt").glob(".*.lock")) or p.poll() is not None:

@@ -40,6 +40,8 @@ def as_math(text: str) -> str:
 
 DASH = "\u2014"  # a value that does not exist here (the page says why next to it)
 _NEG_ZERO = re.compile(r"(?<![\w.\d])[-\u2212](0(?:\.0+)?)(?![\d.])")
+_NAN = re.compile(r"(?<![\w.])nan(?![\w])", re.I)
+_INF = re.compile(r"(?<![\w.])(-)?inf(?![\w])")
 
 
 def fmt(x, spec: str = ".4g") -> str:
@@ -57,4 +59,8 @@ def fmt(x, spec: str = ".4g") -> str:
         return _NEG_ZERO.sub(r"\1", format(float(x), spec))
     if isinstance(x, str) and x.strip().lower() in ("nan", "none"):
         return DASH
-    return _NEG_ZERO.sub(r"\1", str(x))
+    text = _NEG_ZERO.sub(r"\1", str(x))
+    if isinstance(x, str):  # a value formatted upstream ('[nan, nan]', 'inf (...)'): the same words inside it
+        text = _NAN.sub(DASH, _INF.sub(lambda m: "\u2212\u221e" if m.group(1) else "\u221e", text))
+        text = text.replace(f"[{DASH}, {DASH}]", DASH)
+    return text

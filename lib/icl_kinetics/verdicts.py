@@ -332,9 +332,10 @@ says which). A verdict is reproduced or not reproduced only when every defensibl
 (each chapter lists them under its verdict). Each number and verdict is pasted from the chapter that computes it.
 
 Three scales. **cpu** is the book's main scale ($D = 31$, MLP width 128, $N = 20$ unless $N$ varies, learning rate
-0.05 for a fifth of the iterations: the theory's clock is lr $\\times$ iterations). **The paper's network** is
-$D = 63$, width 512, $N = 100$ unless $N$ varies, on the same clock (chapter 13). **The paper's settings** add the
-paper's learning rate, 0.01, and its budget; one claim has runs there so far.
+0.05, budgets smaller than the paper's). **The paper's network** is $D = 63$, width 512, $N = 100$ unless $N$
+varies, at learning rate 0.05 for a fifth of the paper's iterations: the paper's budget if the theory's clock,
+time = lr $\\times$ iterations, holds (chapter 13 measures it). **The paper's settings** add the paper's learning
+rate, 0.01, and its budget; one claim has runs there so far.
 
 | verdicts | reproduced | not reproduced | not decided |
 |---|---|---|---|
@@ -365,24 +366,23 @@ def scorecard_markdown() -> str:
     for key in order:
         rows = [c for c in CLAIMS.values() if c.section == key]
         rungs = [r for r, ids in RUNG_CLAIMS.items() if any(c.id in ids for c in rows)]
-        head = "| claim | paper | ours (cpu) | verdict (cpu) | " + "".join(
-            f"ours {RUNG_TITLES[r]} | verdict {RUNG_TITLES[r]} | " for r in rungs) + "where |"
+        head = "| claim | paper | ours at the cpu scale | " + "".join(f"ours {RUNG_TITLES[r]} | " for r in rungs) + "where |"
         title = titles[key] + (": derivation checks" if key == DERIVATIONS else "")
-        lines += [f"\n## {title}\n", head, "|---|---|---|---|" + "---|---|" * len(rungs) + "---|"]
+        lines += [f"\n## {title}\n", head, "|---|---|---|" + "---|" * len(rungs) + "---|"]
         for c in rows:
             n = int(c.chapter[:2])
             at = "".join(
-                (f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_headline:s` | "
+                (f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_headline:s`<br>"
                  f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_verdict:s` "
-                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s` | ") if c.id in RUNG_CLAIMS[r] else "- | - | "
+                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s` | ") if c.id in RUNG_CLAIMS[r] else "no run | "
                 for r in rungs)
-            lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)} | "
+            lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)}<br>"
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` "
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
-    lines += ["\nA column at a higher scale decides the same claim by the same rule and analyses on that scale's runs "
-              f"(each claim's chapter gives the reasons; [chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) draws the "
-              "scale-free statistics at every scale); - where it has no run for the "
-              "claim; \u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
+    lines += ["\nEach cell gives our value and its verdict. A column at a higher scale decides the same claim by the same "
+              "rule and analyses on that scale's runs (each claim's chapter gives the reasons; "
+              f"[chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) draws the scale-free statistics at every scale); "
+              "\u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
               "they are).", "\n:::{dropdown} The rules and the reasons, claim by claim\n"]
     first = {}  # rule text -> the claim it was printed for
     for c in CLAIMS.values():

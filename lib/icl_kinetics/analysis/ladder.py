@@ -147,6 +147,13 @@ def times_by_n(d: RungData) -> tuple[dict, bool]:
     return times, len(set(seeds.values())) == 1
 
 
+def times_rows(d: RungData) -> list:
+    """Rows of a table of a rung's t_ICL per N: N, seeds, acquired within the budget, median and slowest t_ICL."""
+    times, _ = times_by_n(d)
+    return [[n, len(t), int(np.isfinite(t).sum()), f"{np.median(t):,.0f}",
+             f"{np.max(t[np.isfinite(t)]):,.0f}" if np.isfinite(t).any() else "\u2014"] for n, t in times.items()]
+
+
 def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
     """The exponent of median t_ICL against the number of context items N - 1 (the theory's N, as chapter 8's
     verdict; log-log slope; eq 11 predicts 1), paired seed bootstrap."""
@@ -312,6 +319,12 @@ STATISTICS = {  # statistic -> (experiment, rung function, the value the paper o
 }
 
 
+def reference(statistic: str) -> str:
+    """What the dashed value of a statistic is: the theory's for the two clocks (the ratio of learning rates),
+    the paper's for the rest."""
+    return "the theory's value" if "clock" in statistic else "the paper's value"
+
+
 def ladder(base_profile: str | None = None, out=None) -> dict:
     """{statistic: [Rung per rung]} with the book's profile as the first rung."""
     rungs = (experiments.resolve_profile(base_profile),) + LADDER[1:]
@@ -349,11 +362,13 @@ def ladder_rows(lad: dict) -> list:
     return rows
 
 
-def trend(rungs: list, paper_value: float) -> str:
-    """One sentence on whether the statistic moves toward the paper's value up the ladder: the distance to the
-    paper's value at the first and the last rung that have one (log distance for K*), and whether the two
-    rungs' intervals overlap. 'Not decided' when fewer than two rungs have a value or a rung is partial."""
-    have = [r for r in rungs if np.isfinite(r.value)]
+def trend(rungs: list, paper_value: float, reference: str = "the paper's value") -> str:
+    """One sentence on whether the statistic moves toward the paper's value (`reference`: what that value is, e.g.
+    the theory's for the clocks) up the ladder: the distance to it at the first and the last complete rung that
+    have a value (log distance for K*), and whether the two rungs' intervals overlap; a partial rung above them is
+    named and left out. 'Not decided' when fewer than two complete rungs have a value or the intervals overlap."""
+    have = [r for r in rungs if np.isfinite(r.value) and r.status == "complete"]
+    later = [r for r in rungs[rungs.index(have[-1]) + 1:] if r.status != "complete"] if have else []
     if len(have) < 2:
         return (f"not decided yet: {len(have)} rung(s) with a value "
                 f"({', '.join(f'{_scale_name(r.profile)}: {r.status}' for r in rungs)})")
@@ -363,14 +378,11 @@ def trend(rungs: list, paper_value: float) -> str:
     unit = " decades" if log else ""
     toward = dist(b.value) < dist(a.value)
     overlap = not (b.lo > a.hi or a.lo > b.hi)
-    partial = [r.profile for r in (a, b) if r.status != "complete"]
-    s = (f"distance to the paper's value {dist(a.value):.3g}{unit} at {_scale_name(a.profile)}, "
-         f"{dist(b.value):.3g}{unit} at {_scale_name(b.profile)}: {'toward' if toward else 'away from'} the paper's "
-         "value; the two intervals "
-         f"{'overlap' if overlap else 'do not overlap'}")
-    if partial or overlap:
-        s += " (not decided" + (f": {', '.join(map(_scale_name, partial))} partial" if partial
-                                else ": intervals overlap") + ")"
+    s = (f"distance to {reference} {dist(a.value):.3g}{unit} at {_scale_name(a.profile)}, "
+         f"{dist(b.value):.3g}{unit} at {_scale_name(b.profile)}: {'toward' if toward else 'away from'} it; the "
+         f"two intervals {'overlap (not decided)' if overlap else 'do not overlap'}")
+    if later:
+        s += f"; {', '.join(f'{_scale_name(r.profile)} is {r.status}' for r in later)}, not read yet"
     return s
 
 
