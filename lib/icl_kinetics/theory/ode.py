@@ -21,13 +21,19 @@ def _rhs_eq78(t, y, N, c1: Callable[[float], float], c2: Callable[[float], float
     return np.array([a / N * (eb - b * w), a / N * w * eb])
 
 
-def ode_rhs(t, y, N: int, c1=0.5, c2=0.5):
-    """Right-hand side of eqs 7-8 (gradient flow on eq 6), y = (w, beta).
+def eqs_7_8(w, beta, N, c1, c2):
+    """Eqs 7-8, gradient flow on eq 6: (dw/dt, dbeta/dt). :func:`ode_rhs` checks the inputs and calls this."""
+    dw_dt = c1 / N * (np.exp(beta) - c2 * w)      # (7)
+    dbeta_dt = c1 / N * w * np.exp(beta)          # (8)
+    return dw_dt, dbeta_dt
 
-    dw/dt = (c1/N)(e^beta - c2 w),   dbeta/dt = (c1/N) w e^beta.
+
+def ode_rhs(t, y, N: int, c1=0.5, c2=0.5):
+    """Right-hand side of eqs 7-8 (:func:`eqs_7_8`) for an ODE solver, y = (w, beta).
+
     ``c1``, ``c2`` may be constants or callables of t. Checked: N an integer >= 2, y two finite numbers,
     c1 (or c1(t)) in (0, 1), c2 (or c2(t)) in (0, 1], and the result finite ((c1/N) e^beta is computed without the
-    overflow of e^beta alone, so beta > 709 is fine while (c1/N) e^beta |w| < ~1e308).
+    overflow of e^beta alone where beta > EXP_SAFE, so beta > 709 is fine while (c1/N) e^beta |w| < ~1e308).
     """
     check_n(N)
     yy = finite_array("y", y)
@@ -38,9 +44,10 @@ def ode_rhs(t, y, N: int, c1=0.5, c2=0.5):
     b = c2(t) if callable(c2) else c2
     check_c1(a, "c1(t)" if callable(c1) else "c1")
     check_c2(b, "c2(t)" if callable(c2) else "c2")
-    eb = np.exp(min(beta, EXP_SAFE))
-    dw = a / N * (eb - b * w) if beta <= EXP_SAFE else times_exp(a / N, beta) - a / N * b * w
-    out = np.array([dw, times_exp(a / N * w, beta)])
+    if beta <= EXP_SAFE:
+        out = np.array(eqs_7_8(w, beta, N, a, b))
+    else:  # the same equations with e^beta folded into its prefactor (e^beta alone overflows)
+        out = np.array([times_exp(a / N, beta) - a / N * b * w, times_exp(a / N * w, beta)])
     return finite_result("the right-hand side of eqs 7-8", out,
                          "(c1/N) e^beta max(1, |w|) must stay below ~1e308, i.e. beta < 709 - log((c1/N) max(1, |w|))")
 
