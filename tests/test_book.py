@@ -50,3 +50,34 @@ def test_scorecard_counts_every_verdict_once_and_shows_badges(book_build):
     assert [sum(counts[3 * i:3 * i + 3]) for i in range(len(expected))] == expected
     badges = re.findall(r'<span class="pasted-text verdict verdict-([a-z-]+)">([^<]+)</span>', html)
     assert len(badges) >= len(CLAIMS) + len(RUNG_CLAIMS["paper_net"]) and all(text in OUTCOMES for _, text in badges)
+
+
+def test_the_source_archive_holds_the_repository_and_leaves_out_build_outputs(tmp_path):
+    """Issue 31: the site offers the source and the stored results as one download. Without git the folders are
+    read from disk, leaving out what .gitignore leaves out (smoke results, checkpoints, build outputs)."""
+    import sys
+    import tarfile
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import source_archive
+    repo = tmp_path / "repo"
+    for name in ("lib/icl_kinetics/__init__.py", "results/x/cpu.json", "results/x/smoke.json",
+                 "results/x/cpu.ckpt/a.pt", "book/_build/page.html", "Makefile", "notes.txt"):
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text("x")
+    n = source_archive.write_archive(repo, tmp_path / "site" / "a.tar.gz")
+    with tarfile.open(tmp_path / "site" / "a.tar.gz") as tar:
+        names = sorted(tar.getnames())
+    top = source_archive.TOP
+    assert n == 3 and names == [f"{top}/Makefile", f"{top}/lib/icl_kinetics/__init__.py", f"{top}/results/x/cpu.json"]
+
+
+@pytest.mark.slow
+def test_the_built_site_offers_the_source_and_results(book_build):
+    import tarfile
+    archive = book_build.html / "_downloads" / "icl-kinetics-replication.tar.gz"
+    assert archive.exists(), book_build.log
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert "icl-kinetics-replication/lib/icl_kinetics/__init__.py" in names
+    assert any(n.endswith("/results/memorization/cpu.json") for n in names)
+    assert 'href="../_downloads/icl-kinetics-replication.tar.gz"' in (book_build.html / "book" / "index.html").read_text()
