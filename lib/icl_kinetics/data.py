@@ -237,16 +237,7 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
     contexts = "balanced" if balanced else "standard"
     if inf.all():  # K = infinity for every member: no item bank to draw from
         return _fresh(E, B, N, bank.D, g, device, contexts, bank.pool)
-    if balanced:
-        idx = _balanced_indices(bank, B, N, g)
-    else:
-        Kt = bank.k_tensor()[:, None, None]  # (E, 1, 1)
-        u = torch.rand(E, B, N, generator=g, device=device)
-        idx = (u * Kt).long().clamp_max(Kt - 1)  # (E, B, N)
-        present = (idx[..., :-1] == idx[..., -1:]).any(-1)  # (E, B)
-        src = torch.randint(0, N - 1, (E, B), generator=g, device=device)
-        copy = torch.gather(idx, 2, src[..., None]).squeeze(-1)
-        idx[..., -1] = torch.where(present, idx[..., -1], copy)
+    idx = _balanced_indices(bank, B, N, g) if balanced else authors_sequences(bank.k_tensor(), B, N, g)
     x, lab = bank.gather(idx)
     if inf.any():
         xf, lf = _fresh(E, B, N, bank.D, g, device, contexts, bank.pool)
@@ -254,6 +245,19 @@ def sample_train(bank: ItemBank, B: int, N: int, g: torch.Generator, balanced: b
         x = torch.where(m[..., None], xf, x)
         lab = torch.where(m, lf, lab)
     return x, lab
+
+
+def authors_sequences(K: torch.Tensor, B: int, N: int, g: torch.Generator) -> torch.Tensor:
+    """The authors' training sequences, as item indices (E, B, N) into each member's K items (K: (E,)): N items
+    drawn uniformly with replacement; the last is the target, and when it does not occur among the first N - 1 it
+    is replaced by a copy of a random context item. :func:`sample_train` checks the inputs and calls this."""
+    E, K = len(K), K[:, None, None]  # (E, 1, 1)
+    idx = (torch.rand(E, B, N, generator=g, device=K.device) * K).long().clamp_max(K - 1)  # (E, B, N)
+    present = (idx[..., :-1] == idx[..., -1:]).any(-1)  # (E, B): the target occurs in the context
+    src = torch.randint(0, N - 1, (E, B), generator=g, device=K.device)  # a random context position
+    copy = torch.gather(idx, 2, src[..., None]).squeeze(-1)
+    idx[..., -1] = torch.where(present, idx[..., -1], copy)
+    return idx
 
 
 def _balanced_indices(bank: ItemBank, B: int, N: int, g):
