@@ -16,8 +16,8 @@ from icl_kinetics.store import REPO_ROOT
 
 ARCHIVE = "icl-kinetics-replication.tar.gz"
 TOP = "icl-kinetics-replication"
-FALLBACK = ("lib", "book", "results", "scripts", "tests", "_ext", "_config.yml", "_toc.yml", "Makefile",
-            "README.md", "requirements.txt", "pyproject.toml", ".ci")
+FALLBACK = ("lib", "book", "results", "scripts", "tests", "_ext", "_config.yml", "_toc.yml", "references.bib",
+            "Makefile", "README.md", "requirements.txt", "pyproject.toml", ".ci")
 SKIP = (".venv", "_build", "_smoke", "__pycache__", ".ipynb_checkpoints", ".ckpt", ".submitit", ".lock", ".tmp")
 
 

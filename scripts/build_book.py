@@ -29,7 +29,7 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("_config.yml", "_toc.yml", "_ext")  # besides the toc's pages
+SOURCES = ("_config.yml", "_toc.yml", "_ext", "references.bib")  # besides the toc's pages
 # seconds each chapter took to execute at the cpu profile (longest first keeps both workers busy to the end)
 COST = {"07_kstar_vs_n": 46, "13_scale_ladder": 45, "16_reproducing_the_runs": 40, "03_loss_landscape": 29,
         "01_phenomenology": 25}
