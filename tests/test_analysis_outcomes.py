@@ -189,3 +189,16 @@ def test_paper_net_fig6c_k_is_the_rules_on_the_stored_n50_sweep():
     assert len(set(seeds)) == 96 and min(seeds) >= 10_000
     c = cfgs["K5042_s0"]
     assert (c.N, c.D, c.width, c.lr, c.steps, c.eval_every) == (50, 63, 512, 0.05, 46_900, 100)
+
+
+def test_fig6e_at_the_paper_learning_rate_decides_only_when_every_balanced_run_passes():
+    """The lr 0.01 control has balanced-trained runs only: when all end above 0.75, 'fewer balanced runs' has
+    permutation p = 1 whatever standard runs would do (a row that decides); otherwise the row only describes."""
+    from icl_kinetics.analysis import balanced
+    from icl_kinetics.verdicts import judge
+    K = np.repeat([1600.0, 3200.0, 6400.0], 5)
+    every = balanced._paper_lr_choice(K, np.full(15, 0.9))
+    assert every.decides and every.stats == dict(p_fewer=1.0, n_per_k=5)
+    assert judge("fig6e_balanced", **every.stats).outcome == "not reproduced"
+    some = balanced._paper_lr_choice(K, np.r_[np.full(14, 0.9), 0.5])
+    assert not some.decides and np.isnan(some.stats["p_fewer"])

@@ -160,6 +160,21 @@ class BalancedEvidence(Section):
     choices: dict = kept()  # {analysis choice: balanced-rule statistics}: what counts as acquiring ICL
 
 
+def _paper_lr_choice(K, final_acc) -> Choice:
+    """Fig 6e's measure at the paper's learning rate, on the lr 0.01 control (balanced-trained runs only, no
+    standard-trained arm at lr 0.01). When every balanced run ends above 0.75, the one-sided permutation p of
+    'fewer balanced runs' is 1 whatever the standard runs would do (the balanced count is already the largest
+    possible); otherwise it cannot be computed without the standard arm, and the row only describes."""
+    n_per_k = int(min(np.sum(K == k) for k in np.unique(K)))
+    passed = np.asarray(final_acc) > ACQUIRED
+    why = ("the paper's learning rate and measure on the same clock; every balanced run passes, so balanced runs "
+           "cannot be fewer whatever the standard ones do")
+    if passed.all():
+        return Choice(dict(p_fewer=1.0, n_per_k=n_per_k), why)
+    return Choice(dict(p_fewer=float("nan"), n_per_k=n_per_k), "the paper's learning rate and measure; without "
+                  "standard-trained runs at lr 0.01 the comparison cannot be made", decides=False)
+
+
 def balanced_evidence(coll: CollapseCounts, acq: Acquisition, solution=None) -> BalancedEvidence:
     """``solution``: the `balanced_solution` result, when stored, adds the choice that scores the balanced-trained
     networks on standard contexts, as the authors' evaluation in effect does (departures page, item 4)."""
@@ -177,6 +192,9 @@ def balanced_evidence(coll: CollapseCounts, acq: Acquisition, solution=None) -> 
         choices["final accuracy above 0.75, balanced-trained runs scored on standard contexts"] = Choice(dict(
             p_fewer=perm["p_less"], n_per_k=int(min(np.sum(K == k) for k in np.unique(K)))),
             "scores every network on the same contexts, so a shortcut of the balanced construction cannot count")
+        if "balanced_lr0.01" in solution.runs:
+            choices["final accuracy above 0.75 at the paper's learning rate (the lr 0.01 control)"] = _paper_lr_choice(
+                members(solution.configs()["balanced_lr0.01"])["K"], solution["balanced_lr0.01"]["final_icl_acc"])
     return BalancedEvidence(p_fewer=coll.perm_ever["p_less"], n_per_k=coll.n_per_k,
                             ever_standard=float(ever["standard"].mean()), ever_balanced=float(ever["balanced"].mean()),
                             p_standard=float(a["standard"].mean()), p_balanced=float(a["balanced"].mean()),
