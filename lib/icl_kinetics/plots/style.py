@@ -10,11 +10,21 @@ from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 PAPER_BLUE, PAPER_RED, PAPER_GREEN, GREY = "#1f77b4", "#d62728", "#2ca02c", "0.6"
 
 
+MAX_PER_ROW = 3  # panels side by side; a longer row wraps (tick labels of five panels in a row collide)
+
+
 def figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2, **kw):
-    """A figure of ncols x nrows panels, each width x height inches."""
+    """A figure of ncols x nrows panels, each width x height inches; a single row of more than MAX_PER_ROW panels
+    wraps onto several rows (the unused places are left empty). Returns the panels in reading order."""
+    n = ncols * nrows
+    if nrows == 1 and ncols > MAX_PER_ROW:
+        nrows, ncols = -(-n // MAX_PER_ROW), MAX_PER_ROW
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
                              constrained_layout=True, **kw)
-    return fig, axes.ravel() if axes.size > 1 else axes[0, 0]
+    flat = axes.ravel()
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n] if n > 1 else flat[0]
 
 
 def title(fig, text: str):
