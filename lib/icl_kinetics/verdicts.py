@@ -165,17 +165,15 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "08_ticl_vs_n", "log-log slope {slope:.2f} [{slope_lo:.2f}, {slope_hi:.2f}]", rule_linear,
           f"{_P} ticl_vs_n --profile paper",
           evidence=("scaling.LinearEvidence",), choices="choices"),
-    Claim("fig6c_bimodal", "validation", "runs near the threshold either acquire ICL early or never (the $t_{\\rm "
-          "ICL}$ histogram with its never bar, Fig 6c), at a $K$ chosen, after the run at $K^*$, where both "
-          "outcomes occur", "bimodal, few intermediates", "09_bimodality",
+    Claim("fig6c_bimodal", "validation", "near the threshold runs acquire ICL early or never (Fig 6c), at a "
+          "$K$ where both outcomes occur", "bimodal, few intermediates", "09_bimodality",
           _EARLY_OR_NEVER, rule_early_or_never, f"{_P} bimodality --profile paper",
           evidence=("bimodality.BimodalEvidence",), choices="choices"),
     Claim("fig6c_bimodal_kstar", "validation", "the same at the sigmoid-fit $K^*$ of Fig 2b (the first run)", "bimodal",
           "09_bimodality",
           _EARLY_OR_NEVER, rule_early_or_never, f"{_P} bimodality_kstar --profile paper",
           evidence=("bimodality.BimodalEvidence",), choices="choices"),
-    Claim("fig6c_bimodal_khalf", "validation", "the same at the $K$ fixed before the run, where the acquiring "
-          "fraction is 1/2 by interpolation between the two earlier runs", "bimodal", "09_bimodality",
+    Claim("fig6c_bimodal_khalf", "validation", "the same at the $K$ where half acquire, fixed before the run", "bimodal", "09_bimodality",
           _EARLY_OR_NEVER, rule_early_or_never, f"{_P} bimodality_khalf --profile paper",
           evidence=("bimodality.BimodalEvidence",), choices="choices"),
     Claim("fig6c_bimodal_minimal", "validation", "the same in the minimal model (the theory's own model)",
@@ -188,14 +186,13 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "{n_acquired} runs; slowest / median {max_ratio:.2f}", rule_long_tail, f"{_P} long_tail --profile paper",
           evidence=("tails.ManySeeds",), choices="choices"),
     Claim("fig6e_balanced", "validation", "with exactly $N/2$ labels of each kind, fewer runs acquire ICL "
-          "(Fig 6e; eq 9's mechanism not tested)", "much lower", "12_balanced",
+          "(Fig 6e)", "much lower", "12_balanced",
           "ever above 0.95: standard {ever_standard:.2f}, balanced {ever_balanced:.2f} (at the end above 0.75: "
           "{p_standard:.2f}, {p_balanced:.2f})", rule_balanced,
           f"{_P} balanced --profile paper",
           choices="choices", evidence=("balanced.BalancedEvidence",)),
-    Claim("fig6e_copying", "validation", "the balanced-trained runs counted as acquiring ICL by Fig 6e's measure (final "
-          "accuracy above 0.75) copy the target's label (rather than answering the context's minority label, which the balanced construction "
-          "makes always right)", "implied by the Fig 6e reading", "12_balanced",
+    Claim("fig6e_copying", "validation", "balanced-trained runs that pass Fig 6e's measure copy the target's label "
+          "(not the minority-label shortcut)", "implied by the Fig 6e reading", "12_balanced",
           "of {n_acquired} balanced runs that acquired, a fraction {copy_frac:.2f} copy on conflict contexts "
           "(95% CI {copy_lo:.2f} to {copy_hi:.2f})", rule_copying,
           f"{_P} balanced_solution --profile paper",
