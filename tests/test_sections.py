@@ -139,10 +139,10 @@ def glued_names(nb) -> tuple:
                 rung = lit[-1]
             for cid in ids:
                 key = f"{cid}_{rung}" if rung else cid
-                names |= {f"{key}_verdict", f"{key}_kind", f"{key}_reason"} | {f"{key}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
+                names |= {f"{key}_verdict", f"{key}_kind", f"{key}_reason", f"{key}_short"} | {f"{key}_{k}" for k in verdicts.CLAIMS[cid].template_fields()}
                 names |= {f"{key}_headline"} if cid in verdicts.HEADLINES else set()
         elif fn == "decide_rung":  # every claim of the rung, verdict, reason and headline, named <id>_<rung>_...
-            names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "kind", "reason")}
+            names |= {f"{cid}_{lit[0]}_{k}" for cid in verdicts.RUNG_CLAIMS[lit[0]] for k in ("verdict", "kind", "reason", "short")}
             names |= {f"{cid}_{lit[0]}_headline" for cid in verdicts.RUNG_CLAIMS[lit[0]] if cid in verdicts.HEADLINES}
     return names, prefixes
 

@@ -14,7 +14,7 @@ from myst_nb import glue as _myst_glue
 
 from .prose import DASH, as_math, fmt  # noqa: F401  (fmt: the one formatter, also book.fmt)
 from .verdicts import (CLAIMS, HEADLINES, LABELS, RUNG_CLAIMS, SCALE_NAMES, UNDECIDED, Verdict, headline_fields, judge,
-                       judge_choices, undecided_kind)
+                       judge_choices, short_reason, undecided_kind)
 
 
 class Sentence:
@@ -154,6 +154,7 @@ def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:
     glue(f"{key}_kind", kind)  # which kind of 'not decided', for the scorecard; empty when decided
     reason = as_math(v.reason)
     glue(f"{key}_reason", reason)
+    glue(f"{key}_short", as_math(short_reason(v.reason)))  # the scorecard's reason in a row
     at = f", at {SCALE_NAMES.get(rung, rung)}" if rung else ""
     return Sentence(f"**Verdict on {LABELS[v.claim]}{at}: {v.outcome}{f' {kind}' if kind else ''}**: {reason}.")
 

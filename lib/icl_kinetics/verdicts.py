@@ -294,6 +294,16 @@ def undecided_kind(reason: str) -> str:
     return next((kind for kind, words in UNDECIDED_KINDS if any(w in reason for w in words)), "")
 
 
+SHORT_WORDS = 20  # the scorecard's reason per row: its first clause, at most this many words
+
+
+def short_reason(reason: str) -> str:
+    """A verdict's reason as the scorecard shows it in a row: its first clause (up to the first ';'), cut to at most
+    SHORT_WORDS words (an ellipsis says so). The whole reason is in the rules' dropdown and the chapter."""
+    words = reason.split(";")[0].split()
+    return " ".join(words[:SHORT_WORDS]) + (" \u2026" if len(words) > SHORT_WORDS else "")
+
+
 def rule_text(claim_id: str) -> str:
     """The written rule: the rule function's docstring, on one line."""
     rule = CLAIMS[claim_id].rule
@@ -371,12 +381,15 @@ def scorecard_markdown() -> str:
             at = "".join(
                 (f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_headline:s`<br>"
                  f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_verdict:s` "
-                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s` | ") if c.id in RUNG_CLAIMS[r] else "no run | "
+                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s`<br>"
+                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_short:s` | ") if c.id in RUNG_CLAIMS[r] else "no run | "
                 for r in rungs)
             lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)}<br>"
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` "
-                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
-    lines += ["\nEach cell gives our value and its verdict. A column at a higher scale decides the same claim by the same "
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s`<br>"
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_short:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
+    lines += ["\nEach cell gives our value, its verdict and the reason in short (in full in the dropdown below). A "
+              "column at a higher scale decides the same claim by the same "
               "rule and analyses on that scale's runs (each claim's chapter gives the reasons; "
               f"[chapter {int(RUNG_PAGE[:2])}]({RUNG_PAGE}.ipynb) draws the scale-free statistics at every scale); "
               "\u2014 where its runs cannot give a value yet (too few of them: the verdict's reason says how far "
