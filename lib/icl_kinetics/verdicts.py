@@ -381,13 +381,14 @@ def scorecard_markdown() -> str:
             at = "".join(
                 (f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_headline:s`<br>"
                  f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_verdict:s` "
-                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s`<br>"
-                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_short:s` | ") if c.id in RUNG_CLAIMS[r] else "no run | "
+                 f"<span class=\"verdict-why\">{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_kind:s`<br>"
+                 f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_{r}_short:s`</span> | ") if c.id in RUNG_CLAIMS[r]
+                else "no run | "
                 for r in rungs)
             lines.append(f"| {c.text} | {c.paper} | {_glue_refs(c.ours, c.chapter, c.id)}<br>"
                          f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_verdict:s` "
-                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s`<br>"
-                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_short:s` | {at}[ch. {n}]({c.chapter}.ipynb) |")
+                         f"<span class=\"verdict-why\">{{glue:text}}`{c.chapter}.ipynb::{c.id}_kind:s`<br>"
+                         f"{{glue:text}}`{c.chapter}.ipynb::{c.id}_short:s`</span> | {at}[ch. {n}]({c.chapter}.ipynb) |")
     lines += ["\nEach cell gives our value, its verdict and the reason in short (in full in the dropdown below). A "
               "column at a higher scale decides the same claim by the same "
               "rule and analyses on that scale's runs (each claim's chapter gives the reasons; "
