@@ -1,12 +1,12 @@
 """One formatter for every pasted value (``{glue:text}``), applied after MyST-NB pastes it.
 
-* A value that is not a number to a reader (NaN) becomes a dash; infinity becomes the sign; a negative zero such
-  as ``-0`` or ``-0.00`` (a tiny negative value rounded) loses its sign.
+* Every value goes through the library's one formatter (:func:`icl_kinetics.prose.fmt`, as table cells do): NaN
+  becomes a dash, infinity its sign, and a negative zero such as ``-0`` or ``-0.00`` loses its sign.
 * A pasted sentence (a verdict's reason, a headline) may carry inline math between ``$`` and inline code between
   backticks, as it does on its own page through ``{glue:md}``: they become math and code nodes here, so the same
   sentence reads the same on the scorecard, which can paste only text from another page.
 
-The functions are plain so that tests can call them without Sphinx.
+``split_markup`` is plain so that tests can call it without Sphinx.
 """
 from __future__ import annotations
 
@@ -15,21 +15,9 @@ import re
 from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-DASH = "\u2014"
-NEG_ZERO = re.compile(r"(?<![\w.\d])[-\u2212](0(?:\.0+)?)(?![\d.])")
+from icl_kinetics.prose import fmt
+
 MARKUP = re.compile(r"\$([^$]+)\$|`([^`]+)`")
-
-
-def reader_value(text: str) -> str:
-    """The text a reader sees for a pasted value: NaN as a dash, infinity as its sign, no negative zero."""
-    t = text.strip()
-    if t.lower() in ("nan", "-nan"):
-        return DASH
-    if t.lower() in ("inf", "infinity"):
-        return "\u221e"
-    if t.lower() in ("-inf", "-infinity"):
-        return "\u2212\u221e"
-    return NEG_ZERO.sub(r"\1", text)
 
 
 def split_markup(text: str) -> list[tuple[str, str]]:
@@ -53,7 +41,7 @@ class ReaderText(SphinxPostTransform):
             if "pasted-text" not in node.get("classes", []) or len(node.children) != 1 \
                     or not isinstance(node.children[0], nodes.Text):
                 continue
-            text = reader_value(node.astext())
+            text = fmt(node.astext())  # the library's one formatter, as for table cells
             children = []
             for kind, part in split_markup(text):
                 if kind == "math":
