@@ -344,9 +344,10 @@ def kstar_dense_grid(N: int) -> tuple[tuple, tuple]:
           "chapter 13)", "13_scale_ladder", ("smoke", "paper_net"))
 def _kstar_dense(profile):
     """Sub-runs N<N>_K<K> (4 more seeds at a sweep's K) and N<N>_K<K>_s<b> (a new K, block b of 4 seeds)."""
-    if profile == "smoke":
-        row = dict(SMOKE, Ks=(8,), seeds=2, steps=40, eval_every=20, n_eval=64)
-        return {"N6_K8": runs_of(dict(row, split="N6_K8"), model="transformer1", early_stop=0.99)["N6_K8"]}
+    if profile == "smoke":  # two shards at the smoke sweeps' N = 6, with new seeds: one at a sweep's K, one new K
+        row = dict(SMOKE, seeds=2, steps=40, eval_every=20, n_eval=64)
+        return {name: runs_of(dict(row, Ks=(K,), split=name, seed0=seed0), model="transformer1",
+                              early_stop=0.99)[name] for name, K, seed0 in (("N6_K8", 8, 100), ("N6_K24", 24, 200))}
     out = {}
     for N in sorted(KSTAR_DENSE_CENTRES):
         grid = PHENOMENOLOGY["paper_net"]["Ks"] if N == 100 else KSTAR_VS_N["paper_net"]["Ks"](N)

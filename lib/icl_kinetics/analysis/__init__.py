@@ -10,11 +10,12 @@ chapter turns them into the :class:`~icl_kinetics.analysis.section.Section` s a 
 (chapters 1-2), ``dynamics`` (chapter 2), ``landscape`` (3), ``acquisition`` (4), ``memorization`` (5),
 ``transience`` and ``loss_relation`` (6, 11), ``threshold`` (7), ``scaling`` (8), ``bimodality`` (9), ``tails``
 (10), ``balanced`` (12), ``ladder`` (13, the scale ladder), ``budget`` (13, what the measured clock means for a
-rung's budgets) and ``precision`` (13, bf16 against fp32); ``small_sample`` holds the intervals honest at a few seeds
+rung's budgets), ``dense`` (13, the kstar_dense shards pooled with the sweeps they extend) and ``precision``
+(16, bf16 against fp32); ``small_sample`` holds the intervals honest at a few seeds
 per point. Every public name of the building blocks is re-exported here.
 """
-from . import (acquisition, balanced, bimodality, budget, dynamics, ladder, landscape, loss_relation, phenomenology,
-               precision, section, small_sample, tails, threshold)
+from . import (acquisition, balanced, bimodality, budget, dense, dynamics, ladder, landscape, loss_relation,
+               phenomenology, precision, section, small_sample, tails, threshold)
 from .runs import (members, sweep_threshold, acquired, SETTING_FIELDS, settings_table, safe_sweep_threshold,
                    n_context, censored_t_icl)
 from .memorization import (IKInfinity, ik_infinity, memorization_table, ScalingFit, fit_memorization_scaling,

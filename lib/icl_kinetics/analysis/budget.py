@@ -1,8 +1,8 @@
-"""What the measured learning-rate clock means for a rung's budgets (chapter 13).
+"""What the measured learning-rate clock means for a rung's budgets (chapter 16).
 
 A rung on the cpu clock trains at five times the paper's learning rate for a fifth of its iterations. That gives
 the paper's budget in gradient-flow time only if t_ICL in iterations scales as 1/lr. With the measured clock ratio
-r (`ladder.clock_rung`: per seed, t_ICL in iterations at lr 0.01 over t_ICL at lr 0.05, median; measured at
+r (`ladder.clock_rung`: per seed, t_ICL in iterations at lr 0.01 over t_ICL at lr 0.05, geometric mean; at
 K = infinity and one N), the rung's budget is worth r / 5 of the paper's for acquiring ICL there. The stored curves
 cannot show a longer budget. They can show how much a budget change of that size moves a statistic: each
 budget-dependent statistic (K*, the K* exponent, the Fig 6c never bar) is recomputed on the runs cut to r / 5 of

@@ -17,10 +17,11 @@ from ..config import n_context as context_items
 from ..errors import ResultsError
 from ..rules import rule_clock
 from ..verdicts import RUNG_CLAIMS, SCALE_NAMES
-from . import bimodality, memorization, phenomenology, scaling, threshold
+from . import bimodality, dense, memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
-from .runs import censored_t_icl, pooled, safe_sweep_threshold
-from .scaling import median_vs_n_fit, order_quantile
+from .runs import censored_t_icl, crossing_t_icl, pooled, safe_sweep_threshold
+from .scaling import median_vs_n_fit
+from .small_sample import geometric_mean_t, trend_with_k
 from .section import Section, glued, kept
 
 LADDER = ("cpu", "paper_net", "paper")  # the rungs, smallest first; the book's profile replaces "cpu"
@@ -37,6 +38,7 @@ class RungData:
     n_defined: int
     stored: bool
     out: object = None  # the results folder it was read from (None: results/)
+    extended: tuple = ()  # the kstar_dense shards pooled into its sweeps (analysis.dense)
 
     @property
     def status(self) -> str:
@@ -54,10 +56,12 @@ class RungData:
                 f"{self.experiment} --profile {self.profile} --only <shard>`.")
 
 
-def rung_data(name: str, profile: str, out=None) -> RungData:
+def rung_data(name: str, profile: str, out=None, with_dense: bool = True) -> RungData:
     """The stored result of `name` at `profile`, else its verified finished shards; never trains. Where the
     catalog says the experiment reuses another's sweep at this profile (``catalog.REUSES``), that sweep, pooled
-    over its sub-runs, is one more sub-run ``N<its N>`` once it is stored; complete only when both are."""
+    over its sub-runs, is one more sub-run ``N<its N>`` once it is stored; complete only when both are. A stored
+    sweep that `kstar_dense` extends has the dense shards of every N whose shards have all finished pooled in
+    (:func:`dense.extend`; the rule fixed with those runs; ``with_dense=False``: the sweep alone)."""
     exp = experiments.get(name)
     if profile not in exp.profiles:
         return RungData(name, profile, {}, {}, 0, False, out)
@@ -68,10 +72,13 @@ def rung_data(name: str, profile: str, out=None) -> RungData:
     else:
         shards = experiments.finished_shards(name, profile, out)
         d = RungData(name, profile, dict(shards), {k: configs[k] for k in shards}, len(configs), False, out)
+    if d.stored and with_dense:  # dense shards of each N whose shards have all finished join the sweep there
+        runs, cfgs, added = dense.extend(name, d.runs, d.configs, profile, out)
+        d = RungData(name, profile, runs, cfgs, d.n_defined, True, out, added)
     other = catalog.REUSES.get((name, profile))
     if other is None:
         return d
-    o = rung_data(other, profile, out)
+    o = rung_data(other, profile, out, with_dense)
     runs, cfgs = dict(d.runs), dict(d.configs)
     if o.stored:
         run, cfg = pooled(o.runs, o.configs)
@@ -80,7 +87,7 @@ def rung_data(name: str, profile: str, out=None) -> RungData:
                              f"N = {cfg.N} sweep beside it: remove one")
         check_reusable(cfg, next(iter(configs.values())), f"{other} at {profile} as a sub-run of {name}")
         runs[f"N{cfg.N}"], cfgs[f"N{cfg.N}"] = run, cfg
-    return RungData(name, profile, runs, cfgs, d.n_defined + 1, d.stored and o.stored, out)
+    return RungData(name, profile, runs, cfgs, d.n_defined + 1, d.stored and o.stored, out, d.extended + o.extended)
 
 
 SAME_AT_EVERY_N = ("model", "D", "width", "lr", "batch", "n_eval", "early_stop", "precision", "evals", "balanced")
@@ -247,11 +254,12 @@ def chance_rung(d: RungData) -> Rung:
                 _scale(cfg, str(cfg.N)), units)
 
 
-def clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
-    """The clock check: per seed, t_ICL at lr 0.01 (``ticl_clock``) over t_ICL at the profile's lr on the same
-    seed and N (``ticl_vs_n``); median of the ratios with a percentile bootstrap over seeds. If the theory's time
-    is lr x iterations, the ratio is the ratio of the learning rates (5). A seed censored at either lr counts as
-    an infinite or zero ratio (the median is robust to a few)."""
+def clock_rung(d: RungData) -> Rung:
+    """The clock check: per seed, t_ICL at lr 0.01 (``ticl_clock``) over t_ICL at the profile's lr on the same seed
+    and N (``ticl_vs_n``), each the crossing of ICL accuracy 0.95 interpolated between evaluations (the first
+    evaluation past it would quantise the ratio to the evaluation grid); the geometric mean of the ratios with a
+    t interval on their logarithms, the seed as the unit. 5, the ratio of the learning rates, if the theory's time
+    is lr x iterations. Seeds censored at either rate are left out and counted in the note."""
     if not d.runs:
         return _missing("lr clock ratio", d, "no run at lr 0.01")
     run, cfg = next(iter(d.runs.values())), next(iter(d.configs.values()))
@@ -261,18 +269,15 @@ def clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
         return _missing("lr clock ratio", d, f"ticl_vs_n {key} at {d.profile} not finished")
     ref_cfg = ref.configs[key]
     idx = [list(ref_cfg.seeds).index(s) for s in cfg.seeds]
-    slow, fast = censored_t_icl(run), censored_t_icl(ref.runs[key])[idx]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(np.isinf(slow) & np.isinf(fast), np.nan, slow / fast)
-    ratio = ratio[~np.isnan(ratio)]
-    if not len(ratio):
-        return _missing("lr clock ratio", d, "no seed acquired ICL at either learning rate")
-    rng = np.random.default_rng(seed)
-    boot = np.median(rng.choice(ratio, (n_boot, len(ratio))), axis=1)
-    lo, hi = order_quantile(boot, [0.025, 0.975])  # by order statistics: an infinite ratio stays infinite
-    units = f"N = {cfg.N}, {len(ratio)} seeds, lr {cfg.lr:g} vs {ref_cfg.lr:g}"
-    return Rung("lr clock ratio", d.profile, float(np.median(ratio)), float(lo), float(hi), d.status,
-                _scale(cfg), units, f"expected {ref_cfg.lr / cfg.lr:g} (the ratio of the learning rates)")
+    slow, fast = crossing_t_icl(run), crossing_t_icl(ref.runs[key])[idx]
+    ok = np.isfinite(slow) & np.isfinite(fast)
+    if ok.sum() < 2:
+        return _missing("lr clock ratio", d, f"{ok.sum()} seed(s) acquired ICL at both learning rates")
+    gm, (lo, hi) = geometric_mean_t(slow[ok] / fast[ok])
+    units = f"N = {cfg.N}, {ok.sum()} seeds, lr {cfg.lr:g} vs {ref_cfg.lr:g}"
+    left = f"; {(~ok).sum()} seed(s) censored at either rate left out" if (~ok).any() else ""
+    return Rung("lr clock ratio", d.profile, gm, lo, hi, d.status, _scale(cfg), units,
+                f"expected {ref_cfg.lr / cfg.lr:g} (the ratio of the learning rates){left}")
 
 
 def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
@@ -304,8 +309,12 @@ def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
     status = d.status if ref.stored else f"{d.status}; memorization {ref.status}"
     verdict = (f"the clock {rule_clock(med, (lo, hi), lr_fast / lr_slow)}" if d.stored and ref.stored else
                "the criterion waits for every K (a partial rung decides nothing)")
+    k_of = np.array([slow["K"][i] for i, _ in both])
+    per_k = "; ".join(f"{int(k):,}: {np.median(ratio[k_of == k]):.2f}" for k in Ks if (k_of == k).any())
     return Rung("MLP clock ratio", d.profile, med, float(lo), float(hi), status, _scale(cfg), units,
-                f"expected {lr_fast / lr_slow:g}; {verdict}")
+                f"expected {lr_fast / lr_slow:g}; {verdict}; median per K ({per_k})" +
+                (f", {trend_with_k(k_of, ratio)}" if len(Ks) > 2 else ""))
+
 
 
 STATISTICS = {  # statistic -> (experiment, rung function, the value the paper or the theory gives)

@@ -24,6 +24,9 @@ class Transition(Section):
     kstar: float = glued()
     kstar_lo: float = glued()
     kstar_hi: float = glued()
+    kstar_t_lo: float = glued()  # K*'s interval from the t model of each K's mean (small-sample honest)
+    kstar_t_hi: float = glued()
+    paper_kstar: str = glued()  # where the paper's K* ~ 10^4 (at N = 100) falls, in words; a dash at another N
     N: int = glued(plotted=True)
     icl_iwl_corr: float = glued()
     slope_a: float = glued()
@@ -52,31 +55,53 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
                    "Spearman rank correlation (ranks of the whole sample), bootstrap over runs": Choice(
                        dict(rho=rho_s, rho_ci=rho_s_ci), "the same on ranks: no weight on how far apart the "
                        "accuracies are, robust to the two clusters at the ends")}
-    numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], N=cfg.N, icl_iwl_corr=rho,
-                   slope_a=thr.params[0])
     K = members(cfg)["K"]
+    t_ci = (tuple(kstar_t_model({1: (K, np.asarray(run["final_icl_acc"], float))}).ci[0])
+            if np.isfinite(thr.k_star) else (np.nan, np.nan))
+    numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], kstar_t_lo=t_ci[0], kstar_t_hi=t_ci[1],
+                   paper_kstar=paper_kstar_inside(thr.ci, t_ci) if cfg.N == PAPER_KSTAR[0] else "\u2014",
+                   N=cfg.N, icl_iwl_corr=rho, slope_a=thr.params[0])
     return Transition.of(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
                    dict(thr=thr, K=K, rho=rho, rho_lo=rho_ci[0], rho_hi=rho_ci[1],
                                    choices_rho=choices_rho,
-                                   choices_transition=transition_choices(K, run["final_icl_acc"], thr)))
+                                   choices_transition=transition_choices(K, run["final_icl_acc"], thr, t_ci)))
 
 
-def transition_choices(K, final_acc, thr) -> dict:
+PAPER_KSTAR = (100, 1e4)  # the paper's K* ~ 10^4 at N = 100 (section 2, Fig 2b)
+
+
+def paper_kstar_inside(boot_ci, t_ci) -> str:
+    """Where the paper's K* = 10^4 falls against our two 95% intervals of K*, in words (a description beside the
+    Fig 2b verdict, whose rule is the sharpness of the transition, not its place)."""
+    inside = [bool(lo <= PAPER_KSTAR[1] <= hi) for lo, hi in (boot_ci, t_ci)]
+    if all(inside):
+        return "inside both 95% intervals of K*"
+    if not any(inside):
+        return "outside both 95% intervals of K*"
+    return "inside the t-model interval of K* and outside its seed-bootstrap interval" if inside[1] else \
+        "inside the seed-bootstrap interval of K* and outside its t-model interval"
+
+
+def transition_choices(K, final_acc, thr, t_ci=None) -> dict:
     """{analysis choice: transition-rule statistics}: the median final accuracy beyond K*/2.5 and 2.5 K* (the
-    chapter's), the mean instead, and the sides taken beyond a factor 2 or 3 of K*."""
+    chapter's), the mean instead, the sides taken beyond a factor 2 or 3 of K*, and K*'s interval from the t model
+    of each K's mean (``t_ci``; computed here when not given)."""
     base = dict(K=K, final_acc=final_acc, kstar=thr.k_star, kstar_ci=thr.ci)
     Ks = np.asarray(K, float)
-    tm = kstar_t_model({1: (Ks, np.asarray(final_acc, float))}) if np.isfinite(thr.k_star) else None  # one sweep
-    n = min(int(np.sum(Ks == k)) for k in np.unique(Ks))
+    if t_ci is None and np.isfinite(thr.k_star):
+        t_ci = tuple(kstar_t_model({1: (Ks, np.asarray(final_acc, float))}).ci[0])  # one sweep
+    per_k = [int(np.sum(Ks == k)) for k in np.unique(Ks)]
+    n, seeds = min(per_k), (f"{min(per_k)}" if min(per_k) == max(per_k) else f"{min(per_k)} to {max(per_k)}")
     out = {"median beyond a factor 2.5 of K* (the chapter's)": Choice(
                base, "the runs well away from K* on either side, with K*'s seed-bootstrap interval"),
            "mean instead of median": Choice(dict(base, stat="mean"), "every run counts by its value, not its rank"),
            "beyond a factor 2 of K*": Choice(dict(base, factor=2.0), "runs nearer the threshold count too"),
            "beyond a factor 3 of K*": Choice(dict(base, factor=3.0), "only runs further from the threshold")}
-    if tm is not None:
-        out[f"K*'s interval from a t model of each K's mean ({n} seeds per K)"] = Choice(
-            dict(base, kstar_ci=tuple(tm.ci[0])), "small-sample honest: each K's mean varies as a t(n - 1) "
-            f"variable, where the percentile bootstrap of {n} seeds sees {n - 1}/{n} of the variance")
+    if t_ci is not None and np.isfinite(thr.k_star):
+        out[f"K*'s interval from a t model of each K's mean ({seeds} seeds per K)"] = Choice(
+            dict(base, kstar_ci=tuple(t_ci)), "small-sample honest: each K's mean varies as a t(n - 1) "
+            f"variable, where the percentile bootstrap of n seeds sees (n - 1)/n of the variance ({n - 1}/{n} at "
+            f"{n})")
     return out
 
 

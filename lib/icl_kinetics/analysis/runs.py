@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fits
+from .. import stats as st
 from .. import config
 from ..config import ICL_THRESHOLD, RunConfig
 from ..prose import fmt
@@ -126,4 +127,11 @@ def censored_t_icl(run: dict) -> np.ndarray:
     """(E,) t_ICL in iterations (first evaluation with ICL accuracy > 0.95), +inf for members that never got there
     within the step budget (``run["t_icl"]`` is NaN for them): right-censored, not missing."""
     t = np.asarray(run["t_icl"], float)
+    return np.where(np.isfinite(t), t, np.inf)
+
+
+def crossing_t_icl(run: dict) -> np.ndarray:
+    """(E,) t_ICL in iterations as the crossing of ICL accuracy 0.95, linearly interpolated between the two
+    evaluations around it (not quantised to the evaluation grid, as ``run["t_icl"]`` is); +inf if never."""
+    t = st.first_crossing(run["steps"], run["icl_acc"], ICL_THRESHOLD, interpolate=True)
     return np.where(np.isfinite(t), t, np.inf)

@@ -80,3 +80,21 @@ def mean_slope_t(slopes) -> tuple:
         return float("nan"), (float("nan"),) * 2
     half = float(scipy_stats.t.ppf(0.975, len(s) - 1) * s.std(ddof=1) / np.sqrt(len(s)))
     return float(s.mean()), (float(s.mean() - half), float(s.mean() + half))
+
+
+def geometric_mean_t(ratios) -> tuple:
+    """(geometric mean, 95% t interval) of positive ratios, one per seed: a t interval on their logarithms
+    (n - 1 degrees of freedom), mapped back."""
+    lr = np.log(np.asarray(ratios, float))
+    n = len(lr)
+    m, half = lr.mean(), scipy_stats.t.ppf(0.975, n - 1) * lr.std(ddof=1) / np.sqrt(n)
+    return float(np.exp(m)), (float(np.exp(m - half)), float(np.exp(m + half)))
+
+
+def trend_with_k(K, values) -> str:
+    """Whether per-member values (a clock ratio) move with K, in words: the sign of Spearman's correlation when
+    its two-sided p < 0.05, else 'no trend with K at p < 0.05'."""
+    rho, p = scipy_stats.spearmanr(K, values)
+    if not np.isfinite(p) or p >= 0.05:
+        return "no trend with K at p < 0.05"
+    return f"{'falling' if rho < 0 else 'rising'} with K (Spearman {rho:.2f}, p = {p:.2g})"

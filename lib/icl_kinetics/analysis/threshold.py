@@ -189,7 +189,9 @@ def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentA
     tm = kstar_t_model({n_context(n): s for n, s in kn.sweeps.items()}, n_boot=n_boot_t)
     main = dict(exponent=kfit.exponent, ci=kfit.exponent_ci_boot, inv_nu=inv_nu, inv_nu_range=inv_nu_range,
                 on_threshold=bound_on_threshold(kfit.exponent_boot))
-    n_seeds = min(int(np.sum(K == k)) for K, _ in kn.sweeps.values() for k in np.unique(K))
+    per_k = [int(np.sum(K == k)) for K, _ in kn.sweeps.values() for k in np.unique(K)]
+    n_seeds = min(per_k)
+    seeds = str(n_seeds) if n_seeds == max(per_k) else f"{n_seeds} to {max(per_k)}"
     choices = {
         "N - 1, seed bootstrap, 1/nu half-range fits (the chapter's)": Choice(
             main, "resamples the seeds within each K at every N and refits every K* and the line, so the K* "
@@ -197,7 +199,7 @@ def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentA
         "N counts the target (the authors' convention)": Choice(
             dict(main, exponent=against_n.exponent_N, ci=(against_n.exponent_N_lo, against_n.exponent_N_hi),
                  on_threshold=""), "the authors' N; the same seed bootstrap"),
-        f"K* from a t model of each K's mean ({n_seeds} seeds per K)": Choice(
+        f"K* from a t model of each K's mean ({seeds} seeds per K)": Choice(
             dict(main, exponent=tm.exponent, ci=tm.exponent_ci, on_threshold=""),
             "small-sample honest: each K's mean varies as a t(n - 1) variable, where the percentile bootstrap of "
             f"{n_seeds} seeds sees {n_seeds - 1}/{n_seeds} of the variance"),

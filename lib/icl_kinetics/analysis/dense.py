@@ -1,0 +1,134 @@
+"""K* where it is decided (issue 32 c): the `kstar_dense` runs add seeds at the K near K* and two new K inside the
+grid interval that holds it, at each context length N of the paper_net rung, with the settings of the sweeps they
+extend (`kstar_vs_n` at N = 25 and 50, `phenomenology` at N = 100). The rule fixed with them before they ran
+(catalog): at each N, once every dense shard at that N has finished, the sweep pooled with them replaces the sweep
+alone wherever the rung is read (chapters 1 and 7, the ladder, the scorecard). Shards of an N still training are
+shown beside the sweep as progress (:func:`dense_progress`) and decide nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import experiments, fits
+from .runs import members, pooled
+from .section import Section, glued, kept
+from .small_sample import kstar_t_model
+
+DENSE = "kstar_dense"
+EXTENDS = ("phenomenology", "kstar_vs_n")  # the sweeps whose sub-runs at an N the dense shards at that N join
+
+
+@dataclass(frozen=True)
+class DenseAtN:
+    """The dense shards at one context length: finished ones (arrays, configs) and how many are defined."""
+    N: int
+    runs: dict
+    configs: dict
+    n_defined: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.runs) == self.n_defined
+
+
+def dense_shards(profile: str, out=None) -> dict[int, DenseAtN]:
+    """{N: DenseAtN} of `kstar_dense` at ``profile`` (its stored result, else its verified finished shards);
+    empty where the experiment has no such profile. Never trains."""
+    exp = experiments.get(DENSE)
+    if profile not in exp.profiles:
+        return {}
+    defined = exp.runs(profile)
+    res = experiments.load_optional(DENSE, profile, out)
+    runs = res.runs if res is not None else experiments.finished_shards(DENSE, profile, out)
+    out_ = {}
+    for N in sorted({c.N for c in defined.values()}):
+        names = [k for k, c in defined.items() if c.N == N]
+        done = [k for k in names if k in runs]
+        out_[N] = DenseAtN(N, {k: runs[k] for k in done}, {k: defined[k] for k in done}, len(names))
+    return out_
+
+
+def extend(name: str, runs: dict, configs: dict, profile: str, out=None, partial: bool = False) -> tuple:
+    """(runs, configs, the dense shards pooled) of experiment `name`'s sub-runs at ``profile`` with the dense
+    shards of each N whose shards have all finished (``partial``: of every N, finished or not; progress only)
+    pooled into the sub-runs at that N, as one sub-run ``N<N>`` (or the N's one sub-run's own name). ValueError
+    (from :func:`pooled`) if a shard was not trained as the sweep was."""
+    if name not in EXTENDS:
+        return runs, configs, ()
+    runs, configs, added = dict(runs), dict(configs), []
+    for N, sh in dense_shards(profile, out).items():
+        at = [k for k, c in configs.items() if c.N == N]
+        if not at or not sh.runs or not (sh.complete or partial):
+            continue
+        run, cfg = pooled({**{k: runs[k] for k in at}, **sh.runs}, {**{k: configs[k] for k in at}, **sh.configs})
+        key = at[0] if len(at) == 1 else f"N{N}"
+        for k in at:
+            del runs[k], configs[k]
+        runs[key], configs[key] = run, cfg
+        added += list(sh.runs)
+    return runs, configs, tuple(added)
+
+
+@dataclass(frozen=True)
+class DenseProgress(Section):
+    """Where the dense runs stand: K* per N from the sweep alone and pooled with the dense shards finished so
+    far (a description while an N is partial; the rung reads the pooled sweep only once that N is complete)."""
+    n_done: int = glued()
+    n_defined: int = glued()
+    n_complete: int = glued()
+    rows: list = kept()
+
+
+def _kstar_cells(K, acc, n_boot: int) -> list:
+    """K*, its seed-bootstrap interval (resampling within each K) and its t-model interval (each K's mean as a
+    t(n - 1) variable; honest at a few seeds per K), as table cells."""
+    thr = fits.fit_threshold(K, acc, n_boot=n_boot, seed=0)
+    tm = kstar_t_model({1: (K, acc)}, n_boot=n_boot, seed=0)
+    return [fmt_k(thr.k_star), interval_k(thr.ci), interval_k(tm.ci[0])]
+
+
+def fmt_k(k: float) -> str:
+    return f"{k:,.0f}" if np.isfinite(k) else "\u2014"
+
+
+def interval_k(ci) -> str:
+    return f"[{fmt_k(ci[0])}, {fmt_k(ci[1])}]"
+
+
+def _seeds(K) -> str:
+    """Seeds per K: one number, or the fewest and the most."""
+    n = [int(np.sum(K == k)) for k in np.unique(K)]
+    return str(n[0]) if min(n) == max(n) else f"{min(n)}-{max(n)}"
+
+
+def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None, n_boot: int = 200) -> DenseProgress:
+    """Rows per N: the sweep alone (``sweep_*``: one sub-run per N, no dense shard pooled:
+    ``ladder.rung_data("kstar_vs_n", profile, with_dense=False)``) and, where dense shards
+    have finished, the sweep pooled with them: K values, seeds per K, K* with both intervals, the shards' state."""
+    dense = dense_shards(profile, out)
+    pooled_runs, pooled_cfgs, added = extend("kstar_vs_n", sweep_runs, sweep_configs, profile, out, partial=True)
+    rows = []
+    for label, (r, c) in (("sweep alone", (sweep_runs, sweep_configs)),
+                          ("pooled with the dense shards", (pooled_runs, pooled_cfgs))):
+        for name, cfg in sorted(c.items(), key=lambda kv: kv[1].N):
+            d = dense.get(cfg.N)
+            if label != "sweep alone" and (d is None or not d.runs):
+                continue
+            K = members(cfg)["K"]
+            state = ("\u2014" if label == "sweep alone" else
+                     f"{len(d.runs)} of {d.n_defined}" + (" (complete)" if d.complete else " (partial)"))
+            rows.append([label, cfg.N, len(np.unique(K)), _seeds(K),
+                         *_kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float), n_boot), state])
+    return DenseProgress.of(dict(n_done=len(added), n_defined=sum(d.n_defined for d in dense.values()),
+                                 n_complete=sum(d.complete for d in dense.values())), {}, dict(rows=rows))
+
+
+def pooled_line(extended: tuple, profile: str) -> str:
+    """A caption's sentence naming the dense shards pooled into a sweep (empty when none are)."""
+    if not extended:
+        return ""
+    return (f"Pooled with the {len(extended)} `{DENSE}` shards of this context length (chapter 13), each committed "
+            f"under results/{DENSE}/{profile}.shards/ with its own commit, device and wall time; rerun one with "
+            f"`python -m icl_kinetics run {DENSE} --profile {profile} --only <shard>`.")

@@ -1,0 +1,47 @@
+"""kstar_dense (issue 32 c): its shards join the sweeps they extend at an N only once all of that N's shards have
+finished (the rule fixed before they ran); before that they are progress, shown and never read by a verdict."""
+from icl_kinetics import experiments
+from icl_kinetics.analysis import dense, ladder
+
+
+def _n_members(d, N):
+    return sum(c.E for c in d.configs.values() if c.N == N)
+
+
+def test_dense_shards_join_the_sweeps_only_when_their_n_is_complete(tmp_path):
+    out = tmp_path / "results"
+    experiments.run("phenomenology", "smoke", out=out, progress=False)
+    experiments.run("kstar_vs_n", "smoke", out=out, progress=False)
+    base_ph = _n_members(ladder.rung_data("phenomenology", "smoke", out), 6)
+    base_kn = _n_members(ladder.rung_data("kstar_vs_n", "smoke", out), 6)
+
+    experiments.run("kstar_dense", "smoke", out=out, progress=False, only=["N6_K8"])
+    sh = dense.dense_shards("smoke", out)[6]
+    assert not sh.complete and list(sh.runs) == ["N6_K8"]
+    d = ladder.rung_data("phenomenology", "smoke", out)
+    assert d.extended == () and _n_members(d, 6) == base_ph  # a partial N decides nothing
+    alone = ladder.rung_data("kstar_vs_n", "smoke", out, with_dense=False)
+    progress = dense.dense_progress(alone.runs, alone.configs, "smoke", out, n_boot=20)
+    assert progress.n_done == 1 and progress.n_defined == 2 and progress.n_complete == 0
+    pooled_rows = [r for r in progress.rows if r[0] != "sweep alone"]
+    assert [r[1] for r in pooled_rows] == [6] and pooled_rows[0][-1] == "1 of 2 (partial)"
+
+    experiments.run("kstar_dense", "smoke", out=out, progress=False, only=["N6_K24"])
+    d = ladder.rung_data("phenomenology", "smoke", out)
+    assert set(d.extended) == {"N6_K8", "N6_K24"} and _n_members(d, 6) == base_ph + 4
+    (name, cfg), = d.configs.items()  # the sweep's one sub-run, now with the dense members
+    assert 24 in cfg.Ks and len(d.runs[name]["final_icl_acc"]) == base_ph + 4
+    kn = ladder.rung_data("kstar_vs_n", "smoke", out)
+    assert _n_members(kn, 6) == base_kn + 4 and _n_members(kn, 4) == _n_members(alone, 4)
+    assert _n_members(ladder.rung_data("kstar_vs_n", "smoke", out, with_dense=False), 6) == base_kn
+    seeds = [(k, s) for k, s in zip(kn.configs["N6"].Ks, kn.configs["N6"].seeds)]
+    assert len(seeds) == len(set(seeds))  # new seeds: no member trained twice
+
+
+def test_paper_kstar_is_placed_against_both_intervals():
+    from icl_kinetics.analysis.phenomenology import paper_kstar_inside
+    assert paper_kstar_inside((6_600, 9_000), (5_500, 11_500)) == \
+        "inside the t-model interval of K* and outside its seed-bootstrap interval"
+    assert paper_kstar_inside((9_000, 12_000), (8_000, 13_000)) == "inside both 95% intervals of K*"
+    assert paper_kstar_inside((2_000, 3_000), (1_500, 4_000)) == "outside both 95% intervals of K*"
+    assert not dense.DenseAtN(6, {}, {}, 2).complete
