@@ -106,6 +106,15 @@ def replicates(fn, n: int | None = None, n_boot: int = 1000, seed: int = 0, grou
     return out
 
 
+def ols_slopes(x, Y) -> np.ndarray:
+    """(B,) least-squares slope of each row of `Y` (B, n) against the shared `x` (n,) (``np.polyfit(x, y, 1)[0]``
+    for every row at once)."""
+    x = np.asarray(x, float)
+    Y = np.atleast_2d(np.asarray(Y, float))
+    xc = x - x.mean()
+    return (Y - Y.mean(axis=1, keepdims=True)) @ xc / (xc @ xc)
+
+
 def bootstrap(fn, samples, n_boot: int = 1000, seed: int = 0, conf: float = 0.95, groups=None):
     """Percentile bootstrap of a statistic fn(samples) -> float; samples resampled along axis 0 (within
     `groups` if given). Non-finite replicates are skipped.

@@ -161,6 +161,15 @@ def _kstar_point(K, acc):
     return thr, note
 
 
+def _kstar_batch(K, acc, p0) -> np.ndarray:
+    """(B,) K* of each row of `acc` (B, E) at the runs' `K` (E,), as :func:`_kstar_point` would give it (NaN where
+    the accuracies are flat across K), all rows fitted at once from `p0`."""
+    x = np.log10(K)
+    flat = np.ptp(acc, axis=1) < 0.05
+    out = 10 ** fits.sigmoid_params_batch(x, acc, (x.min() - 0.5, x.max() + 0.5), p0)[:, 1]
+    return np.where(flat, np.nan, out)
+
+
 def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
     """K*(N) and the exponent of K* ~ N^exponent from ``sweeps = {N: (K (E,), final ICL accuracy (E,))}``.
 
@@ -175,26 +184,20 @@ def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
     ks = np.array([t.k_star for t, _ in pts], float)
     notes = [note for _, note in pts]
     used = np.array([note == "ok" and np.isfinite(k) for k, note in zip(ks, notes)])
-    # one bootstrap draw resamples seeds within each K at every used N: the (N, K) groups of all used N, in order,
-    # as index arrays into the concatenated accuracies; each N's resampled accuracies go back on its K positions
+    # one bootstrap draw resamples seeds within each K at every used N (the (N, K) groups of all used N, in order,
+    # as index arrays into the concatenated accuracies); each N's replicates are then refitted at once
     starts = np.cumsum([0] + [len(a) for _, a in data])
     groups = [[np.flatnonzero(K == k) for k in np.unique(K)] for K, _ in data]
     flat = [starts[i] + g for i in np.flatnonzero(used) for g in groups[i]]
     acc_all = np.concatenate([a for _, a in data]) if data else np.empty(0)
-
-    def refit(idx):
-        row, pos = np.full(len(Ns), np.nan), 0
-        for i in np.flatnonzero(used):
-            K, a = data[i]
-            order = np.concatenate(groups[i])
-            a_b = np.empty_like(a)
-            a_b[order] = acc_all[idx[pos:pos + len(order)]]
-            pos += len(order)
-            row[i] = _kstar_point(K, a_b)[0].k_star
-        return row
-
-    boot = (np.asarray(st.replicates(refit, n_boot=n_boot, seed=seed, groups=flat)).reshape(-1, len(Ns))
-            if used.any() else np.full((n_boot, len(Ns)), np.nan))
+    rng = np.random.default_rng(seed)
+    draws = np.array([st.resample(rng, groups=flat) for _ in range(n_boot)], int) if flat else None
+    boot, pos = np.full((n_boot, len(Ns)), np.nan), 0
+    for i in np.flatnonzero(used):
+        K, _ = data[i]
+        order = np.concatenate(groups[i])
+        boot[:, i] = _kstar_batch(K[order], acc_all[draws[:, pos:pos + len(order)]], pts[i][0].params)
+        pos += len(order)
     ok_rows = np.all(np.isfinite(boot[:, used]), axis=1) if used.any() else np.zeros(n_boot, bool)
     boot = boot[ok_rows]
     ci = np.full((len(Ns), 2), np.nan)
@@ -207,7 +210,7 @@ def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
                         f"only {used.sum()} N with a usable K*: no power-law fit")
     x = np.log10(Ns[used])
     line = fits.power_law_fit(Ns[used], ks[used])
-    slopes = np.array([np.polyfit(x, np.log10(r[used]), 1)[0] for r in boot])
+    slopes = st.ols_slopes(x, np.log10(boot[:, used]))
     eci = st.interval(slopes)
     msg = "" if used.all() else f"N = {[int(n) for n in Ns[~used]]} left out of the power law"
     return KStarVsN(Ns, ks, ci, notes, used, line, float(line.slope), eci, boot, len(boot), True, msg, slopes)

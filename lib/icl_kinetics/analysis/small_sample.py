@@ -46,15 +46,20 @@ def kstar_t_model(sweeps: dict, n_boot: int = 500, seed: int = 0) -> KstarTModel
                       np.array([max(len(v) - 1, 1) for v in acc])))
     params = [fits.sigmoid_params(x, m, bb) for x, bb, m, _, _ in grids]
     ks = np.array([10 ** p[1] for p in params])
-    boot = np.array([[10 ** fits.sigmoid_params(x, np.clip(m + se * rng.standard_t(df), 0.0, 1.0), bb, p)[1]
-                      for (x, bb, m, se, df), p in zip(grids, params)] for _ in range(n_boot)])  # (n_boot, nN)
+    # every replicate's draws in the order of one replicate at a time (N within replicate), then each N refitted
+    # at once from its fit to the means
+    draws = [[np.clip(m + se * rng.standard_t(df), 0.0, 1.0) for _, _, m, se, df in grids] for _ in range(n_boot)]
+    boot = np.full((n_boot, len(grids)), np.nan)  # (n_boot, nN)
+    for i, ((x, bb, _, _, _), p) in enumerate(zip(grids, params)):
+        if n_boot and np.all(np.isfinite(p)):
+            boot[:, i] = 10 ** fits.sigmoid_params_batch(x, np.array([d[i] for d in draws]), bb, p)[:, 1]
     ci = np.array([st.interval(boot[:, i]) for i in range(len(Ns))])
     used = np.isfinite(ks)
     if used.sum() < 2:
         return KstarTModel(Ns, ks, ci, np.nan, (np.nan, np.nan), 0)
     x = np.log10(Ns[used])
     ok = np.all(np.isfinite(boot[:, used]), axis=1)
-    slopes = [np.polyfit(x, np.log10(r[used]), 1)[0] for r in boot[ok]]
+    slopes = st.ols_slopes(x, np.log10(boot[ok][:, used]))
     return KstarTModel(Ns, ks, ci, float(np.polyfit(x, np.log10(ks[used]), 1)[0]), st.interval(slopes),
                        int(ok.sum()))
 
