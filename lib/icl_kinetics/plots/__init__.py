@@ -6,7 +6,7 @@ paper's figure number. Modules: ``style`` (colours, panels, titles), ``accuracy`
 import matplotlib.pyplot as plt
 
 from .style import (PAPER_BLUE, PAPER_RED, PAPER_GREEN, GREY, figure, title, k_colors, k_label, n_colors,
-                    plain_log_ticks)
+                    plain_log_ticks, legend)
 from .accuracy import (accuracy_curves, accuracy_vs_k, fig_icl_curves_pair, fig_icl_during_training,
                        fig_icl_iwl_vs_k, fig_icl_vs_k_pair, fig_ode_overlay)
 from .theory import (fig_loss_landscape, fig_balanced_landscape, fig_eq6_error, fig_t_icl_vs_beta0,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from ..fits import sigmoid
-from .style import figure, GREY, PAPER_BLUE, PAPER_RED, title
+from .style import figure, GREY, PAPER_BLUE, PAPER_RED, title, legend
 
 
 def accuracy_vs_k(ax, K, acc, threshold=None, color=PAPER_BLUE, label="runs (one dot per seed)", jitter=0.03,
@@ -23,6 +24,7 @@ def accuracy_vs_k(ax, K, acc, threshold=None, color=PAPER_BLUE, label="runs (one
         if np.all(np.isfinite(threshold.ci)):
             ax.axvspan(*threshold.ci, color="k", alpha=0.08, lw=0, label=r"$K^*$ 95% CI")
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # under a decade of K, minor labels would collide
     ax.set_xlabel("number of item-label pairs K")
     ax.set_ylim(0.4, 1.02)
     ax.axhline(0.5, color=GREY, lw=0.6, ls=":")
@@ -49,7 +51,7 @@ def fig_icl_vs_k_pair(panels: dict, fig_title: str):
         accuracy_vs_k(ax, K, acc, thr if thr is not None and np.isfinite(thr.k_star) else None)
         ax.set_ylabel("final ICL accuracy (novel items)")
         ax.set_title(name, fontsize=10)
-        ax.legend(fontsize=7, loc="lower right")
+    legend(axes[-1], fontsize=7)  # the same entries in every panel: one legend, beside the last
     return title(fig, fig_title)
 
 
@@ -64,7 +66,7 @@ def fig_icl_curves_pair(panels: dict, fig_title: str, thresholds=None):
         ax.set_title(name, fontsize=10)
         ax.set_ylim(0.35, 1.02)
         ax.xaxis.set_major_locator(plt.MaxNLocator(5))
-        ax.legend(fontsize=6, ncol=2, loc="lower right")
+        legend(ax, fontsize=6, ncol=2)
     return title(fig, fig_title)
 
 
@@ -85,8 +87,8 @@ def fig_ode_overlay(members: list, beta_threshold: float, fig_title: str, max_st
         a.set_xlabel("training iteration")
         if max_steps is not None:
             a.set_xlim(0, max_steps)
-    ax[0].legend(fontsize=6, loc="upper left")
-    ax[1].legend(fontsize=6, loc="upper left")
+    legend(ax[0], fontsize=6)
+    legend(ax[1], fontsize=6)
     return title(fig, fig_title)
 
 
@@ -95,10 +97,10 @@ def fig_icl_iwl_vs_k(K, icl, iwl, thr, N, profile: str):
     fig, (ax1, ax2) = figure(2)
     accuracy_vs_k(ax1, K, icl, thr)
     ax1.set_ylabel("final ICL accuracy (novel items)")
-    ax1.legend(fontsize=8, loc="lower right")
+    legend(ax1, fontsize=8)
     accuracy_vs_k(ax2, K, iwl, color=PAPER_RED)
     ax2.set_ylabel("final IWL accuracy (training items)")
-    ax2.legend(fontsize=8, loc="lower left")
+    legend(ax2, fontsize=8)
     return title(fig, f"Fig 2b,c: ICL and IWL accuracy vs K (one-layer transformer, N = {N}, {profile} profile)")
 
 
@@ -106,5 +108,5 @@ def fig_icl_during_training(steps, curves, values, profile: str):
     """Fig 2d: ICL accuracy during training of the runs above the threshold, coloured by K."""
     fig, ax = figure(1, width=6)
     accuracy_curves(ax, steps, curves, values)
-    ax.legend(fontsize=7, ncol=2)
+    legend(ax, fontsize=7, ncol=2)
     return title(fig, f"Fig 2d: ICL accuracy during training (K >= 1.5 K*, {profile} profile)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import GREY, PAPER_BLUE, PAPER_RED, figure, title
+from .style import GREY, PAPER_BLUE, PAPER_RED, figure, title, legend
 
 YLABELS = {"nu": r"$\nu$ in $I_K(\infty) \propto K^\nu$ (Fig 5)",
            "t_ICL exponent": r"exponent of median $t_{\rm ICL}$ vs $N$ (Fig 6b)",
@@ -34,8 +34,8 @@ def fig_ladder(ladder: dict, paper_values: dict):
                         capsize=3, label=("complete" if full else "partial data") if i == 0 or not full else None)
         ax.axhline(paper_values[stat], color=PAPER_RED, ls="--", lw=1,
                    label=f"{REFERENCE.get(stat, 'paper')}: {paper_values[stat]:g}")
-        ax.set_xticks(x, [f"{r.profile}\n{r.scale.replace(', ', chr(10), 1) if r.scale else ''}" for r in rungs],
-                      fontsize=7)
+        ax.set_xticks(x, [f"{r.profile}\n{r.scale.replace(', ', chr(10)) if r.scale else ''}" for r in rungs],
+                      fontsize=7)  # one setting a line: D, width, N
         ax.set_xlim(-0.5, len(rungs) - 0.5)
         ax.set_xlabel("rung (profile)")
         ax.set_ylabel(YLABELS.get(stat, stat), fontsize=8)
@@ -43,7 +43,7 @@ def fig_ladder(ladder: dict, paper_values: dict):
             ax.set_yscale("log")
         handles, labels = ax.get_legend_handles_labels()
         uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="best")
+        legend(ax, uniq.values(), uniq.keys(), fontsize=7)
     for ax in axes[len(ladder):]:
         ax.set_visible(False)
     return title(fig, "Scale ladder: Fig 5 nu, Fig 6b t_ICL exponent, Fig 2b K*, Fig 6a K* exponent, Fig 6c "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import figure, GREY, k_colors, k_label, PAPER_BLUE, PAPER_GREEN, PAPER_RED, title
+from .style import figure, GREY, k_colors, k_label, PAPER_BLUE, PAPER_GREEN, PAPER_RED, title, legend
 
 
 def fig_mlp_order_parameters(t, c1, c2, c3, K):
@@ -27,7 +27,7 @@ def fig_mlp_order_parameters(t, c1, c2, c3, K):
         a.set_xlabel(r"$t$ (lr $\times$ iterations)")
         a.set_ylabel(name)
         a.grid(alpha=0.3, which="both")
-    ax[0].legend(fontsize=7, ncol=1)
+    legend(ax[0], fontsize=7, ncol=1)
     for a, s in zip(ax, "abc"):
         a.set_title(f"({s})", fontsize=10, loc="left")
     return title(fig, "Fig A.2 - MLP order parameters while memorising K items (all seeds; colour = K)")
@@ -59,7 +59,7 @@ def fig_ik_curves(t, c1, ik, K, ik_inf=None, converged=None):
     for a in ax:
         a.set_xlabel(r"$t$ (lr $\times$ iterations)")
         a.grid(alpha=0.3, which="both")
-    ax[0].legend(fontsize=7)
+    legend(ax[0], fontsize=7)
     ax[0].set_title("(a)", fontsize=10, loc="left")
     ax[1].set_title("(b)", fontsize=10, loc="left")
     return title(fig, "Fig A.3 - c1(t) for each K and its integral I_K(t)")
@@ -101,7 +101,7 @@ def fig_memorization_scaling(K, ik_inf, converged, fit, t_icl_lines=None, nu_pap
     ax.set_xlabel("number of item-label pairs K")
     ax.set_ylabel(r"$I_K(\infty) = 2\int_0^\infty c_1\,dt$ (lr $\times$ iterations)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="upper left")
+    legend(ax, fontsize=7)
     return title(fig, r"Fig 5 - memorisation scaling law I_K(inf) ~ K^nu")
 
 
@@ -117,7 +117,7 @@ def fig_kstar_prediction(rows, nu):
                     label=rf"predicted $K^*$ (slope $1/\nu$ = {1 / nu:.2f})")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.legend(fontsize=8)
+        legend(ax, fontsize=8)
     ax.set_xlabel("context length N")
     ax.set_ylabel(r"predicted $K^*$ (items)")
     ax.grid(alpha=0.3, which="both")

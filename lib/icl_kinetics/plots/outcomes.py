@@ -7,7 +7,7 @@ import numpy as np
 
 from ..fits import sigmoid
 from .accuracy import accuracy_vs_k
-from .style import figure, GREY, PAPER_BLUE, PAPER_GREEN, PAPER_RED, plain_log_ticks, title
+from .style import figure, GREY, PAPER_BLUE, PAPER_GREEN, PAPER_RED, plain_log_ticks, title, legend
 
 
 OUTCOME_COLORS = {"acquired": PAPER_GREEN, "intermediate": "orange", "never": PAPER_RED}
@@ -45,7 +45,7 @@ def fig_ticl_outcomes(t_icl, budget: float, fig_title: str, t_ref=None, ref_labe
     ax.set_xticklabels([f"{v:,.0f}" for v in ticks] + ["never"])
     ax.set_xlabel(r"$t_{\rm ICL}$ (iterations; first evaluation with ICL accuracy > 0.95)")
     ax.set_ylabel("fraction of runs")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return title(fig, fig_title)
 
 
@@ -61,7 +61,7 @@ def fig_outcome_curves(steps, icl_acc, outcome, fig_title: str):
     ax.axhline(0.95, color="k", lw=0.6, ls="--", label="0.95 (defines $t_{\\rm ICL}$)")
     ax.set_xlabel("training iteration")
     ax.set_ylabel("ICL accuracy (novel items)")
-    ax.legend(fontsize=7, loc="lower right")
+    legend(ax, fontsize=7)
     return title(fig, fig_title)
 
 
@@ -94,7 +94,7 @@ def fig_ik_illustration(t, ik_curves: dict, t_icl_inf, highlight, tau_iters, bud
     ax[0].set_xlim(0, t_max or tmax)
     ax[0].set_xlabel(r"gradient-flow time $t$ = lr $\times$ iterations")
     ax[0].set_ylabel(r"$I_K(t) = 2\int_0^t c_1\,dt'$")
-    ax[0].legend(fontsize=6, loc="lower right")
+    legend(ax[0], fontsize=6)
     tau = np.asarray(tau_iters, float)
     fin = tau[np.isfinite(tau) & (tau <= budget)]
     edges = np.linspace(0, budget, 17)
@@ -110,7 +110,7 @@ def fig_ik_illustration(t, ik_curves: dict, t_icl_inf, highlight, tau_iters, bud
     ax[1].set_xlabel(r"predicted $\tau_K$ (iterations)")
     ax[1].set_ylabel("fraction of runs")
     ax[1].set_title(f"K = {highlight:g}: " + r"$\tau_K = I_K^{-1}(t_{\rm ICL})$", fontsize=9)
-    ax[1].legend(fontsize=7)
+    legend(ax[1], fontsize=7)
     return title(fig, fig_title)
 
 
@@ -141,10 +141,10 @@ def fig_acquisition_probability(tables: dict, sweeps: dict, thresholds: dict, fi
     ax[0].set_ylim(-0.05, 1.05)
     ax[0].set_xlabel("number of item-label pairs K")
     ax[0].set_ylabel(f"P(final ICL accuracy > {acc_threshold:.0%})")
-    ax[0].legend(fontsize=7)
+    legend(ax[0], fontsize=7)
     ax[1].axhline(acc_threshold, color="k", lw=0.6, ls=":")
     ax[1].set_ylabel("final ICL accuracy (novel items)")
-    ax[1].legend(fontsize=6, loc="lower right")
+    legend(ax[1], fontsize=6)
     return title(fig, fig_title)
 
 
@@ -170,7 +170,7 @@ def fig_balanced_curves(steps, icl_acc, K, plateau, fig_title: str, band=(0.55, 
     axes[0].set_ylabel("ICL accuracy")
     axes[0].plot([], [], color="orange", label="sub-optimal plateau")
     axes[0].plot([], [], color=GREY, label="other runs")
-    axes[0].legend(fontsize=6)
+    legend(axes[0], fontsize=6)
     return title(fig, fig_title)
 
 
@@ -188,7 +188,7 @@ def fig_final_accuracy_hists(samples: dict, fig_title: str, mid=(0.6, 0.9), bins
         ax.set_xlabel("final ICL accuracy (novel items)")
         ax.set_ylabel("seeds")
         ax.set_title(f"{label} ({len(a)} seeds)", fontsize=9)
-        ax.legend(fontsize=7, loc="upper left")
+        legend(ax, fontsize=7)
     title(fig, fig_title)
     return fig
 
@@ -214,5 +214,5 @@ def fig_solutions(points: dict, fig_title: str, acquired: float = 0.75):
     ax[0].text(0.02, 0.05, "counts labels", fontsize=7, color="darkorange")
     ax[0].set_ylabel("final accuracy on conflict contexts\n(target's label = context majority)")
     ax[1].set_ylabel("final accuracy on standard contexts")
-    ax[0].legend(fontsize=6, loc="center left")
+    legend(ax[0], fontsize=6)
     return title(fig, fig_title)

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats as scipy_stats
 
-from .style import figure, GREY, n_colors, PAPER_BLUE, PAPER_GREEN, PAPER_RED, plain_log_ticks, title
+from .style import figure, GREY, n_colors, PAPER_BLUE, PAPER_GREEN, PAPER_RED, plain_log_ticks, title, legend
 
 
 def fig_kstar_vs_n(kfit, fig_title: str, predicted=None, paper_exponent: float = 1.41,
@@ -57,7 +57,7 @@ def fig_kstar_vs_n(kfit, fig_title: str, predicted=None, paper_exponent: float =
             lo = min(mk.min(), qk.min()) / 2
             hi = max(mk.max(), qk.max()) * 2
             ax[1].plot([lo, hi], [lo, hi], "k--", lw=0.8, label="predicted = measured")
-            ax[1].legend(fontsize=7)
+            legend(ax[1], fontsize=7)
     if not rows:
         ax[1].text(0.5, 0.5, "no K* prediction available\n(chapter 5 file missing or its fit failed)",
                    ha="center", va="center", transform=ax[1].transAxes, fontsize=9)
@@ -75,7 +75,7 @@ def fig_kstar_vs_n(kfit, fig_title: str, predicted=None, paper_exponent: float =
                 a.set_xscale("log")
         a.grid(alpha=0.3, which="both")
     if ax[0].get_legend_handles_labels()[0]:
-        ax[0].legend(fontsize=6.5, loc="upper left")
+        legend(ax[0], fontsize=6.5)
     else:
         ax[0].text(0.5, 0.5, "no usable K* (no transition in the K range)", ha="center", va="center",
                    transform=ax[0].transAxes, fontsize=9)
@@ -140,8 +140,8 @@ def fig_ticl_vs_n(times: dict, medfit, budgets: dict, eq11_const: float, fig_tit
     ax[1].set_yscale("log")
     ax[1].set_xlim(Ns.min() / 1.3, Ns.max() * 1.3)
     plain_log_ticks(ax[1].xaxis, Ns)
-    ax[0].legend(fontsize=6.5, loc="upper left")
-    ax[1].legend(fontsize=6.5, loc="upper left")
+    legend(ax[0], fontsize=6.5)
+    legend(ax[1], fontsize=6.5)
     ax[0].set_title("all runs and medians", fontsize=10)
     ax[1].set_title("medians, log-log", fontsize=10)
     return title(fig, fig_title)
@@ -164,7 +164,7 @@ def fig_ticl_histograms(times: dict, budgets: dict, fig_title: str, bins: int = 
             if np.isfinite(med):
                 a.axvline(med, color="k", lw=1.2, label=f"median {med:.0f}")
             a.axvline(fin.mean(), color=PAPER_RED, lw=1, ls="--", label=f"mean (acquired) {fin.mean():.0f}")
-            a.legend(fontsize=6.5, loc="upper right")
+            legend(a, fontsize=6.5)
         a.set_title(f"N = {n}: {len(t)} runs, {len(t) - len(fin)} censored at {budgets[n]:.0f}", fontsize=8)
         a.set_xlabel(r"$t_{\rm ICL}$ (iterations)")
         a.set_ylabel("runs")
@@ -198,8 +198,8 @@ def fig_relative_tail(ratios_by_n: dict, lognorm: dict, fig_title: str):
         if np.isfinite(lognorm["sd"]):
             ax[1].plot(q, lognorm["mu"] + lognorm["sd"] * q, "k--", lw=1,
                        label=f"normal: mean {lognorm['mu']:.2f}, sd {lognorm['sd']:.2f}")
-        ax[1].legend(fontsize=7, loc="upper left")
-        ax[0].legend(fontsize=7)
+        legend(ax[1], fontsize=7)
+        legend(ax[0], fontsize=7)
     ax[0].set_xlabel(r"$t_{\rm ICL}$ / median at the same N")
     ax[0].set_ylabel("density")
     ax[1].set_xlabel("standard normal quantile")
@@ -222,7 +222,7 @@ def fig_seed_consistency(sc: dict, fig_title: str):
         for row, e in zip(L, eff):
             ax.plot(N, row, "o-", ms=3.5, lw=1, color=plt.cm.coolwarm(norm(e)), alpha=0.85)
         ax.plot([], [], "o-", color=GREY, label=f"one seed ({sc['n_seeds']} seeds), colour: its mean over N")
-        ax.legend(fontsize=7, loc="upper left")
+        legend(ax, fontsize=7)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlabel("context length N")
     ax.set_ylabel(r"$\ln(t_{\rm ICL}$ / median at that N)")

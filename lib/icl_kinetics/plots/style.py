@@ -33,6 +33,13 @@ def title(fig, text: str):
     return fig
 
 
+def legend(ax, *args, **kw):
+    """The panel's legend outside its data, to the right of the panel (constrained layout makes room for it;
+    ``loc`` is ignored)."""
+    kw.pop("loc", None)
+    return ax.legend(*args, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **kw)
+
+
 def k_colors(Ks):
     Ks = sorted(set(float(k) for k in Ks))
     cols = plt.cm.viridis(np.linspace(0, 0.9, len(Ks)))

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
-from .style import figure, GREY, PAPER_BLUE, PAPER_GREEN, PAPER_RED, title
+from .style import figure, GREY, PAPER_BLUE, PAPER_GREEN, PAPER_RED, title, legend
 
 
 def _landscape_panel(ax, w, beta, L, cmap="viridis", label=r"$\mathcal{L}$", norm=None, stream=True,
@@ -43,7 +43,7 @@ def fig_loss_landscape(w, beta, L, N, trajectories=None):
             a.plot(tw, tb, label=lab, **st)
     ax[0].set_title(rf"loss, N = {N} (dotted: $|\mathcal{{L}} - \log 2| = 0.01$)", fontsize=9)
     ax[1].set_title("gradient norm (flat region near origin)", fontsize=10)
-    ax[1].legend(loc="upper left", fontsize=7)
+    legend(ax[1], fontsize=7)
     return title(fig, f"Fig 4 - minimal-model ICL loss landscape (z_MLP = 0, N = {N})")
 
 
@@ -57,7 +57,7 @@ def fig_balanced_landscape(w, beta, L_exact, L_eq9, N):
         a.plot(0, 0, "X", color=PAPER_RED, ms=8, label="saddle at origin")
         a.contour(w, beta, L, levels=[np.log(2)], colors=PAPER_RED, linewidths=1.0)
         a.set_title(name, fontsize=10)
-    ax[0].legend(loc="upper left", fontsize=8)
+    legend(ax[0], fontsize=8)
     return title(fig, f"Eq 9 - balanced-context landscape (N/2 labels each, N = {N}): saddle, two basins")
 
 
@@ -84,7 +84,7 @@ def fig_eq6_error(w, beta, rel_err_grid, N_grid, w_line, err_vs_w, beta_line, er
     ax[2].set_xlabel(rf"$\beta$ ($w = {w_fixed:g}$)")
     for a in ax[1:]:
         a.set_ylabel(quantity)
-        a.legend(fontsize=8)
+        legend(a, fontsize=8)
         a.grid(alpha=0.3, which="both")
     return title(fig, "Eq 6 vs exact eq 20 near initialisation (phi+ = 0)")
 
@@ -105,7 +105,7 @@ def fig_t_icl_vs_beta0(beta0, t_ode, t_eq11, t_eq37, N, fits=None, t_eq37_half=N
                     xytext=(8, 8), fontsize=8, color="darkorange")
     ax.set_xlabel(r"$\beta_0$ (initial key-query strength, $w_0 = 0$)")
     ax.set_ylabel(r"$t_{\rm ICL}$ (lr $\times$ iterations)")
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return title(fig, f"Fig A.1a - exponential dependence of t_ICL on beta0 (N = {N}, c1 = c2 = 1/2)")
 
@@ -122,7 +122,7 @@ def fig_t_icl_histogram(t_icl, beta0_sd, N, bins=60):
         a.set_ylabel("count")
     ax[1].hist(t_icl, bins=np.geomspace(t_icl.min(), t_icl.max(), bins), color=GREY, edgecolor="k", lw=0.3)
     ax[1].set_xscale("log")
-    ax[0].legend(fontsize=8)
+    legend(ax[0], fontsize=8)
     ax[0].set_title("linear axis: long right tail", fontsize=10)
     ax[1].set_title("log axis", fontsize=10)
     return title(fig, rf"Fig A.1b - t_ICL for beta0 ~ N(0, {beta0_sd:g}^2) (N = {N}, w0 = 0)")
@@ -144,8 +144,8 @@ def fig_gd_vs_ode(gd, odes, N, lr):
     for a in ax:
         a.set_xlabel(r"$t$ (lr $\times$ iterations)")
         a.set_xlim(0, gd.t[-1])
-    ax[0].legend(fontsize=7)
-    ax[1].legend(fontsize=7, loc="upper left")
+    legend(ax[0], fontsize=7)
+    legend(ax[1], fontsize=7)
     return title(fig, f"Eqs 7-8 vs gradient descent on the exact loss (N = {N}, lr = {lr:g}, z_MLP = 0)")
 
 
@@ -157,7 +157,7 @@ def fig_t_icl_vs_N(Ns, t_ode, t_gd, t_eq11, slope_ode, slope_gd):
     ax.loglog(Ns, t_gd, "s", mfc="none", color=PAPER_RED, ms=7, label=f"GD exact loss (slope {slope_gd:.3f})")
     ax.set_xlabel("context length N")
     ax.set_ylabel(r"$t_{\rm ICL}$ (lr $\times$ iterations)")
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return title(fig, r"Fig 6b (theory) - t_ICL grows linearly with N (beta0 = 0, w0 = 0)")
 
@@ -179,6 +179,6 @@ def fig_tau_k(t, c1_curves, ik_curves, target, taus, t_odes):
     ax[1].set_ylabel(r"$I_K(t) = 2\int_0^t c_1$")
     for a in ax:
         a.set_xlabel(r"$t$ (lr $\times$ iterations)")
-        a.legend(fontsize=7)
+        legend(a, fontsize=7)
     ax[1].set_title(r"o: $\tau_K$ from eq 10; dotted: ODE $t_{\rm ICL}$", fontsize=9)
     return title(fig, "Eqs 10 & 12 - ICL is acquired iff I_K(inf) exceeds N sqrt(2 pi) e^-beta0")

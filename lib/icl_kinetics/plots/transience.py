@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..theory import icl_loss_from_iwl_loss, iwl_loss_from_icl_loss
-from .style import figure, GREY, PAPER_BLUE, PAPER_RED, title
+from .style import figure, GREY, PAPER_BLUE, PAPER_RED, title, legend
 
 
 TRANSIENCE_STYLE = {  # Fig A.6 markers
@@ -37,7 +37,7 @@ def fig_minimal_transience(steps, icl_acc, w, w_tr, labels, fig_title: str, w_od
     for a in ax:
         a.set_xlabel("training iteration")
         a.xaxis.set_major_locator(plt.MaxNLocator(5))
-        a.legend(fontsize=6)
+        legend(a, fontsize=6)
     return title(fig, fig_title)
 
 
@@ -56,7 +56,7 @@ def fig_transformer_transience(steps, icl_acc, iwl_acc, wd, fig_title: str):
     ax.axhline(0.5, color=GREY, lw=0.6, ls=":")
     ax.set_xlabel("training iteration")
     ax.set_ylabel("accuracy")
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    legend(ax, fontsize=7, ncol=2)
     return title(fig, fig_title)
 
 
@@ -100,7 +100,7 @@ def fig_loss_relation(panels: dict, fig_title: str, fit=None):
         ys = np.geomspace(1e-4, 1.0, 200)
         ax.plot(icl_loss_from_iwl_loss(ys), ys, "k--", lw=1.2, label=r"$L_{\rm ICL} = -\frac{1}{2}\log L_{\rm IWL}$")
         ax.set_title(name, fontsize=10)
-        ax.legend(fontsize=6)
+        legend(ax, fontsize=6)
     return title(fig, fig_title)
 
 
@@ -123,7 +123,7 @@ def fig_transience_time(wd, t_tr, classes, steps_max, fig_title: str):
     ax.set_yscale("log")
     ax.set_xlabel(r"attention weight decay $\lambda_w$")
     ax.set_ylabel("transience time (iterations)")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return title(fig, fig_title)
 
 
@@ -144,7 +144,7 @@ def fig_eq16_branches(panel: dict, fit_icl: dict, fit_faded: dict, fig_title: st
             a.plot(x, y, "o-", ms=2.5, lw=0.5, color=col, alpha=0.6, label=lab if j == 0 else None)
             xs_all.append(np.asarray(x, float))
         _eq16_axes(a, xs_all, fit, xl, yl, yl + r" $= -\frac{1}{2}\log$ " + xl + " (eq 16)")
-        a.legend(fontsize=6)
+        legend(a, fontsize=6)
     ax[0].set_title(r"$L_{\rm ICL} \ll 1$ branch", fontsize=10)
     ax[1].set_title(r"$L_{\rm IWL} \ll 1$ branch", fontsize=10)
     return title(fig, fig_title)
@@ -172,6 +172,6 @@ def fig_eq15_minimal(steps, c3, w, w_tr, w_ode, wd, labels, fig_title: str):
     ax[1].set_ylabel(r"$w$")
     for a in ax:
         a.set_xlabel("training iteration")
-    ax[0].legend(fontsize=5)
-    ax[1].legend(fontsize=7)
+    legend(ax[0], fontsize=5)
+    legend(ax[1], fontsize=7)
     return title(fig, fig_title)
