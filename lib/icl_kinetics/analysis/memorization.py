@@ -40,6 +40,20 @@ class IKInfinity:
     reason: str
 
 
+def power_law_tail(t, c1, fit_from: float = 0.5, min_points: int = 4) -> tuple:
+    """The tail 2 int_T^inf c1 dt that turns I_K(T) into I_K(inf): c1 ~ a t^-p fitted by least squares in log-log
+    over the run's end, t in [fit_from T, T]; then 2 int_T^inf a t^-p dt = 2 c1(T) T / (p - 1), infinite for
+    p <= 1 (the integral diverges). Returns (p, fitted c1(T), tail); (NaN, last c1, inf) with fewer than
+    `min_points` positive samples to fit."""
+    T = t[-1]
+    win = (t >= fit_from * T) & (t > 0) & (c1 > 0)
+    if win.sum() < min_points:
+        return np.nan, float(c1[-1]), np.inf
+    slope, icpt = np.polyfit(np.log(t[win]), np.log(c1[win]), 1)
+    p, c1_end = -float(slope), float(np.exp(icpt + slope * np.log(T)))  # fitted c1(T): robust to SGD noise
+    return p, c1_end, (2.0 * c1_end * T / (p - 1.0) if p > 1 else np.inf)
+
+
 def ik_infinity(t, c1, tol: float = 0.05, last10_tol: float = 0.05, fit_from: float = 0.5,
                 min_points: int = 4) -> IKInfinity:
     """I_K(inf) from a sampled c1(t) (t in lr x iterations, t[0] = 0), with a convergence verdict.
@@ -60,15 +74,7 @@ def ik_infinity(t, c1, tol: float = 0.05, last10_tol: float = 0.05, fit_from: fl
     T, observed = float(t[-1]), float(ik[-1])
     before = float(np.interp(t[0] + 0.9 * (T - t[0]), t, ik))
     last10 = (observed - before) / observed if observed > 0 else np.nan
-    win = (t >= fit_from * T) & (t > 0) & (c1 > 0)
-    p, tail = np.nan, np.inf
-    c1_end = float(c1[-1])
-    if win.sum() >= min_points:
-        slope, icpt = np.polyfit(np.log(t[win]), np.log(c1[win]), 1)
-        p = -float(slope)
-        c1_end = float(np.exp(icpt + slope * np.log(T)))  # fitted c1(T): robust to SGD noise in the last sample
-        if p > 1:
-            tail = 2.0 * c1_end * T / (p - 1.0)
+    p, c1_end, tail = power_law_tail(t, c1, fit_from, min_points)
     value = observed + tail
     tail_frac = tail / value if np.isfinite(value) and value > 0 else 1.0
     reasons = []

@@ -33,16 +33,17 @@ Two exceptions serve measured data: a NaN in a sampled curve (c1, c2 of i_k, i_k
 a missing sample and propagates, and arrays of bootstrap replicates of nu in k_star_prediction are evaluated
 element-wise (a scalar nu must be a finite positive number).
 """
-from .landscape import (loss_exact, loss_gaussian, loss_small_w, loss_balanced, loss_balanced_exact, grad_small_w,
-                        mlp_order_parameters, mc_minimal_model_loss)
+from .landscape import (eq5, loss_exact, loss_gaussian, loss_small_w, loss_balanced, loss_balanced_exact,
+                        grad_small_w, mlp_order_parameters, mc_minimal_model_loss)
 from .ode import eqs_7_8, ode_rhs, ODEResult, integrate_icl_ode, t_icl_ode
-from .closed_forms import t_icl_eq11, t_icl_eq34, t_icl_eq37, i_k, i_k_prime, tau_k, k_star_prediction
+from .closed_forms import (t_icl_eq11, t_icl_eq34, t_icl_eq37, eq10_ik, i_k, i_k_prime, tau_k,
+                           k_star_prediction)
 from .transience import (transience_rhs, integrate_transience, w_transient, iwl_loss_from_icl_loss,
                          icl_loss_from_iwl_loss)
 from .gd import GDResult, simulate_gd_exact
 
 __all__ = [
-    "loss_exact", "loss_gaussian", "loss_small_w", "loss_balanced", "loss_balanced_exact",
+    "eq5", "eq10_ik", "loss_exact", "loss_gaussian", "loss_small_w", "loss_balanced", "loss_balanced_exact",
     "grad_small_w", "mlp_order_parameters", "eqs_7_8", "ode_rhs", "ODEResult", "integrate_icl_ode",
     "t_icl_ode", "t_icl_eq11", "t_icl_eq34", "t_icl_eq37", "i_k", "i_k_prime", "tau_k",
     "transience_rhs", "integrate_transience", "w_transient", "iwl_loss_from_icl_loss",

@@ -103,7 +103,11 @@ def i_k(t, c1) -> np.ndarray:
     With c1 = 1/2, I_K(t) = t (the K = inf case of eq 11). ``t``: finite and strictly increasing (1-d);
     ``c1``: shape (..., len(t)), values in [0, 1]; a NaN value (a missing measurement) makes I_K NaN from there on.
     """
-    t, c1 = _sampled_curve(t, c1, "c1", 0.0, 1.0)
+    return eq10_ik(*_sampled_curve(t, c1, "c1", 0.0, 1.0))
+
+
+def eq10_ik(t, c1):
+    """Eq 10, I_K(t) = 2 int_0^t c1(t') dt', by the cumulative trapezoid rule over the samples."""
     return 2.0 * integrate.cumulative_trapezoid(c1, t, initial=0.0)
 
 

@@ -65,16 +65,19 @@ def loss_gaussian(w, beta, N: int, phi_plus=0.0, n_quad: int = 61):
     check_landscape_args(w, beta, N)
     check_count("n_quad", n_quad, 1, MAX_N_QUAD, why=" (numpy's Gauss-Hermite weights turn NaN from ~400 nodes on)")
     w, beta = np.broadcast_arrays(np.asarray(w, float), np.asarray(beta, float))
-    phi = phi_sample(phi_plus)
+    return finite_result("the eq 5 loss", eq5(w, beta, N, phi_sample(phi_plus), n_quad), _OVERFLOW_HINT)
+
+
+def eq5(w, beta, N, phi, n_quad: int = 61):
+    """Eq 5, L = -< (1 + eta/sqrt N) log sigma(phi^+ + w ((e^beta - 1) + eta sqrt N) / (e^beta + N - 1)) >,
+    eta ~ N(0, 1), by Gauss-Hermite quadrature (``phi``: samples of the MLP's logit phi^+, or 0)."""
     nodes, weights = hermegauss(n_quad)
-    weights = weights / np.sqrt(2 * np.pi)
-    a, b = _copy_weight(beta, N)
-    out = np.zeros(w.shape)
-    for eta, q in zip(nodes, weights):
-        # ((e^beta - 1) + eta sqrt N)/(e^beta + N - 1) = a + (eta sqrt N - 1)/(N - 1) (1 - a): finite for any beta
-        z = w * (a + ((eta * np.sqrt(N) - 1) / (N - 1)) * b)
-        out += q * (1 + eta / np.sqrt(N)) * mean_over_phi(lambda x: softplus(-x), z, phi)
-    return finite_result("the eq 5 loss", out, _OVERFLOW_HINT)
+    a, b = _copy_weight(beta, N)  # e^beta/(e^beta + N - 1) and its complement, without overflow
+    loss = 0.0
+    for eta, q in zip(nodes, weights / np.sqrt(2 * np.pi)):
+        z = w * (a + ((eta * np.sqrt(N) - 1) / (N - 1)) * b)  # = w ((e^beta - 1) + eta sqrt N)/(e^beta + N - 1)
+        loss = loss + q * (1 + eta / np.sqrt(N)) * mean_over_phi(lambda x: softplus(-x), z, phi)  # -log sigma(x)
+    return loss
 
 
 MAX_N_QUAD = 300  # Gauss-Hermite nodes: numpy's weights are finite and sum to 1 up to ~350
