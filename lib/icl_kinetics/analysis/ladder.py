@@ -367,7 +367,8 @@ def ladder_rows(lad: dict) -> list:
     for stat, rungs in lad.items():
         for r in rungs:
             val = rung_text(r)
-            rows.append([stat, r.profile, r.status, r.scale or "—", val, r.units or "—", r.note or ""])
+            rows.append(["$\\nu$" if stat == "nu" else stat, r.profile, r.status, r.scale or "—", val,
+                         r.units or "—", r.note or ""])
     return rows
 
 
