@@ -115,7 +115,8 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
 
     if claim.choices:
         v, rows = judge_choices(claim_id, read(claim.choices))
-        title = f"How the verdict holds up under {len(rows)} analyses{f' ({SCALE_NAMES[rung]})' if rung else ''}"
+        title = as_math(f"How the verdict on {LABELS[claim_id]}{f', at {SCALE_NAMES[rung]},' if rung else ''} holds "
+                        f"up under {len(rows)} analyses")
         display(Markdown(f":::{{dropdown}} {title}\n"
                          + markdown_table([(a, o, as_math(r), w) for a, o, r, w in rows],
                                           ["analysis", "outcome", "reason", "why it is a fair analysis"])
@@ -156,7 +157,8 @@ def _glue_verdict(key: str, v: Verdict, rung: str) -> Sentence:
     glue(f"{key}_reason", reason)
     glue(f"{key}_short", as_math(short_reason(v.reason)))  # the scorecard's reason in a row
     at = f", at {SCALE_NAMES.get(rung, rung)}" if rung else ""
-    return Sentence(f"**Verdict on {LABELS[v.claim]}{at}: {v.outcome}{f' {kind}' if kind else ''}**: {reason}.")
+    return Sentence(f"**Verdict on {as_math(LABELS[v.claim])}{at}: {v.outcome}{f' {kind}' if kind else ''}**: "
+                    f"{reason}.")
 
 
 def glue_section(prefix: str, section) -> None:

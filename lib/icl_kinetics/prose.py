@@ -25,6 +25,7 @@ SYMBOLS = {
     "beta_0": r"\beta_0",
     "beta0": r"\beta_0",
     "lambda_w": r"\lambda_w",
+    "K*": "K^*",
 }
 _SPELLING = re.compile(r"(?<![\w\\{$])(" + "|".join(re.escape(k) for k in sorted(SYMBOLS, key=len, reverse=True))
                        + r")(?![\w(])")

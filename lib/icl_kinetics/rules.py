@@ -290,8 +290,8 @@ def rule_early_or_never(n: int, n_acq: int, n_never: int, late_ci: tuple, chance
     projected = min(n_acq, n_never) * max(min_runs, n) / n if n else 0.0  # the rarer outcome at >= 96 seeds
     if projected < min_each:
         more = f"; {min_runs} seeds would bring about {projected:.0f}" if n < min_runs else ""
-        return UNDECIDED, facts + (f": not both outcomes (each needs >= {min_each} seeds{more}), K is not at the "
-                                   "threshold")
+        return UNDECIDED, facts + (f": not both outcomes (each needs >= {min_each} seeds{more}); at this K one "
+                                   "outcome is too rare to test")
     if n < min_runs:
         return UNDECIDED, facts + f"; deciding needs >= {min_runs} seeds"
     if not _finite(*late_ci, *chance_ci):
@@ -342,16 +342,17 @@ def rule_copying(copy_ci: tuple, n_acquired: int, min_acquired: int = 5) -> tupl
     label is the context's majority and the minority-label shortcut answers the other label. With its Wilson 95%
     interval: reproduced (what the measure counts is ICL) when the interval lies above 1/2; not
     reproduced (most of them do not copy: they count labels or mix both) when it lies below 1/2; not decided when
-    it holds 1/2 or fewer than 5 runs acquired. The chapter applies it to the lr 0.05 runs and to the lr 0.01
+    it contains 1/2 or fewer than 5 runs acquired. The chapter applies it to the lr 0.05 runs and to the lr 0.01
     control as rows of one choice table: the claim is about the experiment's networks, so a verdict that
     depends on the learning rate (or a control too small to decide) leaves it not decided."""
     if n_acquired < min_acquired or not _finite(*copy_ci):
         return UNDECIDED, f"{n_acquired} balanced-trained runs acquired; deciding needs >= {min_acquired}"
     if copy_ci[0] > 0.5:
-        return REPRODUCED, f"the runs that acquire copy: fraction {_iv(copy_ci)} of {n_acquired}"
+        return REPRODUCED, f"the runs that acquire copy: fraction {_iv(copy_ci)} of {n_acquired} runs"
     if copy_ci[1] < 0.5:
-        return NOT_REPRODUCED, f"most runs that acquire do not copy: copying fraction {_iv(copy_ci)} of {n_acquired}"
-    return UNDECIDED, f"copying fraction {_iv(copy_ci)} of {n_acquired} holds 1/2"
+        return NOT_REPRODUCED, (f"most runs that acquire do not copy: copying fraction {_iv(copy_ci)} of "
+                                f"{n_acquired} runs")
+    return UNDECIDED, f"copying fraction {_iv(copy_ci)} of {n_acquired} runs contains 1/2"
 
 
 # ----------------------------------------------------------------------------- checks of the profiles' assumptions
