@@ -14,7 +14,7 @@ from myst_nb import glue as _myst_glue
 
 from .prose import DASH, as_math, fmt  # noqa: F401  (fmt: the one formatter, also book.fmt)
 from .verdicts import (CLAIMS, HEADLINES, LABELS, RUNG_CLAIMS, SCALE_NAMES, UNDECIDED, Verdict, headline_fields, judge,
-                       judge_choices, short_reason, undecided_kind)
+                       judge_choices, rule_text, short_reason, undecided_kind)
 
 
 class Sentence:
@@ -113,16 +113,18 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
                             f"{[type(s).__name__ for s in sections]}, needs exactly one")
         return getattr(found[0], name)
 
+    name = LABELS[claim_id] + (f", at {SCALE_NAMES[rung]}" if rung else "")
+    rule = f"**The rule.** {rule_text(claim_id)}"
     if claim.choices:
         v, rows = judge_choices(claim_id, read(claim.choices))
-        title = as_math(f"How the verdict on {LABELS[claim_id]}{f', at {SCALE_NAMES[rung]},' if rung else ''} holds "
-                        f"up under {len(rows)} analyses")
-        display(Markdown(f":::{{dropdown}} {title}\n"
+        display(Markdown(f":::{{dropdown}} {as_math(f'The rule for {name}, and how the verdict holds up under ')}"
+                         f"{len(rows)} analyses\n{rule}\n\n"
                          + markdown_table([(a, o, as_math(r), w) for a, o, r, w in rows],
                                           ["analysis", "outcome", "reason", "why it is a fair analysis"])
                          + "\n:::"))
     else:
         v = judge(claim_id, **{p: read(claim.field_for(p)) for p in claim.rule_params()})
+        display(Markdown(f":::{{dropdown}} {as_math(f'The rule for {name}')}\n{rule}\n:::"))
     glue_all(key, {f: read(claim.field_for(f)) for f in claim.template_fields()})
     if claim_id in HEADLINES:
         glue(f"{key}_headline", HEADLINES[claim_id].format(
