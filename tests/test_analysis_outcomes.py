@@ -202,3 +202,11 @@ def test_fig6e_at_the_paper_learning_rate_decides_only_when_every_balanced_run_p
     assert judge("fig6e_balanced", **every.stats).outcome == "not reproduced"
     some = balanced._paper_lr_choice(K, np.r_[np.full(14, 0.9), 0.5])
     assert not some.decides and np.isnan(some.stats["p_fewer"])
+
+
+def test_ratio_note_reads_the_interval_of_the_acquisition_ratio():
+    from icl_kinetics.analysis.bimodality import ratio_note
+    assert ratio_note((1.1, 1.4)).startswith("the acquirers are slower")
+    assert ratio_note((0.7, 0.9)).startswith("the acquirers are faster")
+    assert ratio_note((0.8, 1.2)).startswith("the interval contains 1")
+    assert ratio_note((float("nan"), 1.0)) == "the ratio could not be computed"
