@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import tempfile
 import threading
 import time
@@ -502,16 +503,26 @@ def test_every_page_reads_right_in_a_browser(book_build, chromium):
     screens = book_build.root / "_build" / "screens"
     failures, summary = [], []
     formulas = images = 0
-    for f in pages:
-        path = book_build.html / f"{f}.html"
+
+    def check(browser, f):
         t0 = time.monotonic()
-        report = chromium.check_page(path.as_uri(), screens / f"{Path(f).name}.png")
-        problems = page_problems(report) + nav_problems(report["nav"], path.name, chapters)
+        return browser.check_page((book_build.html / f"{f}.html").as_uri(), screens / f"{Path(f).name}.png"), \
+            time.monotonic() - t0
+
+    # two browsers, each reading every other page (two cores: the pages render side by side); one report per page
+    with Chromium(find_chromium()) as second, ThreadPoolExecutor(2) as pool:
+        halves = [pool.submit(lambda b, fs: [check(b, f) for f in fs], b, pages[i::2])
+                  for i, b in enumerate((chromium, second))]
+        done = [r.result() for r in halves]
+    reports = {f: done[i % 2][i // 2] for i, f in enumerate(pages)}
+    for f in pages:
+        report, seconds = reports[f]
+        problems = page_problems(report) + nav_problems(report["nav"], f"{Path(f).name}.html", chapters)
         failures += [f"{f}: {p}" for p in problems]
         formulas += report["mjx_containers"]
         images += report["images"]
         summary.append(f"{f}: {report['mjx_containers']} formulas, {report['images']} images, {report['tables']} "
-                       f"tables, {len(problems)} problems, {time.monotonic() - t0:.1f} s")
+                       f"tables, {len(problems)} problems, {seconds:.1f} s")
     (screens / "summary.txt").write_text(chromium.version + "\n" + "\n".join(summary + failures) + "\n")
     mirror = ROOT / "_build" / "screens"
     shutil.rmtree(mirror, ignore_errors=True)

@@ -25,7 +25,7 @@ SYMBOLS = {
     "beta_0": r"\beta_0",
     "beta0": r"\beta_0",
     "lambda_w": r"\lambda_w",
-    "K*": "K^*",
+    "K*": r"K^\ast",  # not K^*: a pasted sentence with two of them would read the asterisks as emphasis
 }
 _SPELLING = re.compile(r"(?<![\w\\{$])(" + "|".join(re.escape(k) for k in sorted(SYMBOLS, key=len, reverse=True))
                        + r")(?![\w(])")
