@@ -36,8 +36,8 @@ def glue(name: str, value, display: bool = False) -> None:
     output to the page.
 
     Numpy scalars become Python floats/ints so {glue:text}`name:.2f` formats; strings become a
-    :class:`Sentence`, pasted with {glue:md}`name` on their page or {glue:text}`page.ipynb::name:s` elsewhere
-    (MyST-NB's {glue:md} role cannot reach another page).
+    :class:`Sentence`, pasted with {glue:md}`name:myst` on their page (``:myst`` parses its inline math) or
+    {glue:text}`page.ipynb::name:s` elsewhere (MyST-NB's {glue:md} role cannot reach another page).
     """
     if isinstance(value, np.generic):
         value = value.item()
