@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --no-compile -r requirements.txt  # no byte-compiling of every installed file: imports compile what they use
+	$(BIN)/python -m pip install -q -r requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
