@@ -191,5 +191,7 @@ THEORY_PROVENANCE = ("Computed while the book builds, from `icl_kinetics.theory`
 
 
 def caption(text: str, *results) -> Sentence:
-    """A figure caption: `text` followed by the provenance line of `results` (the theory line when none)."""
-    return Sentence(f"{as_math(text)} {provenance(*results) if results else THEORY_PROVENANCE}")
+    """A figure caption: `text` followed by the provenance line of `results` (the theory line when none), set in
+    small muted type (class ``provenance``, _ext/static/verdicts.css): there for a check, out of the reading."""
+    line = provenance(*results) if results else THEORY_PROVENANCE
+    return Sentence(f'{as_math(text)} <span class="provenance">{line}</span>')
