@@ -79,7 +79,9 @@ def _flows_reach_icl(loss_fn, starts, N, t_max) -> np.ndarray:
         done = b >= target
         return np.concatenate([np.where(done, 0.0, -gw), np.where(done, 0.0, -gb)])
 
-    sol = integrate.solve_ivp(rhs, (0, t_max), np.concatenate([starts[:, 0], starts[:, 1]]), rtol=1e-6, atol=1e-9)
+    # rtol 1e-4: only the sign of w and beta at the end is read; it gives every start of two sets of 40 the outcome
+    # that rtol 1e-6 gives, with a quarter of the steps
+    sol = integrate.solve_ivp(rhs, (0, t_max), np.concatenate([starts[:, 0], starts[:, 1]]), rtol=1e-4, atol=1e-9)
     return (sol.y[:n, -1] > 0) & (sol.y[n:, -1] > 0)
 
 
