@@ -8,7 +8,6 @@ STAMP   := $(VENV)/.installed
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 	touch $(STAMP)
 
@@ -39,7 +38,7 @@ SMOKE := _smoke
 test: $(STAMP) browser
 	rm -rf $(SMOKE) && mkdir -p $(SMOKE) && cp book/*.ipynb $(SMOKE)/
 	ICL_PROFILE=smoke $(BIN)/python -m pytest -q -n 2 --durations=10 tests -m "not slow" --nbmake $(SMOKE) --overwrite --nbmake-timeout=600
-	ICL_PROFILE=smoke ICL_EXECUTED_BOOK=$(SMOKE) $(BIN)/python -m pytest -q --durations=5 tests -m slow
+	ICL_PROFILE=smoke ICL_EXECUTED_BOOK=$(SMOKE) $(BIN)/python -m pytest -q --durations=5 $$(grep -l 'mark.slow' tests/test_*.py) -m slow
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests -m "not slow"
