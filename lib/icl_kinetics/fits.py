@@ -61,10 +61,11 @@ def fit_threshold(K, acc, n_boot: int = 500, seed: int = 0, b_bounds=None) -> Th
 
 
 def _sigmoid_jacobian(log10k, a, b, c, d):
-    """d sigmoid / d (a, b, c, d), (len(log10k), 4)."""
+    """d sigmoid / d (a, b, c, d), shape (..., 4): (len(log10k), 4) for scalar parameters, (rows, n, 4) for
+    parameters of shape (rows, 1) against log10k of shape (1, n)."""
     e = np.exp(-a * (log10k - b))
     ds = e / (1.0 + e) ** 2
-    return np.stack([d * ds * (log10k - b), -d * ds * a, np.ones_like(log10k), 1.0 / (1.0 + e)], axis=1)
+    return np.stack([d * ds * (log10k - b), -d * ds * a, np.ones_like(ds), 1.0 / (1.0 + e)], axis=-1)
 
 
 def sigmoid_params(log10k, acc, b_bounds: tuple, p0=None) -> np.ndarray:
@@ -103,10 +104,7 @@ def sigmoid_params_batch(log10k, acc, b_bounds: tuple, p0, iters: int = 1000) ->
         if not len(act):
             break
         p, r = P[act], R[act]
-        a, b, d = p[:, 0:1], p[:, 1:2], p[:, 3:4]
-        e = np.exp(-a * (x - b))
-        ds = e / (1.0 + e) ** 2
-        J = np.stack([d * ds * (x - b), -d * ds * a, np.ones_like(ds), 1.0 / (1.0 + e)], axis=2)  # (rows, n, 4)
+        J = _sigmoid_jacobian(x, *(p[:, i:i + 1] for i in range(4)))        # (rows, n, 4)
         g = np.einsum("bni,bn->bi", J, r)
         H = np.einsum("bni,bnj->bij", J, J)
         # a parameter on a bound that descent would push outward stays there: its row of the system is fixed

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import experiments, fits
+from ..prose import DASH, fmt
 from .runs import members, pooled
 from .section import Section, glued, kept
 from .small_sample import kstar_t_model
@@ -86,15 +87,11 @@ def _kstar_cells(K, acc, n_boot: int) -> list:
     t(n - 1) variable; honest at a few seeds per K), as table cells."""
     thr = fits.fit_threshold(K, acc, n_boot=n_boot, seed=0)
     tm = kstar_t_model({1: (K, acc)}, n_boot=n_boot, seed=0)
-    return [fmt_k(thr.k_star), interval_k(thr.ci), interval_k(tm.ci[0])]
-
-
-def fmt_k(k: float) -> str:
-    return f"{k:,.0f}" if np.isfinite(k) else "\u2014"
+    return [fmt(thr.k_star, ',.0f'), interval_k(thr.ci), interval_k(tm.ci[0])]
 
 
 def interval_k(ci) -> str:
-    return f"[{fmt_k(ci[0])}, {fmt_k(ci[1])}]"
+    return f"[{fmt(ci[0], ',.0f')}, {fmt(ci[1], ',.0f')}]"
 
 
 def _seeds(K) -> str:
@@ -117,7 +114,7 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
             if label != "sweep alone" and (d is None or not d.runs):
                 continue
             K = members(cfg)["K"]
-            state = ("\u2014" if label == "sweep alone" else
+            state = (DASH if label == "sweep alone" else
                      f"{len(d.runs)} of {d.n_defined}" + (" (complete)" if d.complete else " (partial)"))
             rows.append([label, cfg.N, len(np.unique(K)), _seeds(K),
                          *_kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float), n_boot), state])

@@ -316,7 +316,6 @@ def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
                 (f", {trend_with_k(k_of, ratio)}" if len(Ks) > 2 else ""))
 
 
-
 STATISTICS = {  # statistic -> (experiment, rung function, the value the paper or the theory gives)
     "nu": ("memorization", nu_rung, 0.7),
     "t_ICL exponent": ("ticl_vs_n", ticl_exponent_rung, 1.0),

@@ -72,8 +72,8 @@ def per_seed_slopes(times: dict) -> np.ndarray:
     t = np.array([np.asarray(times[n], float) for n in ns])  # (N values, seeds)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.log10(t)
-    xc = x - x.mean()
-    slopes = (xc[:, None] * (y - y.mean(axis=0))).sum(axis=0) / (xc**2).sum()
+    with np.errstate(invalid="ignore"):
+        slopes = st.ols_slopes(x, y.T)
     return np.where(np.all(np.isfinite(y), axis=0), slopes, np.nan)
 
 
