@@ -86,7 +86,8 @@ def acquisition(res) -> Acquisition:
         t = tables[name]
         numbers.update({f"p_{name}": p, f"p_{name}_lo": lo, f"p_{name}_hi": hi, f"n_acq_{name}": int(acq[name].sum()),
                         f"kstar_{name}": thr[name].k_star, f"kstar_{name}_lo": thr[name].ci[0],
-                        f"kstar_{name}_hi": thr[name].ci[1], f"kstar_note_{name}": "" if notes[name] == "ok" else f"; {notes[name]}",
+                        f"kstar_{name}_hi": thr[name].ci[1],
+                        f"kstar_note_{name}": "" if notes[name] == "ok" else f"; {notes[name]}",
                         f"khalf_{name}": khalf[name], f"p_{name}_maxK": t["p"][-1], f"p_{name}_maxK_lo": t["lo"][-1],
                         f"p_{name}_maxK_hi": t["hi"][-1]})
     rows = [[f"{k:.0f}"] + [f"{t['k'][i]} / {t['n'][i]} ({t['p'][i]:.2f}, {t['lo'][i]:.2f} to {t['hi'][i]:.2f})"

@@ -14,6 +14,7 @@ from .small_sample import kstar_t_model
 from .. import stats as st
 from ..fits import Threshold
 from ..config import RunConfig
+from ..prose import DASH
 from .runs import members, safe_sweep_threshold, sweep_threshold
 from .section import Section, glued, kept, plotted
 from .transience import acquisition_index, classify_transience, lambert_w_prediction, transience_choices
@@ -59,7 +60,7 @@ def transition(run: dict, cfg: RunConfig, n_boot: int = 2000) -> Transition:
     t_ci = (tuple(kstar_t_model({1: (K, np.asarray(run["final_icl_acc"], float))}).ci[0])
             if np.isfinite(thr.k_star) else (np.nan, np.nan))
     numbers = dict(kstar=thr.k_star, kstar_lo=thr.ci[0], kstar_hi=thr.ci[1], kstar_t_lo=t_ci[0], kstar_t_hi=t_ci[1],
-                   paper_kstar=paper_kstar_inside(thr.ci, t_ci) if cfg.N == PAPER_KSTAR[0] else "\u2014",
+                   paper_kstar=paper_kstar_inside(thr.ci, t_ci) if cfg.N == PAPER_KSTAR[0] else DASH,
                    N=cfg.N, icl_iwl_corr=rho, slope_a=thr.params[0])
     return Transition.of(numbers, dict(K=K, icl=run["final_icl_acc"], iwl=run["final_iwl_acc"], thr=thr, N=cfg.N),
                    dict(thr=thr, K=K, rho=rho, rho_lo=rho_ci[0], rho_hi=rho_ci[1],
