@@ -32,8 +32,10 @@ def fake_clock(monkeypatch):
     return clock
 
 
-def test_bench_reports_positive_rates_and_writes_json(tmp_path, fake_clock):
-    rows = bench.run("cpu", steps=4, members=(2,), sizes=("cpu",), out=tmp_path)
+def test_bench_reports_positive_rates_and_writes_json(tmp_path, fake_clock, monkeypatch):
+    # a size far below the cpu profile's: every path of the table is timed, in a second instead of half a minute
+    monkeypatch.setitem(bench.SIZES, "tiny", dict(D=8, N=4, width=16, batch=8))
+    rows = bench.run("cpu", steps=4, members=(2,), sizes=("tiny",), out=tmp_path)
     assert {r["model"] for r in rows} == {"transformer1", "minimal"}
     for r in rows:
         assert r["model_steps_per_s"] > 0 and r["exact_model_steps_per_s"] > 0 and r["naive_model_steps_per_s"] > 0

@@ -8,7 +8,6 @@ used. Used by every chapter through :mod:`icl_kinetics.analysis` and :mod:`icl_k
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as _scipy_stats
 
 
 # ----------------------------------------------------------------------------- intervals
@@ -37,7 +36,9 @@ def wilson_interval(k, n, conf: float = 0.95):
     cannot be one)."""
     k, n = np.asarray(k, float), np.asarray(n, float)
     _check_counts(k, n)
-    z = _scipy_stats.norm.ppf(0.5 + conf / 2)
+    from scipy import stats as scipy_stats  # here, not at the top: the trainer imports this module (0.9 s)
+
+    z = scipy_stats.norm.ppf(0.5 + conf / 2)
     p = k / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
@@ -170,6 +171,8 @@ def bimodality_coefficient(x) -> float:
     n = len(x)
     if n < 4:
         return np.nan
-    g = _scipy_stats.skew(x, bias=False)
-    kappa = _scipy_stats.kurtosis(x, bias=False)
+    from scipy import stats as scipy_stats
+
+    g = scipy_stats.skew(x, bias=False)
+    kappa = scipy_stats.kurtosis(x, bias=False)
     return float((g**2 + 1) / (kappa + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))))
