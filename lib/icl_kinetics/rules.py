@@ -89,7 +89,7 @@ def rule_transition(K, final_acc, kstar: float, kstar_ci: tuple, factor: float =
     ok = lo_acc < 0.6 and hi_acc > 0.95
     return (REPRODUCED if ok else NOT_REPRODUCED,
             f"{stat} final ICL accuracy {lo_acc:.2f} below K*/{factor:g} and {hi_acc:.2f} above {factor:g} K*; "
-            f"K* = {kstar:.0f} [{kstar_ci[0]:.0f}, {kstar_ci[1]:.0f}]")
+            f"K* = {kstar:,.0f} [{kstar_ci[0]:,.0f}, {kstar_ci[1]:,.0f}]")
 
 
 def rule_opposite(rho: float, rho_ci: tuple) -> tuple:

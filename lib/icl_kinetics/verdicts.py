@@ -89,7 +89,7 @@ _EARLY_OR_NEVER = ("{n_acq} of {n} seeds acquire, {n_late} of them late; {n_chan
 CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("fig2b_transition", "phenomenology", "sharp transition from IWL to ICL as $K$ grows (Fig 2b)",
           "$K^* \\approx 10^4$ at $N = 100$", "01_phenomenology",
-          "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}] at $N = 20$", rule_transition,
+          "$K^*$ = {kstar:,.0f} [{kstar_lo:,.0f}, {kstar_hi:,.0f}] at $N = 20$", rule_transition,
           choices="choices_transition", evidence=("phenomenology.Transition",)),
     Claim("fig2c_opposite", "phenomenology", "ICL and IWL accuracy follow opposite trends (Fig 2c)", "opposite",
           "01_phenomenology", "correlation {rho:.2f} [{rho_lo:.2f}, {rho_hi:.2f}] across runs", rule_opposite,
@@ -98,7 +98,7 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "01_phenomenology", "rise time / plateau = {ratio:.2f} (median)", rule_abrupt,
           choices="choices", evidence=("phenomenology.AbruptRise",), reads=(("ratio", "rise_ratio"),)),
     Claim("fig3a_transition", "minimal", "the minimal model shows the sharp transition (Fig 3a)", "sharp",
-          "02_minimal_model", "$K^*$ = {kstar:.0f} [{kstar_lo:.0f}, {kstar_hi:.0f}]", rule_transition,
+          "02_minimal_model", "$K^*$ = {kstar:,.0f} [{kstar_lo:,.0f}, {kstar_hi:,.0f}]", rule_transition,
           choices="choices_transition", evidence=("phenomenology.MinimalVsTransformer",)),
     Claim("fig3b_abrupt", "minimal", "abrupt acquisition in the minimal model (Fig 3b)", "abrupt",
           "02_minimal_model", "rise / plateau = {ratio:.2f}", partial(rule_abrupt, start=0.7),

@@ -342,8 +342,8 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
     Ns = sorted(times)
     fit = median_vs_n_fit(times, n_boot=n_boot, seed=0, paired=paired, min_n=min_n)
     eq11_const = float(t_icl_eq11(1, 0.0)) / lr   # sqrt(2 pi) / lr iterations per unit of N
-    rows = [[n, m.n, m.n_censored, budgets[n], f"{m.median:.0f}", f"[{m.ci[0]:.0f}, {m.ci[1]:.0f}]",
-             f"{eq11_const * n:.0f}", f"{m.median / (eq11_const * n):.2f}"] for n, m in zip(Ns, fit.medians)]
+    rows = [[n, m.n, m.n_censored, f"{budgets[n]:,}", f"{m.median:,.0f}", f"[{m.ci[0]:,.0f}, {m.ci[1]:,.0f}]",
+             f"{eq11_const * n:,.0f}", f"{m.median / (eq11_const * n):.2f}"] for n, m in zip(Ns, fit.medians)]
     ok = fit.ok
     numbers = dict(n_runs=sum(m.n for m in fit.medians), n_censored=sum(m.n_censored for m in fit.medians),
                    seeds_per_N=min(m.n for m in fit.medians), eq11_const=eq11_const, lr=lr, N_min=Ns[0],

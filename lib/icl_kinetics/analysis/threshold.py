@@ -58,7 +58,7 @@ def kstar_vs_n_runs(arrays: dict, cfgs: dict, n_boot: int = 1000) -> KstarSweep:
         panels[f"N = {n}" + ("" if note == "ok" else " (see note)")] = (
             sweeps[n][0], sweeps[n][1], dataclasses.replace(thr, ci=tuple(kfit.ci[i])))
         frac = float(np.mean(arrays[name]["final_icl_acc"] > 0.9))
-        rows.append([n, n - 1, c.E, f"{kfit.k_star[i]:.0f}", f"[{kfit.ci[i, 0]:.0f}, {kfit.ci[i, 1]:.0f}]",
+        rows.append([n, n - 1, c.E, f"{kfit.k_star[i]:,.0f}", f"[{kfit.ci[i, 0]:,.0f}, {kfit.ci[i, 1]:,.0f}]",
                      f"{thr.params[0]:.1f}", f"{frac:.2f}", note])
     ok = kfit.ok
     numbers = dict(exponent=kfit.exponent, exponent_lo=kfit.exponent_ci_boot[0],
@@ -98,9 +98,9 @@ def eq13_prediction(kn: KstarSweep, mem) -> Eq13Prediction:
     rows = []
     for r in pred:
         i = meas.get(int(r["N"]))
-        m = [f"{kfit.k_star[i]:.0f}", f"[{kfit.ci[i, 0]:.0f}, {kfit.ci[i, 1]:.0f}]"] if i is not None else \
+        m = [f"{kfit.k_star[i]:,.0f}", f"[{kfit.ci[i, 0]:,.0f}, {kfit.ci[i, 1]:,.0f}]"] if i is not None else \
             ["not measured", "—"]
-        rows.append([r["N"] + 1, r["N"], *m, f"{r['k_star']:.0f}", f"[{r['ci'][0]:.0f}, {r['ci'][1]:.0f}]",
+        rows.append([r["N"] + 1, r["N"], *m, f"{r['k_star']:,.0f}", f"[{r['ci'][0]:,.0f}, {r['ci'][1]:,.0f}]",
                      r.get("within_fitted_range")])
     numbers = dict(nu=nu, inv_nu=inv_nu, inv_nu_lo=inv_nu_ci[0], inv_nu_hi=inv_nu_ci[1],
                    inv_nu_range_lo=inv_nu_range[0], inv_nu_range_hi=inv_nu_range[1])
