@@ -21,7 +21,7 @@ def test_dense_shards_join_the_sweeps_only_when_their_n_is_complete(tmp_path):
     d = ladder.rung_data("phenomenology", "smoke", out)
     assert d.extended == () and _n_members(d, 6) == base_ph  # a partial N decides nothing
     alone = ladder.rung_data("kstar_vs_n", "smoke", out, with_dense=False)
-    progress = dense.dense_progress(alone.runs, alone.configs, "smoke", out, n_boot=20)
+    progress = dense.dense_progress(alone.runs, alone.configs, "smoke", out)
     assert progress.n_done == 1 and progress.n_defined == 2 and progress.n_complete == 0
     pooled_rows = [r for r in progress.rows if r[0] != "sweep alone"]
     assert [r[1] for r in pooled_rows] == [6] and pooled_rows[0][-1] == "1 of 2 (partial)"

@@ -35,7 +35,10 @@ def _fit_sigmoid(log10k, acc, b_bounds, p0=None):
     return p
 
 
-def fit_threshold(K, acc, n_boot: int = 500, seed: int = 0, b_bounds=None) -> Threshold:
+N_BOOT_KSTAR = 1000  # replicates of every K* interval, with seed 0: one K* reads the same on every page
+
+
+def fit_threshold(K, acc, n_boot: int = N_BOOT_KSTAR, seed: int = 0, b_bounds=None) -> Threshold:
     """Fit the sigmoid to final ICL accuracy against log10 K (one point per run) and return K* = 10^b.
 
     The authors bound a in [-1, 100], b in [2, 5], c in [0, 1]. We keep their a and c bounds, bound d in

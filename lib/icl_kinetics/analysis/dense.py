@@ -82,11 +82,12 @@ class DenseProgress(Section):
     rows: list = kept()
 
 
-def _kstar_cells(K, acc, n_boot: int) -> list:
+def _kstar_cells(K, acc) -> list:
     """K*, its seed-bootstrap interval (resampling within each K) and its t-model interval (each K's mean as a
-    t(n - 1) variable; honest at a few seeds per K), as table cells."""
-    thr = fits.fit_threshold(K, acc, n_boot=n_boot, seed=0)
-    tm = kstar_t_model({1: (K, acc)}, n_boot=n_boot, seed=0)
+    t(n - 1) variable; honest at a few seeds per K), as table cells: the same computations, replicates and seeds
+    as chapters 1 and 7."""
+    thr = fits.fit_threshold(K, acc)
+    tm = kstar_t_model({1: (K, acc)})
     return [fmt(thr.k_star, ',.0f'), interval_k(thr.ci), interval_k(tm.ci[0])]
 
 
@@ -100,7 +101,7 @@ def _seeds(K) -> str:
     return str(n[0]) if min(n) == max(n) else f"{min(n)}-{max(n)}"
 
 
-def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None, n_boot: int = 200) -> DenseProgress:
+def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None) -> DenseProgress:
     """Rows per N: the sweep alone (``sweep_*``: one sub-run per N, no dense shard pooled:
     ``ladder.rung_data("kstar_vs_n", profile, with_dense=False)``) and, where dense shards
     have finished, the sweep pooled with them: K values, seeds per K, K* with both intervals, the shards' state."""
@@ -117,7 +118,7 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
             state = (DASH if label == "sweep alone" else
                      f"{len(d.runs)} of {d.n_defined}" + (" (complete)" if d.complete else " (partial)"))
             rows.append([label, cfg.N, len(np.unique(K)), _seeds(K),
-                         *_kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float), n_boot), state])
+                         *_kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float)), state])
     return DenseProgress.of(dict(n_done=len(added), n_defined=sum(d.n_defined for d in dense.values()),
                                  n_complete=sum(d.complete for d in dense.values())), {}, dict(rows=rows))
 

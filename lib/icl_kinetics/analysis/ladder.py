@@ -208,12 +208,12 @@ def statistic_data(name: str, profile: str, out=None) -> RungData:
     return alt(out) if alt is not None and not d.runs else d
 
 
-def kstar_rung(d: RungData, n_boot: int = 500) -> Rung:
+def kstar_rung(d: RungData) -> Rung:
     """K* of the sigmoid fit of final ICL accuracy against K (Fig 2b), at the rung's own N."""
     if len(d.runs) < 3 and not d.stored:
         return _missing("K*", d, f"{len(d.runs)} K finished; the sigmoid fit needs at least 3")
     run, cfg = pooled(d.runs, d.configs)
-    thr, note = safe_sweep_threshold(run, cfg, n_boot=n_boot)
+    thr, note = safe_sweep_threshold(run, cfg)  # chapter 1's K* and interval
     Ks = sorted(set(cfg.Ks))
     units = f"{len(Ks)} K ({Ks[0]}-{Ks[-1]}) x {len(cfg.Ks) // len(Ks)} seeds"
     return Rung("K*", d.profile, float(thr.k_star), *thr.ci, d.status, _scale(cfg, str(cfg.N)), units,

@@ -42,7 +42,7 @@ def pooled(runs: dict, configs: dict) -> tuple[dict, RunConfig]:
     return run, cfg
 
 
-def sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500) -> fits.Threshold:
+def sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = fits.N_BOOT_KSTAR) -> fits.Threshold:
     """K* from the sigmoid fit of final ICL accuracy against log10 K (the authors' analysis)."""
     K = members(cfg)["K"]
     return fits.fit_threshold(K, run["final_icl_acc"], n_boot=n_boot)
@@ -91,7 +91,7 @@ def settings_table(configs: dict, fields=SETTING_FIELDS) -> str:
     return head + body
 
 
-def safe_sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = 500):
+def safe_sweep_threshold(run: dict, cfg: RunConfig, n_boot: int = fits.N_BOOT_KSTAR):
     """:func:`sweep_threshold` that never raises: returns (Threshold, note).
 
     On degenerate data (e.g. every run at chance, too few K values) the sigmoid fit can fail; the Threshold then

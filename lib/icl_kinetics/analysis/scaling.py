@@ -176,7 +176,8 @@ def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
     Each K* is the authors' sigmoid fit (:func:`safe_sweep_threshold`). The exponent is an OLS line of log10 K*
     on log10 N over the N whose fit is "ok". Its bootstrap interval resamples seeds within each (N, K), refits
     the sigmoid at every N and the line; replicates in which a used N's fit fails are skipped (counted in
-    ``n_boot_ok``). Fewer than 2 usable N give ``ok=False`` and NaNs.
+    ``n_boot_ok``). Fewer than 2 usable N give ``ok=False`` and NaNs. Each K*'s own interval (``ci``) is that
+    sweep's :func:`fits.fit_threshold` interval, as chapter 1 and the ladder give it, whatever ``n_boot`` is.
     """
     Ns = np.array(sorted(sweeps), float)
     data = [(np.asarray(sweeps[n][0], float), np.asarray(sweeps[n][1], float)) for n in sorted(sweeps)]
@@ -202,8 +203,7 @@ def kstar_vs_n_fit(sweeps: dict, n_boot: int = 300, seed: int = 0) -> KStarVsN:
     boot = boot[ok_rows]
     ci = np.full((len(Ns), 2), np.nan)
     for i in np.flatnonzero(used):
-        if len(boot):
-            ci[i] = st.interval(boot[:, i])
+        ci[i] = fits.fit_threshold(*data[i]).ci
     nan2 = (np.nan, np.nan)
     if used.sum() < 2:
         return KStarVsN(Ns, ks, ci, notes, used, None, np.nan, nan2, boot, len(boot), False,

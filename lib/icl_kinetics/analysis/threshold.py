@@ -43,8 +43,9 @@ def kstar_vs_n(result, n_boot: int = 1000) -> KstarSweep:
 
 
 def kstar_vs_n_runs(arrays: dict, cfgs: dict, n_boot: int = 1000) -> KstarSweep:
-    """Fig A.7 and the K* table: per N the sigmoid fit (curve) with the interval of the joint bootstrap of
-    :func:`kstar_vs_n_fit` (against N - 1), steepness and fraction of runs above 0.9 final ICL accuracy.
+    """Fig A.7 and the K* table: per N the sigmoid fit (curve) with its seed-bootstrap interval (that sweep's
+    own, as in chapter 1; the joint bootstrap of :func:`kstar_vs_n_fit` is the exponent's), steepness and
+    fraction of runs above 0.9 final ICL accuracy.
     ``arrays``, ``cfgs``: {sub-run: arrays}, {sub-run: RunConfig}, one sub-run per N (a rung may add another
     experiment's sweep as one more N: analysis.ladder.rung_data)."""
     runs = {c.N: (name, c) for name, c in cfgs.items()}
@@ -54,7 +55,7 @@ def kstar_vs_n_runs(arrays: dict, cfgs: dict, n_boot: int = 1000) -> KstarSweep:
     panels, rows = {}, []
     for i, n in enumerate(Ns):
         name, c = runs[n]
-        thr, note = safe_sweep_threshold(arrays[name], c, n_boot=0)  # curve; interval from the joint bootstrap
+        thr, note = safe_sweep_threshold(arrays[name], c, n_boot=0)  # the curve; its interval is kfit.ci[i]
         panels[f"N = {n}" + ("" if note == "ok" else " (see note)")] = (
             sweeps[n][0], sweeps[n][1], dataclasses.replace(thr, ci=tuple(kfit.ci[i])))
         frac = float(np.mean(arrays[name]["final_icl_acc"] > 0.9))
