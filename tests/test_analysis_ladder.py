@@ -26,7 +26,7 @@ def _rung(profile, value, lo, hi, status="complete", stat="nu"):
 def test_trend_reads_only_complete_rungs_with_separate_intervals():
     nan = float("nan")
     assert ladder.trend([_rung("cpu", 0.77, 0.75, 0.78), _rung("paper_net", nan, nan, nan, "not run")],
-                        0.7).startswith("not decided yet: 1 rung(s)")
+                        0.7).startswith("not decided yet: one rung has a value")
     toward = ladder.trend([_rung("cpu", 0.77, 0.75, 0.78), _rung("paper_net", 0.71, 0.69, 0.73)], 0.7)
     assert "toward" in toward and "do not overlap" in toward and "not decided" not in toward
     away = ladder.trend([_rung("cpu", 0.72, 0.71, 0.73), _rung("paper_net", 0.80, 0.78, 0.82)], 0.7)
@@ -34,11 +34,13 @@ def test_trend_reads_only_complete_rungs_with_separate_intervals():
     assert "overlap (not decided)" in ladder.trend(
         [_rung("cpu", 0.77, 0.70, 0.80), _rung("paper_net", 0.75, 0.72, 0.78)], 0.7)
     assert ladder.trend([_rung("cpu", 0.77, 0.75, 0.78), _rung("paper_net", 0.71, 0.69, 0.73, "partial: 4 of 8")],
-                        0.7).startswith("not decided yet: 1 rung(s)")
+                        0.7).startswith("not decided yet: one rung has a value")
     # a partial rung above the complete ones is named and left out; the trend reads the complete ones
     three = ladder.trend([_rung("cpu", 0.77, 0.75, 0.78), _rung("paper_net", 0.71, 0.69, 0.73),
                           _rung("paper", 0.9, 0.8, 1.0, "partial: 3 of 6")], 0.7)
-    assert "toward" in three and "the paper's settings is partial: 3 of 6, not read yet" in three
+    assert "toward" in three and "not read yet: the paper's settings (partial: 3 of 6)" in three
+    # every complete rung's distance is named, the middle one too
+    assert "0.07 at the cpu scale, 0.01 at the paper's network" in three
     assert "distance to the theory's value" in ladder.trend(
         [_rung("cpu", 4.4, 4.3, 4.5), _rung("paper_net", 4.9, 4.8, 5.0)], 5.0, ladder.reference("lr clock ratio"))
     k = ladder.trend([_rung("cpu", 500, 400, 650, stat="K*"), _rung("paper_net", 8000, 6000, 11000, stat="K*")], 1e4)
@@ -71,7 +73,7 @@ def test_clock_ratio_is_the_geometric_mean_of_interpolated_per_seed_ratios(monke
     r = ladder.clock_rung(d)
     assert r.value == pytest.approx(np.sqrt(5.0 * 4.0))  # the ratios 5 and 4, not rounded to the 100-step grid
     assert r.lo < r.value < r.hi  # t interval on 2 log ratios: 1 degree of freedom, wide
-    assert r.note == "expected 5 (the ratio of the learning rates); 1 seed(s) censored at either rate left out"
+    assert r.note == "expected 5 (the ratio of the learning rates); 1 seed censored at either rate left out"
 
 
 def test_a_rung_adds_the_sweep_it_reuses_once_that_is_stored(tmp_path, monkeypatch):

@@ -26,6 +26,8 @@ SYMBOLS = {
     "beta0": r"\beta_0",
     "lambda_w": r"\lambda_w",
     "K*": r"K^\ast",  # not K^*: a pasted sentence with two of them would read the asterisks as emphasis
+    "nu": r"\nu",
+    "+-": r"\pm",
 }
 _SPELLING = re.compile(r"(?<![\w\\{$])(" + "|".join(re.escape(k) for k in sorted(SYMBOLS, key=len, reverse=True))
                        + r")(?![\w(])")
@@ -65,3 +67,9 @@ def fmt(x, spec: str = ".4g") -> str:
         text = _NAN.sub(DASH, _INF.sub(lambda m: "\u2212\u221e" if m.group(1) else "\u221e", text))
         text = text.replace(f"[{DASH}, {DASH}]", DASH)
     return text
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and its noun in the right number: count(1, "seed") is "1 seed", count(3, "seed") "3 seeds"; `plural`
+    for a noun that does not take an s ("degrees of freedom")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

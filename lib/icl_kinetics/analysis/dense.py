@@ -79,6 +79,7 @@ class DenseProgress(Section):
     n_done: int = glued()
     n_defined: int = glued()
     n_complete: int = glued()
+    t_width_ratio: float = glued()  # the widest t-model interval of a sweep alone, over its seed-bootstrap one
     rows: list = kept()
 
 
@@ -88,7 +89,7 @@ def _kstar_cells(K, acc) -> list:
     as chapters 1 and 7."""
     thr = fits.fit_threshold(K, acc)
     tm = kstar_t_model({1: (K, acc)})
-    return [fmt(thr.k_star, ',.0f'), interval_k(thr.ci), interval_k(tm.ci[0])]
+    return [fmt(thr.k_star, ',.0f'), interval_k(thr.ci), interval_k(tm.ci[0])], np.ptp(tm.ci[0]) / np.ptp(thr.ci)
 
 
 def interval_k(ci) -> str:
@@ -107,7 +108,7 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
     have finished, the sweep pooled with them: K values, seeds per K, K* with both intervals, the shards' state."""
     dense = dense_shards(profile, out)
     pooled_runs, pooled_cfgs, added = extend("kstar_vs_n", sweep_runs, sweep_configs, profile, out, partial=True)
-    rows = []
+    rows, ratios = [], []
     for label, (r, c) in (("sweep alone", (sweep_runs, sweep_configs)),
                           ("pooled with the dense shards", (pooled_runs, pooled_cfgs))):
         for name, cfg in sorted(c.items(), key=lambda kv: kv[1].N):
@@ -117,10 +118,13 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
             K = members(cfg)["K"]
             state = (DASH if label == "sweep alone" else
                      f"{len(d.runs)} of {d.n_defined}" + (" (complete)" if d.complete else " (partial)"))
-            rows.append([label, cfg.N, len(np.unique(K)), _seeds(K),
-                         *_kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float)), state])
+            cells, ratio = _kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float))
+            rows.append([label, cfg.N, len(np.unique(K)), _seeds(K), *cells, state])
+            if label == "sweep alone":
+                ratios.append(ratio)
     return DenseProgress.of(dict(n_done=len(added), n_defined=sum(d.n_defined for d in dense.values()),
-                                 n_complete=sum(d.complete for d in dense.values())), {}, dict(rows=rows))
+                                 n_complete=sum(d.complete for d in dense.values()),
+                                 t_width_ratio=float(np.nanmax(ratios)) if ratios else np.nan), {}, dict(rows=rows))
 
 
 def pooled_line(extended: tuple, profile: str) -> str:

@@ -15,6 +15,7 @@ from .. import catalog, experiments
 from ..config import RunConfig
 from ..config import n_context as context_items
 from ..errors import ResultsError
+from ..prose import DASH, count, fmt
 from ..rules import rule_clock
 from ..verdicts import RUNG_CLAIMS, SCALE_NAMES
 from . import bimodality, dense, memorization, phenomenology, scaling, threshold
@@ -166,7 +167,7 @@ def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
     verdict; log-log slope; eq 11 predicts 1), paired seed bootstrap."""
     by_n, paired = times_by_n(d) if d.runs else ({}, False)
     if len(by_n) < 2:
-        return _missing("t_ICL exponent", d, f"{len(by_n)} context length(s) finished; a slope needs 2")
+        return _missing("t_ICL exponent", d, f"{count(len(by_n), 'context length')} finished; a slope needs 2")
     times = {context_items(n): t for n, t in by_n.items()}  # the theory's N (eq 11)
     fit = median_vs_n_fit(times, n_boot=n_boot, paired=paired, min_n=2)
     cfg = next(iter(d.configs.values()))
@@ -224,7 +225,7 @@ def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
     """The exponent of K* against the number of context items N - 1 (Fig 6a; eq 13 predicts 1/nu), joint
     bootstrap over seeds (chapter 7's fit), from the rung's kstar_vs_n sweeps."""
     if len(d.runs) < 3:
-        return _missing("K* exponent", d, f"{len(d.runs)} context length(s) finished; the fit needs 3")
+        return _missing("K* exponent", d, f"{count(len(d.runs), 'context length')} finished; the fit needs 3")
     kn = threshold.kstar_vs_n_runs(d.runs, d.configs, n_boot=n_boot)
     cfg = next(iter(d.configs.values()))
     units = "; ".join(f"N = {c.N}: {len(set(c.Ks))} K x {len(c.Ks) // len(set(c.Ks))} seeds"
@@ -272,10 +273,10 @@ def clock_rung(d: RungData) -> Rung:
     slow, fast = crossing_t_icl(run), crossing_t_icl(ref.runs[key])[idx]
     ok = np.isfinite(slow) & np.isfinite(fast)
     if ok.sum() < 2:
-        return _missing("lr clock ratio", d, f"{ok.sum()} seed(s) acquired ICL at both learning rates")
+        return _missing("lr clock ratio", d, f"{count(int(ok.sum()), 'seed')} acquired ICL at both learning rates")
     gm, (lo, hi) = geometric_mean_t(slow[ok] / fast[ok])
     units = f"N = {cfg.N}, {ok.sum()} seeds, lr {cfg.lr:g} vs {ref_cfg.lr:g}"
-    left = f"; {(~ok).sum()} seed(s) censored at either rate left out" if (~ok).any() else ""
+    left = f"; {count(int((~ok).sum()), 'seed')} censored at either rate left out" if (~ok).any() else ""
     return Rung("lr clock ratio", d.profile, gm, lo, hi, d.status, _scale(cfg), units,
                 f"expected {ref_cfg.lr / cfg.lr:g} (the ratio of the learning rates){left}")
 
@@ -351,13 +352,18 @@ def rung_settings(profiles=LADDER) -> list:
     return rows
 
 
-def _fmt(v: float) -> str:
-    return "\u2014" if not np.isfinite(v) else (f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}")
+def _decimals(v: float) -> int:
+    """Decimals that show `v` to three significant figures (none from 100 up)."""
+    return 0 if not np.isfinite(v) or v == 0 or abs(v) >= 100 else min(3, 2 - int(np.floor(np.log10(abs(v)))))
 
 
 def rung_text(r: Rung) -> str:
-    """A rung's value and 95% interval as text ("4.44 [4.3, 4.58]"), a dash when it has none."""
-    return "\u2014" if not np.isfinite(r.value) else f"{_fmt(r.value)} [{_fmt(r.lo)}, {_fmt(r.hi)}]"
+    """A rung's value and 95% interval as text, its ends with the value's decimals ("4.98 [4.83, 5.00]",
+    "8,180 [6,622, 8,958]"), a dash when it has none."""
+    if not np.isfinite(r.value):
+        return DASH
+    spec = f",.{_decimals(r.value)}f"
+    return f"{fmt(r.value, spec)} [{fmt(r.lo, spec)}, {fmt(r.hi, spec)}]"
 
 
 def ladder_rows(lad: dict) -> list:
@@ -379,7 +385,7 @@ def trend(rungs: list, paper_value: float, reference: str = "the paper's value")
     have = [r for r in rungs if np.isfinite(r.value) and r.status == "complete"]
     later = [r for r in rungs[rungs.index(have[-1]) + 1:] if r.status != "complete"] if have else []
     if len(have) < 2:
-        return (f"not decided yet: {len(have)} rung(s) with a value "
+        return (f"not decided yet: {'one rung has' if len(have) == 1 else 'no rung has'} a value "
                 f"({', '.join(f'{_scale_name(r.profile)}: {r.status}' for r in rungs)})")
     a, b = have[0], have[-1]
     log = a.statistic == "K*"
@@ -387,11 +393,12 @@ def trend(rungs: list, paper_value: float, reference: str = "the paper's value")
     unit = " decades" if log else ""
     toward = dist(b.value) < dist(a.value)
     overlap = not (b.lo > a.hi or a.lo > b.hi)
-    s = (f"distance to {reference} {dist(a.value):.3g}{unit} at {_scale_name(a.profile)}, "
-         f"{dist(b.value):.3g}{unit} at {_scale_name(b.profile)}: {'toward' if toward else 'away from'} it; the "
-         f"two intervals {'overlap (not decided)' if overlap else 'do not overlap'}")
+    s = (f"distance to {reference} " + ", ".join(f"{dist(r.value):.2g}{unit} at {_scale_name(r.profile)}"
+                                                  for r in have)
+         + f": {'toward' if toward else 'away from'} it from the first to the last; those two intervals "
+         f"{'overlap (not decided)' if overlap else 'do not overlap'}")
     if later:
-        s += f"; {', '.join(f'{_scale_name(r.profile)} is {r.status}' for r in later)}, not read yet"
+        s += f"; not read yet: {', '.join(f'{_scale_name(r.profile)} ({r.status})' for r in later)}"
     return s
 
 

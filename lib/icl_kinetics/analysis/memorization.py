@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..rules import Choice
+from ..prose import count
 from .. import fits
 from .. import stats as st
 from ..theory import i_k
@@ -160,7 +161,7 @@ def fit_memorization_scaling(table: dict, n_boot: int = 2000, seed: int = 0, K_r
     nan2 = (np.nan, np.nan)
     if len(used) < 2:
         return ScalingFit(np.nan, np.nan, nan2, nan2, nan2, np.nan, used, excluded, np.empty((0, 2)), False,
-                          f"only {len(used)} K value(s) with converged I_K(inf): no power-law fit")
+                          f"only {count(len(used), 'K value')} with converged I_K(inf): no power-law fit")
     sel = np.isin(K, used)
     x, y = np.log10(K[sel]), np.log10(val[sel])
     lf = fits.linear_fit(x, y)

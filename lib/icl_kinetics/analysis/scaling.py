@@ -11,6 +11,7 @@ import numpy as np
 from .. import fits
 from .. import stats as st
 from ..theory import t_icl_eq11
+from ..prose import count
 from .runs import censored_t_icl, safe_sweep_threshold
 from ..config import n_context
 from ..rules import Choice
@@ -424,7 +425,7 @@ def linear_choices(times: dict, paired: bool, n_boot: int = 2000) -> dict:
                    "exact for normal slopes at any number of seeds")
     out["N - 1, least-squares interval through the medians"] = Choice(
         stats(ctx, tuple(ctx.loglog.slope_ci) if ctx.ok else None),
-        f"shown for comparison only: {len(times) - 2} residual degree(s) of freedom through {len(times)} medians "
+        f"shown for comparison only: {count(len(times) - 2, 'residual degree of freedom', 'residual degrees of freedom')} through {len(times)} medians "
         "and the seeds behind each median ignored, so it cannot decide at this design", decides=False)
     return out
 

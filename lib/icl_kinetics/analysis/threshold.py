@@ -16,6 +16,7 @@ from .scaling import KStarVsN, kstar_vs_n_fit
 from .small_sample import kstar_t_model
 from ..rules import Choice
 from ..config import n_context
+from ..prose import count
 from .section import Section, glued, kept, plotted
 
 
@@ -212,7 +213,7 @@ def exponent_evidence(kn: KstarSweep, eq13: Eq13Prediction, against_n: ExponentA
             "no sigmoid: the threshold where the seeds' mean accuracy is halfway from chance to 1; seed bootstrap"),
         "least-squares interval of the line (K* taken as exact)": Choice(
             dict(main, ci=(kn.exponent_ols_lo, kn.exponent_ols_hi), on_threshold=""),
-            f"shown for comparison only: {kn.n_used - 2} residual degree(s) of freedom and the seeds behind each "
+            f"shown for comparison only: {count(kn.n_used - 2, 'residual degree of freedom', 'residual degrees of freedom')} and the seeds behind each "
             "K* ignored, so it cannot decide at this design", decides=False)}
     return ExponentEvidence(exponent=kfit.exponent, exponent_lo=kfit.exponent_ci_boot[0],
                             exponent_hi=kfit.exponent_ci_boot[1], inv_nu=inv_nu, inv_nu_lo=inv_nu_range[0],

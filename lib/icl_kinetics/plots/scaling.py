@@ -53,7 +53,7 @@ def fig_kstar_vs_n(kfit, fig_title: str, predicted=None, paper_exponent: float =
                            yerr=np.nan_to_num(np.abs(np.vstack([qk - qci[:, 0], qci[:, 1] - qk]))),
                            fmt="s", color=PAPER_RED, capsize=3)
             for (m, _, q, _), n in zip(pairs, [n for n in pn if n in meas and np.isfinite(meas[n][0])]):
-                ax[1].annotate(f"N = {int(n)}", (m, q), textcoords="offset points", xytext=(5, 4), fontsize=7)
+                ax[1].annotate(f"N \u2212 1 = {int(n)}", (m, q), textcoords="offset points", xytext=(5, 4), fontsize=7)
             lo = min(mk.min(), qk.min()) / 2
             hi = max(mk.max(), qk.max()) * 2
             ax[1].plot([lo, hi], [lo, hi], "k--", lw=0.8, label="predicted = measured")
@@ -64,7 +64,7 @@ def fig_kstar_vs_n(kfit, fig_title: str, predicted=None, paper_exponent: float =
     if ax[0].has_data():
         ax[0].set_xscale("log")
         plain_log_ticks(ax[0].xaxis, N)
-    ax[0].set_xlabel("context length N")
+    ax[0].set_xlabel("context items N \u2212 1 (eq 13's N)")  # kfit.N: the configs' N less the target
     ax[0].set_ylabel(r"task-diversity threshold $K^*$ (items)")
     ax[1].set_xlabel(r"measured $K^*$ (items)")
     ax[1].set_ylabel(r"predicted $K^*$ (items)")
