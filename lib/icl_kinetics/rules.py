@@ -281,8 +281,8 @@ def rule_early_or_never(n: int, n_acq: int, n_never: int, late_ci: tuple, chance
     written before the run at the K where half the seeds should acquire). With >= 96 seeds at a K where both outcomes occur (at
     least 10 seeds acquire ICL and at least 10 do not within the budget; a run with fewer seeds whose rarer outcome
     would not reach 10 at 96 seeds is at the wrong K, whatever its size): reproduced when the acquirers acquire
-    *early* (the Wilson 95% interval of the fraction of acquirers whose t_ICL lies in the second half of the
-    budget is below 0.25) and the others *never* do, i.e. stay at chance (the interval of the fraction of the
+    early (the Wilson 95% interval of the fraction of acquirers whose t_ICL lies in the second half of the
+    budget is below 0.25) and the others never do, i.e. stay at chance (the interval of the fraction of the
     non-acquirers whose final ICL accuracy is at most 0.6 lies above 1/2); not reproduced when either interval
     lies on the wrong side; otherwise not decided. t_ICL is a first-crossing time of the ICL accuracy curve, so
     neither the early-stop ceiling (acquirers stop above 0.99) nor ties among final accuracies enter."""
