@@ -304,7 +304,7 @@ def mlp_clock_rung(d: RungData, n_boot: int = 2000, seed: int = 0) -> Rung:
     lo, hi = np.percentile(np.median(rng.choice(ratio, (n_boot, len(ratio))), axis=1), [2.5, 97.5])
     cfg = next(iter(d.configs.values()))
     Ks = sorted({int(k) for k in slow["K"]})
-    units = (f"K = {', '.join(map(str, Ks))}; {len(both)} of {len(pairs)} paired members converged at both, "
+    units = (f"K = {', '.join(f'{k:,}' for k in Ks)}; {len(both)} of {len(pairs)} paired members converged at both, "
              f"lr {lr_slow:g} vs {lr_fast:g}")
     med = float(np.median(ratio))
     status = d.status if ref.stored else f"{d.status}; memorization {ref.status}"

@@ -102,4 +102,5 @@ def trend_with_k(K, values) -> str:
     rho, p = scipy_stats.spearmanr(K, values)
     if not np.isfinite(p) or p >= 0.05:
         return "no trend with K at p < 0.05"
-    return f"{'falling' if rho < 0 else 'rising'} with K (Spearman {rho:.2f}, p = {p:.2g})"
+    return (f"{'falling' if rho < 0 else 'rising'} with K (Spearman {rho:.2f}, "
+            f"{'p < 0.001' if p < 0.001 else f'p = {p:.2g}'})")
