@@ -78,6 +78,9 @@ class Eq13Prediction(Section):
     inv_nu_hi: float = glued()
     inv_nu_range_lo: float = glued()
     inv_nu_range_hi: float = glued()
+    ratio_lo: float = glued()  # measured over predicted K*, the smallest and largest over N
+    ratio_hi: float = glued()
+    factor_two_t: float = glued()  # 2^(1/nu): what a t_ICL twice eq 11's does to K* ~ t_ICL^(1/nu)
     kfit: KStarVsN = plotted()
     predicted: list = plotted()
     rows: list = kept()
@@ -97,15 +100,19 @@ def eq13_prediction(kn: KstarSweep, mem) -> Eq13Prediction:
     inv_nu_range = (1 / halves["high"].nu, 1 / halves["low"].nu) if halves else (np.nan, np.nan)
     pred = [r for r in kstar_table(mfit, [n_context(n) for n in Ns]) if np.isfinite(r["k_star"])] if mfit.ok else []
     meas = {int(n): i for i, n in enumerate(kfit.N)}
-    rows = []
+    rows, ratios = [], []
     for r in pred:
         i = meas.get(int(r["N"]))
+        if i is not None and np.isfinite(kfit.k_star[i]):
+            ratios.append(kfit.k_star[i] / r["k_star"])
         m = [f"{kfit.k_star[i]:,.0f}", f"[{kfit.ci[i, 0]:,.0f}, {kfit.ci[i, 1]:,.0f}]"] if i is not None else \
             ["not measured", "—"]
         rows.append([r["N"] + 1, r["N"], *m, f"{r['k_star']:,.0f}", f"[{r['ci'][0]:,.0f}, {r['ci'][1]:,.0f}]",
                      r.get("within_fitted_range")])
     numbers = dict(nu=nu, inv_nu=inv_nu, inv_nu_lo=inv_nu_ci[0], inv_nu_hi=inv_nu_ci[1],
-                   inv_nu_range_lo=inv_nu_range[0], inv_nu_range_hi=inv_nu_range[1])
+                   inv_nu_range_lo=inv_nu_range[0], inv_nu_range_hi=inv_nu_range[1],
+                   ratio_lo=min(ratios) if ratios else np.nan, ratio_hi=max(ratios) if ratios else np.nan,
+                   factor_two_t=2.0 ** inv_nu)
     return Eq13Prediction.of(numbers, dict(kfit=kfit, predicted=pred or None), dict(rows=rows, inv_nu_range=inv_nu_range))
 
 
