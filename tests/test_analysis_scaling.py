@@ -91,6 +91,18 @@ def test_kstar_vs_n_recovers_exponent(exponent):
     assert f.n_boot_ok > 40
 
 
+def test_each_kstar_interval_is_its_sweeps_own_whatever_the_exponent_bootstrap():
+    """A K* reads the same on every page: kstar_vs_n_fit's per-N interval is fit_threshold's on that sweep alone
+    (chapter 1, the ladder, chapter 13), not a marginal of the joint bootstrap, and does not move with n_boot."""
+    from icl_kinetics import fits
+    sweeps = synthetic_sweeps(1.2, noise=0.05)
+    a, b = A.kstar_vs_n_fit(sweeps, n_boot=40), A.kstar_vs_n_fit(sweeps, n_boot=80, seed=3)
+    for i, n in enumerate(sorted(sweeps)):
+        own = fits.fit_threshold(*sweeps[n]).ci
+        assert tuple(a.ci[i]) == tuple(b.ci[i]) == own
+    assert a.exponent_ci_boot != b.exponent_ci_boot  # the exponent's interval is the joint bootstrap's
+
+
 def test_kstar_bootstrap_interval_widens_with_noise():
     quiet = A.kstar_vs_n_fit(synthetic_sweeps(1.2, noise=0.01), n_boot=60)
     noisy = A.kstar_vs_n_fit(synthetic_sweeps(1.2, noise=0.05), n_boot=60)  # 5x wider; noisier data only fit slower
