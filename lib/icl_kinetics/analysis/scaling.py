@@ -11,7 +11,7 @@ import numpy as np
 from .. import fits
 from .. import stats as st
 from ..theory import t_icl_eq11
-from ..prose import count
+from ..prose import count, fmt
 from .runs import censored_t_icl, safe_sweep_threshold
 from ..config import n_context
 from ..rules import Choice
@@ -375,15 +375,23 @@ def fit_summary(fit: MedianVsN, eq11_const: float) -> str:
     inside = lo <= 1 <= hi
     ilo, ihi = fit.intercept_ci_boot
     olo, ohi = fit.loglog.slope_ci
-    ols = (f"the least-squares interval through the medians alone, [{olo:.2f}, {ohi:.2f}], is a description only "
-           "(it ignores the seeds behind each median)" if f"{olo:.2f}" != f"{ohi:.2f}" else
-           "the medians lie on one line to within rounding, so the least-squares interval through them is "
-           "degenerate and says nothing")
-    s = (f"The log-log slope against $N$ is {fit.loglog.slope:.2f} with 95% bootstrap interval [{lo:.2f}, {hi:.2f}]: "
-         f"slope 1 (linear scaling) is {'inside' if inside else 'outside'} the interval; {ols}. ")
+    if len(fit.medians) == 2:
+        ols = "with two values of $N$ the least-squares line passes through both medians, so it has no interval"
+    elif f"{olo:.2f}" != f"{ohi:.2f}":
+        ols = (f"the least-squares interval through the medians alone, [{olo:.2f}, {ohi:.2f}], is a description "
+               "only (it ignores the seeds behind each median)")
+    else:
+        ols = ("the medians lie on one line to within rounding, so the least-squares interval through them is "
+               "degenerate and says nothing")
+    s = (f"The log-log slope against $N$ (the target counted, the authors' convention; the verdict below uses "
+         f"$N - 1$) is {fit.loglog.slope:.2f} with 95% bootstrap interval [{lo:.2f}, {hi:.2f}]: slope 1 (linear "
+         f"scaling) is {'inside' if inside else 'outside'} the interval; {ols}. ")
     consistent = ilo <= 0.5 and ihi >= -0.5  # iterations; interval ends of exactly 0 up to float rounding count
-    s += (f"The intercept of the straight line, {fit.line.intercept:.0f} iterations [{round(ilo) + 0:.0f}, "
-          f"{round(ihi) + 0:.0f}], is {'consistent' if consistent else 'not consistent'} with 0. ")
+    edge = consistent and min(abs(ilo), abs(ihi)) <= 0.5
+    zero = ("at the edge of consistency with 0 (0 ends its interval)" if edge else
+            "consistent with 0" if consistent else "not consistent with 0")
+    s += (f"The intercept of the straight line, {fmt(fit.line.intercept, '.0f')} iterations "
+          f"[{fmt(round(ilo) + 0.0, '.0f')}, {fmt(round(ihi) + 0.0, '.0f')}], is {zero}. ")
     s += (f"The fitted constant is {fit.prop / eq11_const:.2f} times eq 11's $\\sqrt{{2\\pi}}/\\mathrm{{lr}}$ "
           f"({fit.prop:.1f} against {eq11_const:.1f} iterations per unit $N$).")
     if fit.message:
