@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from icl_kinetics import experiments
-from icl_kinetics.analysis import ladder
+from icl_kinetics.analysis import bimodality, ladder
 
 
 def test_rung_data_is_partial_from_shards_and_complete_when_stored(tmp_path):
@@ -187,16 +187,16 @@ def test_never_bar_rung_reads_finished_shards_as_partial():
 
 def test_khalf_design_recomputes_the_k_it_was_placed_at(monkeypatch):
     none = ladder.RungData("bimodality_khalf", "paper_net", {}, {}, 4, False)
-    d = ladder.khalf_design(none)
+    d = bimodality.khalf_design(none)
     assert (d.K, d.N, d.D, d.width, d.seeds, d.shards, d.budget) == (5042, 50, 63, 512, 96, 4, 46_900)
     assert abs(d.k_half - 5042.52) < 0.01 and d.sweep_budget == d.budget
     assert d.state == "not started: none of its 4 shards has finished" and [c.split()[-1] for c in d.commands] == [f"K5042_s{j}" for j in range(4)]
     cfg = experiments.get("bimodality_khalf").runs("paper_net")["K5042_s0"]
     one = ladder.RungData("bimodality_khalf", "paper_net", {"K5042_s0": {}}, {"K5042_s0": cfg}, 4, False)
-    assert ladder.khalf_design(one).state == "partial: 1 of 4 shards finished"
-    monkeypatch.setattr(ladder.bimodality, "k_half_on_grid", lambda run, cfg: 6000.4)  # a sweep placing it elsewhere
+    assert bimodality.khalf_design(one).state == "partial: 1 of 4 shards finished"
+    monkeypatch.setattr(bimodality, "k_half_on_grid", lambda run, cfg: 6000.4)  # a sweep placing it elsewhere
     with pytest.raises(ValueError, match="K_half at 6000.4"):
-        ladder.khalf_design(none)
+        bimodality.khalf_design(none)
 
 
 def _damaged_copy(out, name, profile, offset=5000):

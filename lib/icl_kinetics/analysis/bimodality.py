@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..rules import Choice
+from .. import catalog, experiments
 from .. import stats as st
 from ..config import ICL_THRESHOLD, RunConfig
 from ..theory import i_k, t_icl_eq11
@@ -363,3 +364,46 @@ def bimodality_rules(runs: dict) -> BimodalityRules:
                      f"{ev.n_chance} of {ev.n_never} [{ev.chance_ci[0]:.2f}, {ev.chance_ci[1]:.2f}]",
                      f"{ev.dip_p:.2g}", f"{_dip_p(np.where(x >= CEILING, 1.0, x)):.2g}"])
     return BimodalityRules.of(dict(tests=bt, rows=rows))
+
+
+@dataclass(frozen=True)
+class KHalfDesign(Section):
+    """What chapter 9's section at a rung says of `bimodality_khalf` there: its settings as defined, the K it was
+    meant to sit at (``k_half``, recomputed from chapter 7's sweep at the same rung and N; NaN when that sweep is
+    not stored) and how far the run is."""
+    K: int = glued()
+    N: int = glued()
+    D: int = glued()
+    width: int = glued()
+    seeds: int = glued()
+    shards: int = glued()
+    budget: int = glued()
+    k_half: float = glued()
+    sweep_budget: float = glued()
+    state: str = glued()
+    commands: list = kept()  # one `run --only` per shard, one core each
+
+
+def khalf_design(d) -> KHalfDesign:
+    """:class:`KHalfDesign` of `bimodality_khalf` at ``d``'s rung (``d``: ``ladder.RungData``). ValueError when the run's K is not the even K
+    nearest to the recomputed K_half, or its budget is not the sweep's: the page's account of how the run was
+    placed would then be false."""
+    defined = experiments.get(d.experiment).runs(d.profile)
+    c = next(iter(defined.values()))
+    sweep, sub = experiments.load_optional("kstar_vs_n", d.profile, d.out), f"N{c.N}"
+    k_half, sweep_budget = np.nan, np.nan
+    if sweep is not None and sub in sweep.runs:
+        k_half = k_half_on_grid(sweep[sub], sweep.configs()[sub])
+        sweep_budget = sweep.configs()[sub].steps
+        if catalog.even(k_half) != c.Ks[0] or sweep_budget != c.steps:
+            raise ValueError(f"{d.experiment} at {d.profile}: K = {c.Ks[0]} and {c.steps} iterations, but "
+                             f"kstar_vs_n's N = {c.N} sweep puts K_half at {k_half:.1f} with {sweep_budget} "
+                             "iterations; place the run again (catalog) before it is read")
+    n_done = len(set(d.runs) & set(defined))
+    state = ("complete: all shards finished and stored" if d.stored else
+             f"partial: {n_done} of {len(defined)} shards finished" if n_done else
+             f"not started: none of its {len(defined)} shards has finished")
+    commands = [f"python -m icl_kinetics run {d.experiment} --profile {d.profile} --only {name}" for name in defined]
+    return KHalfDesign.of(dict(K=c.Ks[0], N=c.N, D=c.D, width=c.width, seeds=sum(x.E for x in defined.values()),
+                               shards=len(defined), budget=c.steps, k_half=k_half, sweep_budget=sweep_budget,
+                               state=state, commands=commands))

@@ -23,7 +23,6 @@ from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, crossing_t_icl, pooled, safe_sweep_threshold
 from .scaling import median_vs_n_fit
 from .small_sample import geometric_mean_t, trend_with_k
-from .section import Section, glued, kept
 
 LADDER = ("cpu", "paper_net", "paper")  # the rungs, smallest first; the book's profile replaces "cpu"
 
@@ -255,6 +254,25 @@ def chance_rung(d: RungData) -> Rung:
                 _scale(cfg, str(cfg.N)), units)
 
 
+def clock_by_n(slow: RungData, fast: RungData) -> list:
+    """(N, seeds paired, ratio, low, high) of the lr clock at every N both rungs ran: the geometric mean of t_ICL at the
+    slow rung's lr over t_ICL at the fast rung's, per seed (interpolated 0.95 crossings, t interval on the
+    logarithms; seeds censored at either rate left out), as :func:`clock_rung` at one N."""
+    rows = []
+    for n in sorted({c.N for c in slow.configs.values()} & {c.N for c in fast.configs.values()}):
+        pair = []
+        for d in (slow, fast):
+            keys = [k for k, c in d.configs.items() if c.N == n]
+            run, cfg = pooled({k: d.runs[k] for k in keys}, {k: d.configs[k] for k in keys})
+            pair.append(dict(zip(cfg.seeds, crossing_t_icl(run))))
+        seeds = sorted(set(pair[0]) & set(pair[1]))
+        ratio = np.array([pair[0][s] / pair[1][s] for s in seeds])
+        ok = np.isfinite(ratio)
+        gm, (lo, hi) = geometric_mean_t(ratio[ok]) if ok.sum() >= 2 else (np.nan, (np.nan, np.nan))
+        rows.append((n, int(ok.sum()), gm, lo, hi))
+    return rows
+
+
 def clock_rung(d: RungData) -> Rung:
     """The clock check: per seed, t_ICL at lr 0.01 (``ticl_clock``) over t_ICL at the profile's lr on the same seed
     and N (``ticl_vs_n``), each the crossing of ICL accuracy 0.95 interpolated between evaluations (the first
@@ -358,12 +376,17 @@ def _decimals(v: float) -> int:
 
 
 def rung_text(r: Rung) -> str:
-    """A rung's value and 95% interval as text, its ends with the value's decimals ("4.98 [4.83, 5.00]",
+    """A rung's value and 95% interval as text (:func:`interval_text`)."""
+    return interval_text(r.value, r.lo, r.hi)
+
+
+def interval_text(value: float, lo: float, hi: float) -> str:
+    """A value and its 95% interval as text, the ends with the value's decimals ("4.98 [4.83, 5.00]",
     "8,180 [6,622, 8,958]"), a dash when it has none."""
-    if not np.isfinite(r.value):
+    if not np.isfinite(value):
         return DASH
-    spec = f",.{_decimals(r.value)}f"
-    return f"{fmt(r.value, spec)} [{fmt(r.lo, spec)}, {fmt(r.hi, spec)}]"
+    spec = f",.{_decimals(value)}f"
+    return f"{fmt(value, spec)} [{fmt(lo, spec)}, {fmt(hi, spec)}]"
 
 
 def ladder_rows(lad: dict) -> list:
@@ -455,49 +478,6 @@ def khalf_evidence(d: RungData):
     if not d.stored:
         return _why_not(d)
     return (bimodality.bimodal_evidence(*pooled(d.runs, d.configs)),)
-
-
-@dataclass(frozen=True)
-class KHalfDesign(Section):
-    """What chapter 9's section at a rung says of `bimodality_khalf` there: its settings as defined, the K it was
-    meant to sit at (``k_half``, recomputed from chapter 7's sweep at the same rung and N; NaN when that sweep is
-    not stored) and how far the run is."""
-    K: int = glued()
-    N: int = glued()
-    D: int = glued()
-    width: int = glued()
-    seeds: int = glued()
-    shards: int = glued()
-    budget: int = glued()
-    k_half: float = glued()
-    sweep_budget: float = glued()
-    state: str = glued()
-    commands: list = kept()  # one `run --only` per shard, one core each
-
-
-def khalf_design(d: RungData) -> KHalfDesign:
-    """:class:`KHalfDesign` of `bimodality_khalf` at ``d``'s rung. ValueError when the run's K is not the even K
-    nearest to the recomputed K_half, or its budget is not the sweep's: the page's account of how the run was
-    placed would then be false."""
-    defined = experiments.get(d.experiment).runs(d.profile)
-    c = next(iter(defined.values()))
-    sweep, sub = experiments.load_optional("kstar_vs_n", d.profile, d.out), f"N{c.N}"
-    k_half, sweep_budget = np.nan, np.nan
-    if sweep is not None and sub in sweep.runs:
-        k_half = bimodality.k_half_on_grid(sweep[sub], sweep.configs()[sub])
-        sweep_budget = sweep.configs()[sub].steps
-        if catalog.even(k_half) != c.Ks[0] or sweep_budget != c.steps:
-            raise ValueError(f"{d.experiment} at {d.profile}: K = {c.Ks[0]} and {c.steps} iterations, but "
-                             f"kstar_vs_n's N = {c.N} sweep puts K_half at {k_half:.1f} with {sweep_budget} "
-                             "iterations; place the run again (catalog) before it is read")
-    n_done = len(set(d.runs) & set(defined))
-    state = ("complete: all shards finished and stored" if d.stored else
-             f"partial: {n_done} of {len(defined)} shards finished" if n_done else
-             f"not started: none of its {len(defined)} shards has finished")
-    commands = [f"python -m icl_kinetics run {d.experiment} --profile {d.profile} --only {name}" for name in defined]
-    return KHalfDesign.of(dict(K=c.Ks[0], N=c.N, D=c.D, width=c.width, seeds=sum(x.E for x in defined.values()),
-                               shards=len(defined), budget=c.steps, k_half=k_half, sweep_budget=sweep_budget,
-                               state=state, commands=commands))
 
 
 def _scale_name(profile: str) -> str:
