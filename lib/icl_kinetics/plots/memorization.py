@@ -102,7 +102,7 @@ def fig_memorization_scaling(K, ik_inf, converged, fit, t_icl_lines=None, nu_pap
     ax.set_ylabel(r"$I_K(\infty) = 2\int_0^\infty c_1\,dt$ (lr $\times$ iterations)")
     ax.grid(alpha=0.3, which="both")
     legend(ax, fontsize=7)
-    return title(fig, r"Fig 5 - memorisation scaling law I_K(inf) ~ K^nu")
+    return title(fig, r"Fig 5 - memorisation scaling law $I_K(\infty) \sim K^{\nu}$")
 
 
 def fig_kstar_prediction(rows, nu):
@@ -121,4 +121,4 @@ def fig_kstar_prediction(rows, nu):
     ax.set_xlabel("context length N")
     ax.set_ylabel(r"predicted $K^*$ (items)")
     ax.grid(alpha=0.3, which="both")
-    return title(fig, r"Eq 13 - predicted K* = (N sqrt(2 pi) / A)^(1/nu)")
+    return title(fig, r"Eq 13 - predicted $K^\ast = (N \sqrt{2\pi} / A)^{1/\nu}$")

@@ -9,6 +9,9 @@ from scipy import stats as scipy_stats
 from .style import figure, GREY, n_colors, PAPER_BLUE, PAPER_GREEN, PAPER_RED, plain_log_ticks, title, legend
 
 
+MINUS = "\u2212"  # a typographic minus sign in legends
+
+
 def fig_kstar_vs_n(kfit, fig_title: str, predicted=None, paper_exponent: float = 1.41,
                    paper_pred_exponent: float = 1.43):
     """Fig 6a: K* against N (log-log) with the per-N bootstrap intervals and the fitted power law; reference slopes
@@ -117,16 +120,19 @@ def fig_ticl_vs_n(times: dict, medfit, budgets: dict, eq11_const: float, fig_tit
             a.errorbar(Ns[fin], med[fin], yerr=[med[fin] - lo[fin], hi_c[fin] - med[fin]], fmt="D", color="k",
                        ms=5, capsize=3, label="median (95% bootstrap)", zorder=5)
     n_cens = int(np.isinf(allt).sum() + np.isnan(allt).sum())
-    ax[0].scatter([], [], marker="^", s=28, color=PAPER_RED,
-                  label=f"never acquired within budget ({n_cens} runs; budget {min(budgets.values())}"
-                        f"-{max(budgets.values())})")
+    if n_cens:
+        b_lo, b_hi = min(budgets.values()), max(budgets.values())
+        ax[0].scatter([], [], marker="^", s=28, color=PAPER_RED,
+                      label=f"never acquired within budget ({n_cens} runs; budget "
+                            + (f"{b_lo:,})" if b_lo == b_hi else f"{b_lo:,} to {b_hi:,})"))
     xs = np.linspace(0, Ns.max() * 1.1, 50)
     xl = np.geomspace(Ns.min() / 1.25, Ns.max() * 1.25, 50)
     if medfit.ok:
         ax[0].plot(xs, medfit.line(xs), color=PAPER_BLUE,
-                   label=f"OLS on medians: {medfit.line.slope:.0f} N {medfit.line.intercept:+.0f}")
+                   label=f"OLS on medians: {medfit.line.slope:,.0f} N {MINUS if medfit.line.intercept < 0 else '+'} "
+                         f"{abs(medfit.line.intercept):,.0f}")
         ax[1].plot(xl, 10 ** medfit.loglog(np.log10(xl)), color=PAPER_BLUE,
-                   label=f"log-log slope {medfit.loglog.slope:.2f} [{medfit.loglog_ci_boot[0]:.2f}, "
+                   label=f"log-log slope against N {medfit.loglog.slope:.2f} [{medfit.loglog_ci_boot[0]:.2f}, "
                          f"{medfit.loglog_ci_boot[1]:.2f}]")
         ax[1].plot(xl, medfit.prop * xl, ":", color=GREY, label=f"slope 1 (c N, c = {medfit.prop:.0f})")
     for a, x in ((ax[0], xs[1:]), (ax[1], xl)):

@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
+from ..prose import as_math
+
 
 PAPER_BLUE, PAPER_RED, PAPER_GREEN, GREY = "#1f77b4", "#d62728", "#2ca02c", "0.6"
 
@@ -28,7 +30,9 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3
 
 
 def title(fig, text: str):
-    """Suptitle naming the paper's figure, e.g. title(fig, 'Fig 2b,c - ICL and IWL accuracy vs K')."""
+    """Suptitle naming the paper's figure, e.g. title(fig, 'Fig 2b,c - ICL and IWL accuracy vs K'): the dash after
+    the figure's number becomes a colon, and plain spellings of symbols (t_ICL, K*, K = inf, ...) mathtext."""
+    text = as_math(text.replace(" - ", ": ", 1)).replace("K = inf", r"$K = \infty$")
     fig.suptitle(text, fontsize=11)
     return fig
 
