@@ -25,6 +25,7 @@ def test_dense_shards_join_the_sweeps_only_when_their_n_is_complete(tmp_path):
     assert progress.n_done == 1 and progress.n_defined == 2 and progress.n_complete == 0
     pooled_rows = [r for r in progress.rows if r[0] != "sweep alone"]
     assert [r[1] for r in pooled_rows] == [6] and pooled_rows[0][-1] == "1 of 2 (partial)"
+    assert dense.waiting("smoke", out).startswith("too few runs: the new runs near K* (chapter 13) are in at none of N")
 
     experiments.run("kstar_dense", "smoke", out=out, progress=False, only=["N6_K24"])
     d = ladder.rung_data("phenomenology", "smoke", out)
@@ -36,6 +37,27 @@ def test_dense_shards_join_the_sweeps_only_when_their_n_is_complete(tmp_path):
     assert _n_members(ladder.rung_data("kstar_vs_n", "smoke", out, with_dense=False), 6) == base_kn
     seeds = [(k, s) for k, s in zip(kn.configs["N6"].Ks, kn.configs["N6"].seeds)]
     assert len(seeds) == len(set(seeds))  # new seeds: no member trained twice
+    assert dense.waiting("smoke", out) == ""  # every N complete: the exponent across N is decided
+
+
+def test_a_pending_claim_shows_its_numbers_and_decides_nothing(monkeypatch):
+    """verdicts.Pending: the sections are read (glued, for the page and the landing page's headline) and the
+    verdict is 'not decided' with the reason, whatever the rule would say on them."""
+    from icl_kinetics import book
+    from icl_kinetics.analysis.scaling import LinearEvidence
+    from icl_kinetics.verdicts import Pending
+    glued = {}
+    monkeypatch.setattr(book, "glue", lambda name, value, **kw: glued.__setitem__(name, value))
+    monkeypatch.setattr(book, "display", lambda *a, **k: None)
+    from icl_kinetics.rules import Choice
+    ev = LinearEvidence.of({}, {}, dict(slope=1.0, slope_lo=0.98, slope_hi=1.02, choices={
+        "the chapter's": Choice(dict(slope=1.0, ci=(0.98, 1.02)), "a test")}))
+    decided = book.decide_at_rung("fig6b_linear", (ev,), "paper_net")
+    assert "reproduced" in decided.text and "not" not in decided.text.split(":")[0]
+    waiting = "too few runs: the runs it waits for are not in"
+    pending = book.decide_at_rung("fig6b_linear", Pending(waiting, (ev,)), "paper_net")
+    assert "not decided" in pending.text and waiting in pending.text
+    assert glued["fig6b_linear_paper_net_slope"] == 1.0 and "too few runs" in str(glued["fig6b_linear_paper_net_kind"])
 
 
 def test_paper_kstar_is_placed_against_both_intervals():

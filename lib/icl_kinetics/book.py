@@ -13,8 +13,8 @@ from IPython.display import Markdown, display
 from myst_nb import glue as _myst_glue
 
 from .prose import DASH, as_math, fmt  # noqa: F401  (fmt: the one formatter, also book.fmt)
-from .verdicts import (CLAIMS, HEADLINES, LABELS, RUNG_CLAIMS, SCALE_NAMES, UNDECIDED, Verdict, headline_fields, judge,
-                       judge_choices, rule_text, short_reason, undecided_kind)
+from .verdicts import (CLAIMS, HEADLINES, LABELS, RUNG_CLAIMS, SCALE_NAMES, UNDECIDED, Pending, Verdict,
+                       headline_fields, judge, judge_choices, rule_text, short_reason, undecided_kind)
 
 
 class Sentence:
@@ -96,13 +96,15 @@ def show_markdown(text: str) -> None:
     display(Markdown(text if "```" in text else as_math(text)))
 
 
-def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
+def decide(claim_id: str, *sections, rung: str = "", waiting: str = "") -> Sentence:
     """The verdict cell of a claim: judge it on the fields of `sections` (its registry entry names them:
     :meth:`verdicts.Claim.read_fields`), under every analysis choice when it has them (a table of outcomes per
     choice is shown; the verdict is 'not decided' unless all agree), glue what the scorecard pastes
     (``<id>_<field>``, ``<id>_verdict``, ``<id>_reason``) and return the verdict as a sentence for the page.
     ``rung``: the same claim decided at a rung of the scale ladder (chapter 13); the names become
-    ``<id>_<rung>_...``, for the scorecard's column of that rung."""
+    ``<id>_<rung>_...``, for the scorecard's column of that rung. ``waiting``: the runs the design waits for are
+    not all in (``analysis.dense.waiting``); the numbers and the choice table are shown as a description and the
+    verdict is 'not decided' with this reason."""
     claim = CLAIMS[claim_id]
     key = f"{claim_id}_{rung}" if rung else claim_id
 
@@ -117,8 +119,10 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
     rule = f"**The rule.** {rule_text(claim_id)}"
     if claim.choices:
         v, rows = judge_choices(claim_id, read(claim.choices))
+        pending = (f"\n\nThe runs this verdict waits for are not all in, so the table describes the runs so far and "
+                   f"decides nothing ({as_math(waiting)})." if waiting else "")
         display(Markdown(f":::{{dropdown}} {as_math(f'The rule for {name}, and how the verdict holds up under ')}"
-                         f"{len(rows)} analyses\n{rule}\n\n"
+                         f"{len(rows)} analyses\n{rule}{pending}\n\n"
                          + markdown_table([(a, o, as_math(r), w) for a, o, r, w in rows],
                                           ["analysis", "outcome", "reason", "why it is a fair analysis"])
                          + "\n:::"))
@@ -129,7 +133,7 @@ def decide(claim_id: str, *sections, rung: str = "") -> Sentence:
     if claim_id in HEADLINES:
         glue(f"{key}_headline", HEADLINES[claim_id].format(
             **{f: read(claim.field_for(f)) for f in headline_fields(claim_id)}))
-    return _glue_verdict(key, v, rung)
+    return _glue_verdict(key, Verdict(claim_id, UNDECIDED, waiting) if waiting else v, rung)
 
 
 def decide_rung(rung: str, evidence: dict) -> list:
@@ -145,6 +149,8 @@ def decide_at_rung(claim_id: str, evidence, rung: str) -> Sentence:
     rung cannot decide it yet (as ``analysis.ladder.khalf_evidence`` returns for a partial run)."""
     if isinstance(evidence, tuple):
         return decide(claim_id, *evidence, rung=rung)
+    if isinstance(evidence, Pending):
+        return decide(claim_id, *evidence.sections, rung=rung, waiting=evidence.reason)
     if claim_id in HEADLINES:
         glue(f"{claim_id}_{rung}_headline", "\u2014")
     return _glue_verdict(f"{claim_id}_{rung}", Verdict(claim_id, UNDECIDED, evidence), rung)

@@ -36,6 +36,14 @@ def placeholders(template: str) -> tuple:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """A claim's evidence at a rung whose design is not complete yet: its sections are shown (numbers, choice
+    table) and decide nothing; ``reason`` says what it waits for (a 'too few runs' reason)."""
+    reason: str
+    sections: tuple
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str
     section: str  # scorecard section

@@ -127,6 +127,26 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
                                  t_width_ratio=float(np.nanmax(ratios)) if ratios else np.nan), {}, dict(rows=rows))
 
 
+def in_at(profile: str, out=None) -> str:
+    """'' when every N's dense shards at ``profile`` have finished (or it has none); else where they are in, e.g.
+    'in at N = 100 of N = 25, 50, 100'. A statistic across N (the K* exponent) waits for all of them: its design is
+    the complete set, and a mix of pooled and unpooled N would be read at a state no rule fixed."""
+    d = dense_shards(profile, out)
+    if all(s.complete for s in d.values()):
+        return ""
+    done = [N for N, s in d.items() if s.complete]
+    every = ", ".join(map(str, d))
+    return (f"in at N = {', '.join(map(str, done))} of N = {every}" if done else f"in at none of N = {every}")
+
+
+def waiting(profile: str, out=None) -> str:
+    """The reason a statistic across N is not decided yet at ``profile`` (a 'too few runs' reason for
+    ``book.decide_at_rung``), '' once every N's dense shards have finished."""
+    where = in_at(profile, out)
+    return (f"too few runs: the new runs near K* (chapter 13) are {where}; the exponent across N is decided once "
+            "they are in at every N" if where else "")
+
+
 def pooled_line(extended: tuple, profile: str) -> str:
     """A caption's sentence naming the dense shards pooled into a sweep (empty when none are)."""
     if not extended:

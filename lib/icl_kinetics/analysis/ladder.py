@@ -17,7 +17,7 @@ from ..config import n_context as context_items
 from ..errors import ResultsError
 from ..prose import DASH, count, fmt
 from ..rules import rule_clock
-from ..verdicts import RUNG_CLAIMS, SCALE_NAMES
+from ..verdicts import RUNG_CLAIMS, SCALE_NAMES, Pending
 from . import bimodality, dense, memorization, phenomenology, scaling, threshold
 from .memorization import fit_memorization_scaling, memorization_table
 from .runs import censored_t_icl, crossing_t_icl, pooled, safe_sweep_threshold
@@ -215,9 +215,15 @@ def kstar_rung(d: RungData) -> Rung:
     run, cfg = pooled(d.runs, d.configs)
     thr, note = safe_sweep_threshold(run, cfg)  # chapter 1's K* and interval
     Ks = sorted(set(cfg.Ks))
-    units = f"{len(Ks)} K ({Ks[0]}-{Ks[-1]}) x {len(cfg.Ks) // len(Ks)} seeds"
+    units = f"{len(Ks)} K ({Ks[0]:,} to {Ks[-1]:,}) x {_seeds_per_k(cfg.Ks)} seeds"
     return Rung("K*", d.profile, float(thr.k_star), *thr.ci, d.status, _scale(cfg, str(cfg.N)), units,
                 "" if note == "ok" else note)
+
+
+def _seeds_per_k(Ks) -> str:
+    """Seeds per K of a sweep: one number, or the fewest to the most."""
+    n = sorted({list(Ks).count(k) for k in set(Ks)})
+    return str(n[0]) if len(n) == 1 else f"{n[0]} to {n[-1]}"
 
 
 def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
@@ -227,13 +233,15 @@ def kstar_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
         return _missing("K* exponent", d, f"{count(len(d.runs), 'context length')} finished; the fit needs 3")
     kn = threshold.kstar_vs_n_runs(d.runs, d.configs, n_boot=n_boot)
     cfg = next(iter(d.configs.values()))
-    units = "; ".join(f"N = {c.N}: {len(set(c.Ks))} K x {len(c.Ks) // len(set(c.Ks))} seeds"
+    units = "; ".join(f"N = {c.N}: {len(set(c.Ks))} K x {_seeds_per_k(c.Ks)} seeds"
                       for c in sorted(d.configs.values(), key=lambda c: c.N))
     if not np.isfinite(kn.exponent):
         return Rung("K* exponent", d.profile, np.nan, np.nan, np.nan, d.status, _scale(cfg), units,
                     "the power-law fit failed")
-    return Rung("K* exponent", d.profile, float(kn.exponent), kn.exponent_lo, kn.exponent_hi, d.status,
-                _scale(cfg), units)
+    where = dense.in_at(d.profile, d.out)  # the exponent waits for the dense runs at every N (dense.waiting)
+    status = f"partial: the new runs near K* are {where}" if d.stored and where else d.status
+    return Rung("K* exponent", d.profile, float(kn.exponent), kn.exponent_lo, kn.exponent_hi, status, _scale(cfg),
+                units)
 
 
 def chance_rung(d: RungData) -> Rung:
@@ -464,7 +472,9 @@ def rung_evidence(rung: str, out=None) -> dict:
     if kn.stored and mem.stored:  # chapter 7's evidence: K* per N, eq 13 from the rung's memorisation runs
         sweep = threshold.kstar_vs_n_runs(kn.runs, kn.configs)
         eq13 = threshold.eq13_prediction(sweep, experiments.load("memorization", rung, out))
-        ev["fig6a_exponent"] = (threshold.exponent_evidence(sweep, eq13, threshold.exponent_against_n(sweep)),)
+        sections = (threshold.exponent_evidence(sweep, eq13, threshold.exponent_against_n(sweep)),)
+        waiting = dense.waiting(rung, out)  # the exponent across N waits for the dense runs at every N
+        ev["fig6a_exponent"] = Pending(waiting, sections) if waiting else sections
     ev["fig6c_bimodal_khalf"] = khalf_evidence(data["bimodality_khalf"])
     source = dict(fig2b_transition=ph, fig2c_opposite=ph, fig2d_abrupt=ph, fig5_nu=mem, fig5_finite=mem,
                   fig6b_linear=tn, fig6a_exponent=kn if not kn.stored else mem)
