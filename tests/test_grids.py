@@ -61,6 +61,23 @@ def test_ticl_paper_lr_is_the_paper_setting_and_reuses_ticl_clocks_n50_run():
     assert catalog.get(name).runs(profile)[sub] == catalog.ticl_paper_lr_config(50)
 
 
+def test_ticl_n200_is_ticl_vs_ns_paper_net_setting_at_n200_with_a_budget_that_censors_none():
+    """Issue 32 d, fixed before its runs: ticl_vs_n's paper_net settings at N = 200 (so it joins that sweep as its
+    N = 200 point), its first 12 seeds in four shards, and 2.5 times the budget: the N = 100 run's slowest seed
+    scaled by the measured exponent 1.29 must fit."""
+    from icl_kinetics import catalog
+    runs = catalog.get("ticl_n200").runs("paper_net")
+    ref = catalog.get("ticl_vs_n").runs("paper_net")["N100"].to_dict()
+    assert sorted(runs) == [f"N200_s{j}" for j in range(4)]
+    assert sorted(s for c in runs.values() for s in c.seeds) == list(range(12))
+    for cfg in runs.values():
+        d = cfg.to_dict()
+        same = {k for k in ref if k not in ("N", "Ks", "seeds", "wd_attn", "steps", "eval_every")}
+        assert {k: d[k] for k in same} == {k: ref[k] for k in same}
+        assert cfg.N == 200 and cfg.eval_every == 200 and set(cfg.Ks) == {None}
+        assert cfg.steps == int(1000 * catalog.NET_EPOCH) > 19_200 * 2 ** 1.29
+
+
 def test_kstar_dense_shards_pool_with_the_stored_sweeps_and_bring_new_seeds():
     """Issue 32 c, fixed before its runs: each shard has its sweep's settings (so it pools with it), 8 seeds at
     every K within a factor of two of K* and at two new K inside the grid interval that holds K*, and no seed that

@@ -237,6 +237,33 @@ def _ticl_paper_lr(profile):
     return out
 
 
+# t_ICL at N = 200 at the paper's network on the cpu clock (issue 32 d), fixed (2026-12-07) before any of its runs:
+# ticl_vs_n's paper_net settings (D = 63, width 512, lr 0.05, K = infinity, evaluations every N iterations) at
+# N = 200, the paper's Fig 6b range being N = 50-250; the first 12 of its seeds (0-11) in four shards of 3, and a
+# budget of 1000 epochs on this clock (93,800 iterations) instead of 400, so that no seed is censored (the N = 100
+# run's slowest seed, 19,200, times 2^1.29 is about 47,000). About 1.2 h of one core per shard. The rule: once all
+# four shards are in, this run joins ticl_vs_n's paper_net sweep as its N = 200 point and fig6b at paper_net is
+# decided on N = 25, 50, 100, 200 with chapter 8's rule and choice table (seeds resampled independently at each N,
+# as they no longer match across N); until then the three-point verdict stands and the shards decide nothing.
+TICL_N200 = {
+    "smoke": dict(SMOKE, **_K_INF, N=8, seeds=4, shards=2, steps=100, eval_every=per_n(1), n_eval=64),
+    "paper_net": dict(PAPER_NET, **_K_INF, N=200, seeds=12, shards=4, steps=int(1000 * NET_EPOCH),
+                      eval_every=per_n(1), n_eval=1000),
+}
+
+
+@register("ticl_n200", "one-layer transformer at K = infinity at N = 200 on the paper_net rung's settings: "
+          "t_ICL at the top of the paper's N range, to join ticl_vs_n's sweep (Fig 6b; chapter 13)",
+          "13_scale_ladder", ("smoke", "paper_net"))
+def _ticl_n200(profile):
+    """Sub-runs N<N>_s<j>: shard j of seeds j*n .. j*n + n - 1."""
+    row = {k: v for k, v in TICL_N200[profile].items() if k not in ("N", "shards")}
+    N, k = TICL_N200[profile]["N"], TICL_N200[profile]["shards"]
+    n = row["seeds"] // k
+    return {f"N{N}_s{j}": runs_of(dict(row, N=N, split="run", seeds=n, seed0=j * n), model="transformer1")["run"]
+            for j in range(k)}
+
+
 # The MLP's clock check (issue 21 item 1), fixed before it runs: memorization's members at the three smallest of
 # the K whose I_K(inf) converged at every seed at paper_net (six, 500 to 13,414; the cheapest three: 500, 966, 1864)
 # again at lr 0.01 with five times the iterations, same seeds; at paper_net that is the paper profile's settings
