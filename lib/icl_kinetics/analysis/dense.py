@@ -80,6 +80,7 @@ class DenseProgress(Section):
     n_defined: int = glued()
     n_complete: int = glued()
     t_width_ratio: float = glued()  # the widest t-model interval of a sweep alone, over its seed-bootstrap one
+    summary: str = glued()  # what the pooled runs changed at the largest N whose runs are all in ('' if none)
     rows: list = kept()
 
 
@@ -89,7 +90,8 @@ def _kstar_cells(K, acc) -> list:
     as chapters 1 and 7."""
     thr = fits.fit_threshold(K, acc)
     tm = kstar_t_model({1: (K, acc)})
-    return [fmt(thr.k_star, ',.0f'), interval_k(thr.ci), interval_k(tm.ci[0])], np.ptp(tm.ci[0]) / np.ptp(thr.ci)
+    return ([fmt(thr.k_star, ',.0f'), interval_k(thr.ci), interval_k(tm.ci[0])], np.ptp(tm.ci[0]) / np.ptp(thr.ci),
+            (thr.k_star, thr.ci, tm.ci[0]))
 
 
 def interval_k(ci) -> str:
@@ -108,7 +110,7 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
     have finished, the sweep pooled with them: K values, seeds per K, K* with both intervals, the shards' state."""
     dense = dense_shards(profile, out)
     pooled_runs, pooled_cfgs, added = extend("kstar_vs_n", sweep_runs, sweep_configs, profile, out, partial=True)
-    rows, ratios = [], []
+    rows, ratios, at = [], [], {}
     for label, (r, c) in (("sweep alone", (sweep_runs, sweep_configs)),
                           ("pooled with the dense shards", (pooled_runs, pooled_cfgs))):
         for name, cfg in sorted(c.items(), key=lambda kv: kv[1].N):
@@ -118,13 +120,34 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
             K = members(cfg)["K"]
             state = (DASH if label == "sweep alone" else
                      f"{len(d.runs)} of {d.n_defined}" + (" (complete)" if d.complete else " (partial)"))
-            cells, ratio = _kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float))
+            cells, ratio, nums = _kstar_cells(K, np.asarray(r[name]["final_icl_acc"], float))
             rows.append([label, cfg.N, len(np.unique(K)), _seeds(K), *cells, state])
+            at.setdefault(cfg.N, []).append(nums)
             if label == "sweep alone":
                 ratios.append(ratio)
     return DenseProgress.of(dict(n_done=len(added), n_defined=sum(d.n_defined for d in dense.values()),
                                  n_complete=sum(d.complete for d in dense.values()),
-                                 t_width_ratio=float(np.nanmax(ratios)) if ratios else np.nan), {}, dict(rows=rows))
+                                 t_width_ratio=float(np.nanmax(ratios)) if ratios else np.nan,
+                                 summary=_summary(at, [N for N, d in dense.items() if d.complete])), {},
+                            dict(rows=rows))
+
+
+def _summary(nums: dict, complete: list, paper_100: float = 1e4) -> str:
+    """A sentence on K* at the largest N whose dense runs are all in, pooled against the sweep alone, and where
+    the paper's K* (about 10^4, at N = 100) falls."""
+    if not complete or len(nums.get(max(complete), ())) < 2:
+        return ""
+    N = max(complete)
+    (k0, b0, t0), (k1, b1, t1) = nums[N][:2]
+    text = (f"At N = {N}, pooled, K* is {fmt(k1, ',.0f')} (seed bootstrap {interval_k(b1)}, t model "
+            f"{interval_k(t1)}), against {fmt(k0, ',.0f')} (seed bootstrap {interval_k(b0)}, t model "
+            f"{interval_k(t0)}) from the sweep alone")
+    if N != 100:
+        return text + "."
+    inside = [name for name, ci in (("seed bootstrap", b1), ("t model", t1)) if ci[0] <= paper_100 <= ci[1]]
+    where = ("outside both pooled intervals" if not inside else "inside both pooled intervals"
+             if len(inside) == 2 else f"inside the {inside[0]} interval only")
+    return text + f": the paper's value, about 10\u2074, lies {where}."
 
 
 def in_at(profile: str, out=None) -> str:
@@ -147,10 +170,29 @@ def waiting(profile: str, out=None) -> str:
             "they are in at every N" if where else "")
 
 
-def pooled_line(extended: tuple, profile: str) -> str:
+def _where(profile: str, out=None) -> str:
+    """Where the dense runs at ``profile`` are kept: the stored result once every shard has finished, else the
+    finished shards (and how to run the rest)."""
+    if experiments.load_optional(DENSE, profile, out) is not None:
+        return (f"stored in results/{DENSE}/{profile}.json, each run with its own commit, device and wall time; "
+                f"regenerate them with `python -m icl_kinetics run {DENSE} --profile {profile} --retrain`")
+    return (f"the finished shards under results/{DENSE}/{profile}.shards/, each with its own commit, device and "
+            f"wall time; run the rest with `python -m icl_kinetics run {DENSE} --profile {profile} --only <shard>`")
+
+
+def pooled_line(extended: tuple, profile: str, out=None) -> str:
     """A caption's sentence naming the dense shards pooled into a sweep (empty when none are)."""
     if not extended:
         return ""
-    return (f"Pooled with the {len(extended)} `{DENSE}` shards of this context length (chapter 13), each committed "
-            f"under results/{DENSE}/{profile}.shards/ with its own commit, device and wall time; rerun one with "
-            f"`python -m icl_kinetics run {DENSE} --profile {profile} --only <shard>`.")
+    per_n = {}
+    for name in extended:
+        per_n.setdefault(name.split("_")[0], []).append(name)
+    counts = sorted({len(v) for v in per_n.values()})
+    each = f", {counts[0]} at each context length" if len(per_n) > 1 and len(counts) == 1 else ""
+    return f"Pooled with the {len(extended)} `{DENSE}` shards of chapter 13{each}: {_where(profile, out)}."
+
+
+def data_line(profile: str, out=None) -> str:
+    """The provenance of chapter 13's table of the dense runs."""
+    return (f"Data: `kstar_vs_n` and `phenomenology` at `{profile}`, and the `{DENSE}` runs: "
+            f"{_where(profile, out)}.")
