@@ -196,3 +196,21 @@ def test_per_seed_slopes_and_their_t_interval():
     kept = np.delete(slope, 3)
     half = stats.t.ppf(0.975, 8) * kept.std(ddof=1) / 3
     assert np.isclose(m, kept.mean()) and np.allclose(ci, (m - half, m + half))
+
+
+def test_where_the_papers_exponent_falls_reads_only_the_deciding_analyses():
+    """Above, below or inside the intervals of the analyses that can decide; a descriptive row never counts."""
+    from icl_kinetics.analysis.threshold import ExponentEvidence, where_paper_exponent
+    from icl_kinetics.rules import Choice
+
+    def ev(*rows):
+        choices = {f"c{i}": Choice(dict(ci=ci), "why", decides=d) for i, (ci, d) in enumerate(rows)}
+        return ExponentEvidence(exponent=1.0, exponent_lo=0.9, exponent_hi=1.2, inv_nu=1.3, inv_nu_lo=1.2,
+                                inv_nu_hi=1.4, choices=choices)
+    assert where_paper_exponent(ev(((0.9, 1.2), True), ((0.8, 1.5), False))).startswith(
+        "above the interval of every one of the 1 deciding")
+    assert "highest upper end is 1.30" in where_paper_exponent(ev(((0.9, 1.2), True), ((1.0, 1.3), True)))
+    assert where_paper_exponent(ev(((1.5, 1.7), True)), 1.41).startswith("below")
+    assert where_paper_exponent(ev(((1.0, 1.5), True), ((0.9, 1.2), True))) == \
+        "inside the interval of 1 of the 2 deciding analyses"
+    assert where_paper_exponent(ev(((float("nan"), 1.0), True))).startswith("not comparable")

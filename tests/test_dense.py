@@ -26,6 +26,7 @@ def test_dense_shards_join_the_sweeps_only_when_their_n_is_complete(tmp_path):
     pooled_rows = [r for r in progress.rows if r[0] != "sweep alone"]
     assert [r[1] for r in pooled_rows] == [6] and pooled_rows[0][-1] == "1 of 2 (partial)"
     assert dense.waiting("smoke", out).startswith("too few runs: the new runs near K* (chapter 13) are in at none of N")
+    assert progress.summary == ""  # no N complete: nothing to report
 
     experiments.run("kstar_dense", "smoke", out=out, progress=False, only=["N6_K24"])
     d = ladder.rung_data("phenomenology", "smoke", out)
@@ -38,6 +39,9 @@ def test_dense_shards_join_the_sweeps_only_when_their_n_is_complete(tmp_path):
     seeds = [(k, s) for k, s in zip(kn.configs["N6"].Ks, kn.configs["N6"].seeds)]
     assert len(seeds) == len(set(seeds))  # new seeds: no member trained twice
     assert dense.waiting("smoke", out) == ""  # every N complete: the exponent across N is decided
+    progress = dense.dense_progress(alone.runs, alone.configs, "smoke", out)
+    assert progress.summary.startswith("At N = 6, pooled, K* is ") and "from the sweep alone." in progress.summary
+    assert dense.pooled_line(d.extended, "smoke", out).startswith("Pooled with the 2 `kstar_dense` shards of chapter 13:")
 
 
 def test_a_pending_claim_shows_its_numbers_and_decides_nothing(monkeypatch):

@@ -15,6 +15,7 @@ from .. import experiments, fits
 from ..prose import DASH, fmt
 from .runs import members, pooled
 from .section import Section, glued, kept
+from .phenomenology import paper_kstar_inside
 from .small_sample import kstar_t_model
 
 DENSE = "kstar_dense"
@@ -132,9 +133,9 @@ def dense_progress(sweep_runs: dict, sweep_configs: dict, profile: str, out=None
                             dict(rows=rows))
 
 
-def _summary(nums: dict, complete: list, paper_100: float = 1e4) -> str:
+def _summary(nums: dict, complete: list) -> str:
     """A sentence on K* at the largest N whose dense runs are all in, pooled against the sweep alone, and where
-    the paper's K* (about 10^4, at N = 100) falls."""
+    the paper's K* (about 10^4, at N = 100) falls (chapter 1's description, :func:`paper_kstar_inside`)."""
     if not complete or len(nums.get(max(complete), ())) < 2:
         return ""
     N = max(complete)
@@ -142,12 +143,8 @@ def _summary(nums: dict, complete: list, paper_100: float = 1e4) -> str:
     text = (f"At N = {N}, pooled, K* is {fmt(k1, ',.0f')} (seed bootstrap {interval_k(b1)}, t model "
             f"{interval_k(t1)}), against {fmt(k0, ',.0f')} (seed bootstrap {interval_k(b0)}, t model "
             f"{interval_k(t0)}) from the sweep alone")
-    if N != 100:
-        return text + "."
-    inside = [name for name, ci in (("seed bootstrap", b1), ("t model", t1)) if ci[0] <= paper_100 <= ci[1]]
-    where = ("outside both pooled intervals" if not inside else "inside both pooled intervals"
-             if len(inside) == 2 else f"inside the {inside[0]} interval only")
-    return text + f": the paper's value, about 10\u2074, lies {where}."
+    return text + (f"; the paper's value (about 10\u2074) lies {paper_kstar_inside(b1, t1)} pooled." if N == 100
+                   else ".")
 
 
 def in_at(profile: str, out=None) -> str:
