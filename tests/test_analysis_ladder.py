@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from icl_kinetics import experiments
-from icl_kinetics.analysis import bimodality, ladder
+from icl_kinetics.analysis import bimodality, ladder, scaling
 
 
 def test_rung_data_is_partial_from_shards_and_complete_when_stored(tmp_path):
@@ -237,6 +237,6 @@ def test_shards_of_seeds_pool_by_n_for_the_t_icl_exponent(tmp_path):
     assert "needs 2" in ladder.ticl_exponent_rung(d).note
     experiments.run("ticl_paper_lr", "smoke", out=out, progress=False)
     d = ladder.rung_data("ticl_paper_lr", "smoke", out)
-    times, paired = ladder.times_by_n(d)
-    assert sorted(times) == [4, 6] and paired and all(len(t) == 4 for t in times.values())
+    times, seeds = ladder.times_by_n(d)
+    assert sorted(times) == [4, 6] and scaling.same_seeds(seeds) and all(len(t) == 4 for t in times.values())
     assert d.status == "complete" and "4, 4 seeds" in ladder.ticl_exponent_rung(d).units

@@ -214,3 +214,23 @@ def test_where_the_papers_exponent_falls_reads_only_the_deciding_analyses():
     assert where_paper_exponent(ev(((1.0, 1.5), True), ((0.9, 1.2), True))) == \
         "inside the interval of 1 of the 2 deciding analyses"
     assert where_paper_exponent(ev(((float("nan"), 1.0), True))).startswith("not comparable")
+
+
+def test_unpaired_n_keep_the_paired_analyses_on_the_seeds_every_n_has():
+    """When the N differ in seeds (a new N with fewer of them), the choice table keeps the pairing on the seeds run
+    at every N; with the same seeds everywhere it is the paired table, unchanged."""
+    from icl_kinetics.analysis.scaling import common_seeds, linear_choices, same_seeds
+    rng = np.random.default_rng(0)
+    base = np.exp(rng.normal(0, 0.3, 12))
+    times = {25: 25 * base, 50: 50 * base * 1.01, 100: 100 * base, 200: 200 * base[:6]}
+    seeds = {25: tuple(range(12)), 50: tuple(range(12)), 100: tuple(range(12)), 200: tuple(range(6))}
+    assert not same_seeds(seeds) and same_seeds({k: v for k, v in seeds.items() if k != 200})
+    assert all(len(t) == 6 for t in common_seeds(times, seeds).values())
+    rows = linear_choices(times, seeds, n_boot=200)
+    assert "N - 1, paired seed bootstrap on the 6 seeds run at every N" in rows
+    assert "mean of the seeds' own slopes, t interval (6 uncensored seeds run at every N)" in rows
+    assert "N - 1, seeds resampled independently at each N" not in rows
+    paired_rows = linear_choices({k: v for k, v in times.items() if k != 200},
+                                 {k: v for k, v in seeds.items() if k != 200}, n_boot=200)
+    assert "N - 1, seeds resampled independently at each N" in paired_rows
+    assert "mean of the seeds' own slopes, t interval (12 uncensored seeds)" in paired_rows

@@ -71,3 +71,23 @@ def test_paper_kstar_is_placed_against_both_intervals():
     assert paper_kstar_inside((9_000, 12_000), (8_000, 13_000)) == "inside both 95% intervals of K*"
     assert paper_kstar_inside((2_000, 3_000), (1_500, 4_000)) == "outside both 95% intervals of K*"
     assert not dense.DenseAtN(6, {}, {}, 2).complete
+
+
+def test_a_new_context_length_joins_the_sweep_only_once_stored(tmp_path):
+    """catalog.JOINS (issue 32 d, ticl_n200): a finished shard changes nothing; the stored result is one more N
+    of the sweep wherever it is read (the chapter's Result and the ladder's RungData), with a caption line."""
+    out = tmp_path / "results"
+    experiments.run("ticl_vs_n", "smoke", out=out, progress=False)
+    alone = experiments.load("ticl_vs_n", "smoke", out)
+    experiments.run("ticl_n200", "smoke", out=out, progress=False, only=["N8_s0"])
+    assert dense.joined(alone, out) is alone and dense.joined_line(alone, out) == ""
+    assert sorted(c.N for c in ladder.rung_data("ticl_vs_n", "smoke", out).configs.values()) == [4, 6]
+    experiments.run("ticl_n200", "smoke", out=out, progress=False)
+    j = dense.joined(alone, out)
+    assert sorted(j.configs()) == ["N4", "N6", "N8"] and j.configs()["N8"].seeds == (0, 1, 2, 3)
+    assert len(j["N8"]["t_icl"]) == 4 and j.meta["joined"] == "ticl_n200"
+    assert dense.joined_line(j, out).startswith("Its N = 8 point is experiment `ticl_n200` (4 seeds")
+    d = ladder.rung_data("ticl_vs_n", "smoke", out)
+    assert sorted(c.N for c in d.configs.values()) == [4, 6, 8] and d.stored and d.n_defined == 3
+    times, seeds = ladder.times_by_n(d)
+    assert sorted(times) == [4, 6, 8] and seeds[8] == (0, 1, 2, 3) and seeds[4] == (0, 1, 2)  # unpaired

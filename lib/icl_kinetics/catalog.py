@@ -244,9 +244,10 @@ def _ticl_paper_lr(profile):
 # run's slowest seed, 19,200, times 2^1.29 is about 47,000). About 1.2 h of one core per shard. The rule: once all
 # four shards are in, this run joins ticl_vs_n's paper_net sweep as its N = 200 point and fig6b at paper_net is
 # decided on N = 25, 50, 100, 200 with chapter 8's rule and choice table (seeds resampled independently at each N,
-# as they no longer match across N); until then the three-point verdict stands and the shards decide nothing.
+# as they no longer match across N, with the paired analyses on the 12 seeds run at every N beside it: added
+# 2026-12-07 before any shard finished); until then the three-point verdict stands and the shards decide nothing.
 TICL_N200 = {
-    "smoke": dict(SMOKE, **_K_INF, N=8, seeds=4, shards=2, steps=100, eval_every=per_n(1), n_eval=64),
+    "smoke": dict(SMOKE, **_K_INF, N=8, seeds=4, shards=2, steps=100, eval_every=10, n_eval=64),
     "paper_net": dict(PAPER_NET, **_K_INF, N=200, seeds=12, shards=4, steps=int(1000 * NET_EPOCH),
                       eval_every=per_n(1), n_eval=1000),
 }
@@ -338,6 +339,10 @@ def context_lengths(profile: str) -> list:
 # profile): the experiment whose stored sweep (pooled over its sub-runs) is one more sub-run, named N<its N>}.
 # (analysis.ladder.rung_data adds it; the verdict at that rung needs both stored.)
 REUSES = {("kstar_vs_n", "paper_net"): "phenomenology"}
+# {(experiment, profile): the experiment whose stored result joins it as one more context length, a sub-run
+# N<its N>, once all of its shards are in (never partial: until then the experiment is read alone). The rule fixed
+# with ticl_n200 (above); the smoke entry exercises it in the tests.
+JOINS = {("ticl_vs_n", "paper_net"): "ticl_n200", ("ticl_vs_n", "smoke"): "ticl_n200"}
 
 
 @register("kstar_vs_n", "one-layer transformer: ICL accuracy vs K at several N, K* per N (Fig 6a, A.7)",

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import experiments, fits
+from .. import catalog, experiments, fits
+from ..config import RunConfig
+from ..store import Result
 from ..prose import DASH, fmt
 from .runs import members, pooled
 from .section import Section, glued, kept
@@ -193,3 +195,55 @@ def data_line(profile: str, out=None) -> str:
     """The provenance of chapter 13's table of the dense runs."""
     return (f"Data: `kstar_vs_n` and `phenomenology` at `{profile}`, and the `{DENSE}` runs: "
             f"{_where(profile, out)}.")
+
+
+# A new context length joining a sweep (issue 32 d, `ticl_n200`): the same idea at the level of a whole N. The rule
+# fixed with it: once every shard of the joining experiment is in (its result stored), it is one more sub-run of
+# the sweep, N<its N>, wherever the sweep is read (chapter 8, the ladder, the scorecard); until then the sweep is
+# read alone. Its budget may differ (larger, so that no seed is censored); every other setting must be the sweep's.
+PER_MEMBER_OR_N = ("N", "Ks", "seeds", "wd_attn", "steps", "eval_every")
+
+
+def join_runs(name: str, profile: str, runs: dict, configs: dict, out=None) -> tuple:
+    """(runs, configs, the joined experiment or '') of experiment `name`'s sub-runs at ``profile`` with the stored
+    result of the experiment that joins it there (``catalog.JOINS``) as one more sub-run ``N<its N>``; unchanged
+    while that result is not stored. ValueError if the joining runs were not trained as the sweep's."""
+    other = catalog.JOINS.get((name, profile))
+    res = experiments.load_optional(other, profile, out) if other else None
+    if res is None:
+        return runs, configs, ""
+    run, cfg = pooled(res.runs, res.configs())
+    key = f"N{cfg.N}"
+    own = next(iter(configs.values()))
+    bad = [k for k, v in own.to_dict().items() if k not in PER_MEMBER_OR_N and cfg.to_dict()[k] != v]
+    if cfg.eval_every * own.N not in (own.eval_every * own.N, own.eval_every * cfg.N):  # the same, or per unit N
+        bad.append("eval_every")
+    if key in configs or bad:
+        raise ValueError(f"{other} at {profile} cannot join {name} as its {key}: "
+                         + (f"{name} has {key} itself" if key in configs else
+                            f"it differs in {', '.join(bad)}")
+                         + "; fix catalog.JOINS or the catalog entry")
+    return {**runs, key: run}, {**configs, key: cfg}, other
+
+
+def joined(result: Result, out=None) -> Result:
+    """A stored ``result`` with the experiment that joins it (:func:`join_runs`) as one more sub-run, in the
+    result's own shape (its meta's ``runs`` gains that sub-run's config and ``joined`` names the experiment)."""
+    runs, configs, other = join_runs(result.experiment, result.profile, result.runs, result.configs(), out)
+    if not other:
+        return result
+    meta = dict(result.meta, runs={k: RunConfig.to_dict(c) for k, c in configs.items()}, joined=other)
+    return Result(result.experiment, result.profile, meta, runs)
+
+
+def joined_line(result: Result, out=None) -> str:
+    """A caption's sentence naming the experiment joined into ``result`` (empty when none is)."""
+    other = result.meta.get("joined")
+    if not other:
+        return ""
+    j = experiments.load(other, result.profile, out)
+    cfg = next(iter(j.configs().values()))
+    n = sum(c.E for c in j.configs().values())
+    return (f"Its N = {cfg.N} point is experiment `{other}` ({n} seeds, {cfg.steps:,} iterations of budget), fixed "
+            f"before its runs to join this sweep once complete: stored in results/{other}/{result.profile}.json, "
+            f"commit {str(j.meta.get('git_commit', '?'))[:8]}, {j.meta.get('device', '?')}.")

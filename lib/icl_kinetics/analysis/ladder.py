@@ -74,7 +74,8 @@ def rung_data(name: str, profile: str, out=None, with_dense: bool = True) -> Run
         d = RungData(name, profile, dict(shards), {k: configs[k] for k in shards}, len(configs), False, out)
     if d.stored and with_dense:  # dense shards of each N whose shards have all finished join the sweep there
         runs, cfgs, added = dense.extend(name, d.runs, d.configs, profile, out)
-        d = RungData(name, profile, runs, cfgs, d.n_defined, True, out, added)
+        runs, cfgs, joined = dense.join_runs(name, profile, runs, cfgs, out)  # a new N, once stored (JOINS)
+        d = RungData(name, profile, runs, cfgs, d.n_defined + bool(joined), True, out, added)
     other = catalog.REUSES.get((name, profile))
     if other is None:
         return d
@@ -140,9 +141,9 @@ def nu_rung(d: RungData, n_boot: int = 1000) -> Rung:
     return Rung("nu", d.profile, fit.nu, *fit.nu_ci, d.status, _scale(cfg), units)
 
 
-def times_by_n(d: RungData) -> tuple[dict, bool]:
-    """({N: (seeds,) t_ICL, censored = inf}, paired) of a rung's K = infinity runs, the sub-runs of one N (shards of
-    seeds) pooled and ordered by seed; paired when every N has the same seeds."""
+def times_by_n(d: RungData) -> tuple[dict, dict]:
+    """({N: (seeds,) t_ICL, censored = inf}, {N: (seeds,) seed}) of a rung's K = infinity runs, the sub-runs of one N
+    (shards of seeds) pooled and ordered by seed (paired when every N has the same seeds: ``scaling.same_seeds``)."""
     by_n: dict = {}
     for k, c in d.configs.items():
         by_n.setdefault(c.N, []).append(k)
@@ -151,7 +152,7 @@ def times_by_n(d: RungData) -> tuple[dict, bool]:
         run, cfg = pooled({k: d.runs[k] for k in keys}, {k: d.configs[k] for k in keys})
         order = np.argsort(cfg.seeds, kind="stable")
         times[n], seeds[n] = censored_t_icl(run)[order], tuple(np.asarray(cfg.seeds)[order])
-    return times, len(set(seeds.values())) == 1
+    return times, seeds
 
 
 def times_rows(d: RungData) -> list:
@@ -164,7 +165,8 @@ def times_rows(d: RungData) -> list:
 def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
     """The exponent of median t_ICL against the number of context items N - 1 (the theory's N, as chapter 8's
     verdict; log-log slope; eq 11 predicts 1), paired seed bootstrap."""
-    by_n, paired = times_by_n(d) if d.runs else ({}, False)
+    by_n, seeds = times_by_n(d) if d.runs else ({}, {})
+    paired = scaling.same_seeds(seeds)
     if len(by_n) < 2:
         return _missing("t_ICL exponent", d, f"{count(len(by_n), 'context length')} finished; a slope needs 2")
     times = {context_items(n): t for n, t in by_n.items()}  # the theory's N (eq 11)

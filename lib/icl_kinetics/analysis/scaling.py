@@ -296,7 +296,7 @@ def _float(v):
 class TiclVsN(Section):
     n_runs: int = glued()
     n_censored: int = glued()
-    seeds_per_N: int = glued()
+    seeds_per_N: str = glued()  # '24', or '12 to 24' when the N have different numbers of seeds
     eq11_const: float = glued(plotted=True)
     lr: float = glued()
     N_min: int = glued()
@@ -328,7 +328,12 @@ class TiclVsN(Section):
     fit: MedianVsN = kept()
     rows: list = kept()
     paired: bool = kept()
+    seeds: dict = kept()  # {N: (E,) seed}, in the order of ``times``
     summary: str = kept()
+
+
+def _range_text(values: list) -> str:
+    return str(min(values)) if min(values) == max(values) else f"{min(values)} to {max(values)}"
 
 
 def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
@@ -337,7 +342,7 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
     budget, median with interval, eq 11 and their ratio."""
     cfgs = result.configs()
     times, seeds = ticl_times(result), ticl_seeds(result)
-    paired = len({tuple(v) for v in seeds.values()}) == 1
+    paired = same_seeds(seeds)
     budgets = {c.N: c.steps for c in cfgs.values()}
     lr = next(iter(cfgs.values())).lr
     Ns = sorted(times)
@@ -347,7 +352,7 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
              f"{eq11_const * n:,.0f}", f"{m.median / (eq11_const * n):.2f}"] for n, m in zip(Ns, fit.medians)]
     ok = fit.ok
     numbers = dict(n_runs=sum(m.n for m in fit.medians), n_censored=sum(m.n_censored for m in fit.medians),
-                   seeds_per_N=min(m.n for m in fit.medians), eq11_const=eq11_const, lr=lr, N_min=Ns[0],
+                   seeds_per_N=_range_text([m.n for m in fit.medians]), eq11_const=eq11_const, lr=lr, N_min=Ns[0],
                    N_max=Ns[-1], slope=_float(fit.line.slope if ok else np.nan),
                    slope_lo=_float(fit.slope_ci_boot[0]), slope_hi=_float(fit.slope_ci_boot[1]),
                    intercept=_float(fit.line.intercept if ok else np.nan),
@@ -362,7 +367,8 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
                    prop_ratio=_float(fit.prop / eq11_const), prop_ratio_lo=_float(fit.prop_ci_boot[0] / eq11_const),
                    prop_ratio_hi=_float(fit.prop_ci_boot[1] / eq11_const), n_boot_ok=fit.n_boot_ok)
     figure = dict(times=times, medfit=fit, budgets=budgets, eq11_const=eq11_const)
-    return TiclVsN.of(numbers, figure, dict(fit=fit, rows=rows, times=times, paired=paired, summary=fit_summary(
+    return TiclVsN.of(numbers, figure, dict(fit=fit, rows=rows, times=times, paired=paired, seeds=seeds,
+                                            summary=fit_summary(
         fit, eq11_const)))
 
 
@@ -405,11 +411,26 @@ def slope_against_context(times: dict, paired: bool, n_boot: int = 2000) -> tupl
     return (fit_ctx.loglog.slope, fit_ctx.loglog_ci_boot) if fit_ctx.ok else (float("nan"), (float("nan"),) * 2)
 
 
-def linear_choices(times: dict, paired: bool, n_boot: int = 2000) -> dict:
+def same_seeds(seeds: dict) -> bool:
+    """Whether every N of ``{N: (E,) seeds}`` has the same seeds in the same order (the runs pair across N)."""
+    return len({tuple(np.asarray(v).tolist()) for v in seeds.values()}) == 1
+
+
+def common_seeds(times: dict, seeds: dict) -> dict:
+    """``times`` restricted to the seeds run at every N, in the same order at every N (they then pair)."""
+    common = sorted(set.intersection(*(set(np.asarray(v).tolist()) for v in seeds.values())))
+    return {n: np.asarray(t)[[list(np.asarray(seeds[n]).tolist()).index(s) for s in common]]
+            for n, t in times.items()}
+
+
+def linear_choices(times: dict, seeds: dict, n_boot: int = 2000) -> dict:
     """{analysis choice: rules.Choice of the linear-law rule's statistics (slope, ci)}: the log-log slope of median
-    t_ICL against the number of context items N - 1 with the (paired) seed bootstrap (the chapter's), against N
-    with the target counted (the authors' convention), with an unpaired bootstrap, the mean of the seeds' own
-    slopes with a t interval, and (descriptive only) the least-squares interval of the line through the medians."""
+    t_ICL against the number of context items N - 1 with the seed bootstrap (paired when every N has the same
+    seeds; the chapter's), against N with the target counted (the authors' convention), with an unpaired bootstrap,
+    the mean of the seeds' own slopes with a t interval (on the seeds run at every N when the N differ in seeds,
+    with the paired bootstrap on those seeds beside it), and (descriptive only) the least-squares interval of the
+    line through the medians."""
+    paired = same_seeds(seeds)
     ctx = median_vs_n_fit({n_context(n): t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=paired)
     with_target = median_vs_n_fit(times, n_boot=n_boot, seed=0, paired=paired)
 
@@ -422,13 +443,22 @@ def linear_choices(times: dict, paired: bool, n_boot: int = 2000) -> dict:
            "N counts the target": Choice(
                stats(with_target, with_target.loglog_ci_boot),
                "the authors' convention for N; the same seed bootstrap")}
+    both = times if paired else common_seeds(times, seeds)
+    n_common = len(next(iter(both.values()))) if both else 0
     if paired:
         unp = median_vs_n_fit({n_context(n): t for n, t in times.items()}, n_boot=n_boot, seed=0, paired=False)
-        slopes = per_seed_slopes(times)
-        m, ci = mean_slope_t(slopes)
         out["N - 1, seeds resampled independently at each N"] = Choice(
             stats(unp, unp.loglog_ci_boot), "ignores the pairing of seeds across N: a wider, conservative interval")
-        out[f"mean of the seeds' own slopes, t interval ({int(np.isfinite(slopes).sum())} uncensored seeds)"] = \
+    elif n_common >= 5:  # the seeds run at every N pair across N: the paired analyses on them
+        sub = median_vs_n_fit({n_context(n): t for n, t in both.items()}, n_boot=n_boot, seed=0, paired=True)
+        out[f"N - 1, paired seed bootstrap on the {n_common} seeds run at every N"] = Choice(
+            stats(sub, sub.loglog_ci_boot), "keeps the pairing of seeds across N (a slow seed is slow at every N) "
+            "on the seeds every N has, leaving out the others")
+    if paired or n_common >= 5:
+        slopes = per_seed_slopes(both)
+        m, ci = mean_slope_t(slopes)
+        out[f"mean of the seeds' own slopes, t interval ({int(np.isfinite(slopes).sum())} uncensored seeds"
+            + ("" if paired else " run at every N") + ")"] = \
             Choice(dict(slope=m, ci=ci), "the seed is the unit and each seed gives one slope; the t interval is "
                    "exact for normal slopes at any number of seeds")
     out["N - 1, least-squares interval through the medians"] = Choice(
@@ -449,11 +479,11 @@ class LinearEvidence(Section):
 
 
 def linear_evidence(tn: TiclVsN) -> LinearEvidence:
-    return linear_evidence_of(tn.times, tn.paired)
+    return linear_evidence_of(tn.times, tn.seeds)
 
 
-def linear_evidence_of(times: dict, paired: bool) -> LinearEvidence:
-    """:class:`LinearEvidence` from ``times = {N: (E,) t_ICL, censored = inf}`` (paired: run i at every N shares
-    seed i)."""
-    s, ci = slope_against_context(times, paired)
-    return LinearEvidence(slope=s, slope_lo=ci[0], slope_hi=ci[1], choices=linear_choices(times, paired))
+def linear_evidence_of(times: dict, seeds: dict) -> LinearEvidence:
+    """:class:`LinearEvidence` from ``times = {N: (E,) t_ICL, censored = inf}`` and ``seeds = {N: (E,) seed}``
+    (paired when every N has the same seeds in the same order)."""
+    s, ci = slope_against_context(times, same_seeds(seeds))
+    return LinearEvidence(slope=s, slope_lo=ci[0], slope_hi=ci[1], choices=linear_choices(times, seeds))
