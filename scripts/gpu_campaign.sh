@@ -159,6 +159,8 @@ on_signal() {
   trap '' TERM INT
   STOPPED=SIG$1 DIRTY=1
   say "stopped by SIG$1: packing what finished"
+  # a signal that lands between a step's fork and `CHILD=$!` finds CHILD empty: the job table has the step already
+  [ -n "$CHILD" ] || CHILD=$(jobs -p | tail -n 1)
   if [ -n "$CHILD" ]; then  # the step in progress: its process group, then KILL after 10 s
     kill -TERM -- -"$CHILD" 2>/dev/null || kill -TERM "$CHILD" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.2; done
