@@ -1,5 +1,9 @@
 # Two entry points: `make book` and `make test`. Both create .venv and install on a fresh machine.
 PY      ?= python3
+# Byte-code is written as modules are first imported (pip installs without compiling): only what runs is compiled,
+# once, by whichever process imports it first. A machine that sets PYTHONDONTWRITEBYTECODE would otherwise have
+# every process compile torch again.
+unexport PYTHONDONTWRITEBYTECODE
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
@@ -9,9 +13,6 @@ STAMP   := $(VENV)/.installed
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --no-compile -r requirements.txt
-	@# byte-compile on every core (pip does it on one); like pip, a file written for a newer Python is skipped;
-	@# not the packages' own tests nor the parts of torch (compiler, export) and sympy that nothing here imports
-	$(BIN)/python -m compileall -qq -j 0 -x '(/tests?/|/torch/(_inductor|onnx|_dynamo|testing/_internal)/|/sympy/)' $(VENV)/lib || true
 	touch $(STAMP)
 
 install: $(STAMP)
