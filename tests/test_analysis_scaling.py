@@ -234,3 +234,10 @@ def test_unpaired_n_keep_the_paired_analyses_on_the_seeds_every_n_has():
                                  {k: v for k, v in seeds.items() if k != 200}, n_boot=200)
     assert "N - 1, seeds resampled independently at each N" in paired_rows
     assert "mean of the seeds' own slopes, t interval (12 uncensored seeds)" in paired_rows
+
+
+def test_budget_text_names_one_budget_or_which_n_have_which():
+    from icl_kinetics.analysis.scaling import budget_text
+    assert budget_text({25: 37_520, 100: 37_520}) == "the same at every N (37,520 iterations)"
+    assert budget_text({25: 37_520, 50: 37_520, 100: 37_520, 200: 93_800}) == \
+        "37,520 iterations at N = 25, 50 and 100, 93,800 at N = 200"

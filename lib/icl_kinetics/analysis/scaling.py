@@ -297,6 +297,7 @@ class TiclVsN(Section):
     n_runs: int = glued()
     n_censored: int = glued()
     seeds_per_N: str = glued()  # '24', or '12 to 24' when the N have different numbers of seeds
+    budget_text: str = glued()  # the step budget per N in words: one budget, or which N have which
     eq11_const: float = glued(plotted=True)
     lr: float = glued()
     N_min: int = glued()
@@ -332,6 +333,20 @@ class TiclVsN(Section):
     summary: str = kept()
 
 
+def budget_text(budgets: dict) -> str:
+    """The step budgets ``{N: iterations}`` in words: 'the same at every N (37,520 iterations)', or '37,520
+    iterations at N = 25, 50 and 100, 93,800 at N = 200'."""
+    by = {}
+    for n, b in sorted(budgets.items()):
+        by.setdefault(b, []).append(n)
+    if len(by) == 1:
+        return f"the same at every N ({next(iter(by)):,} iterations)"
+    def ns(v):
+        return ", ".join(map(str, v[:-1])) + f" and {v[-1]}" if len(v) > 1 else str(v[0])
+    parts = [f"{b:,} at N = {ns(v)}" for b, v in sorted(by.items(), key=lambda kv: kv[1][0])]
+    return parts[0].replace(" at", " iterations at", 1) + ", " + ", ".join(parts[1:])
+
+
 def _range_text(values: list) -> str:
     return str(min(values)) if min(values) == max(values) else f"{min(values)} to {max(values)}"
 
@@ -352,7 +367,7 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
              f"{eq11_const * n:,.0f}", f"{m.median / (eq11_const * n):.2f}"] for n, m in zip(Ns, fit.medians)]
     ok = fit.ok
     numbers = dict(n_runs=sum(m.n for m in fit.medians), n_censored=sum(m.n_censored for m in fit.medians),
-                   seeds_per_N=_range_text([m.n for m in fit.medians]), eq11_const=eq11_const, lr=lr, N_min=Ns[0],
+                   seeds_per_N=_range_text([m.n for m in fit.medians]), budget_text=budget_text(budgets), eq11_const=eq11_const, lr=lr, N_min=Ns[0],
                    N_max=Ns[-1], slope=_float(fit.line.slope if ok else np.nan),
                    slope_lo=_float(fit.slope_ci_boot[0]), slope_hi=_float(fit.slope_ci_boot[1]),
                    intercept=_float(fit.line.intercept if ok else np.nan),
