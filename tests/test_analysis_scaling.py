@@ -208,11 +208,11 @@ def test_where_the_papers_exponent_falls_reads_only_the_deciding_analyses():
         return ExponentEvidence(exponent=1.0, exponent_lo=0.9, exponent_hi=1.2, inv_nu=1.3, inv_nu_lo=1.2,
                                 inv_nu_hi=1.4, choices=choices)
     assert where_paper_exponent(ev(((0.9, 1.2), True), ((0.8, 1.5), False))).startswith(
-        "above the interval of every one of the 1 deciding")
+        "above the interval of every deciding analysis")
     assert "highest upper end is 1.30" in where_paper_exponent(ev(((0.9, 1.2), True), ((1.0, 1.3), True)))
     assert where_paper_exponent(ev(((1.5, 1.7), True)), 1.41).startswith("below")
     assert where_paper_exponent(ev(((1.0, 1.5), True), ((0.9, 1.2), True))) == \
-        "inside the interval of 1 of the 2 deciding analyses"
+        "inside the interval of some deciding analyses and outside others"
     assert where_paper_exponent(ev(((float("nan"), 1.0), True))).startswith("not comparable")
 
 
@@ -238,6 +238,6 @@ def test_unpaired_n_keep_the_paired_analyses_on_the_seeds_every_n_has():
 
 def test_budget_text_names_one_budget_or_which_n_have_which():
     from icl_kinetics.analysis.scaling import budget_text
-    assert budget_text({25: 37_520, 100: 37_520}) == "the same at every N (37,520 iterations)"
+    assert budget_text({25: 37_520, 100: 37_520}) == "37,520 iterations at every N" and budget_text({}) == ""
     assert budget_text({25: 37_520, 50: 37_520, 100: 37_520, 200: 93_800}) == \
         "37,520 iterations at N = 25, 50 and 100, 93,800 at N = 200"

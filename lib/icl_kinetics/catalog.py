@@ -241,7 +241,8 @@ def _ticl_paper_lr(profile):
 # ticl_vs_n's paper_net settings (D = 63, width 512, lr 0.05, K = infinity, evaluations every N iterations) at
 # N = 200, the paper's Fig 6b range being N = 50-250; the first 12 of its seeds (0-11) in four shards of 3, and a
 # budget of 1000 epochs on this clock (93,800 iterations) instead of 400, so that no seed is censored (the N = 100
-# run's slowest seed, 19,200, times 2^1.29 is about 47,000). About 1.2 h of one core per shard. The rule: once all
+# run's slowest seed, 19,200, times 2^1.29 is about 47,000). About 0.5 h of one core per shard, pinned (measured
+# before launch; README). The rule: once all
 # four shards are in, this run joins ticl_vs_n's paper_net sweep as its N = 200 point and fig6b at paper_net is
 # decided on N = 25, 50, 100, 200 with chapter 8's rule and choice table (seeds resampled independently at each N,
 # as they no longer match across N, with the paired analyses on the 12 seeds run at every N beside it: added
@@ -254,7 +255,7 @@ TICL_N200 = {
 
 
 @register("ticl_n200", "one-layer transformer at K = infinity at N = 200 on the paper_net rung's settings: "
-          "t_ICL at the top of the paper's N range, to join ticl_vs_n's sweep (Fig 6b; chapter 13)",
+          "t_ICL near the top of the paper's N range, to join ticl_vs_n's sweep (Fig 6b; chapters 8 and 13)",
           "13_scale_ladder", ("smoke", "paper_net"))
 def _ticl_n200(profile):
     """Sub-runs N<N>_s<j>: shard j of seeds j*n .. j*n + n - 1."""

@@ -7,12 +7,14 @@ shown beside the sweep as progress (:func:`dense_progress`) and decide nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import catalog, experiments, fits
 from ..config import RunConfig
+from .. import store
 from ..store import Result
 from ..prose import DASH, fmt
 from .runs import members, pooled
@@ -145,7 +147,7 @@ def _summary(nums: dict, complete: list) -> str:
     text = (f"At N = {N}, pooled, K* is {fmt(k1, ',.0f')} (seed bootstrap {interval_k(b1)}, t model "
             f"{interval_k(t1)}), against {fmt(k0, ',.0f')} (seed bootstrap {interval_k(b0)}, t model "
             f"{interval_k(t0)}) from the sweep alone")
-    return text + (f"; the paper's value (about 10\u2074) lies {paper_kstar_inside(b1, t1)} pooled." if N == 100
+    return text + (f"; pooled, the paper's value (about 10\u2074) lies {paper_kstar_inside(b1, t1)}." if N == 100
                    else ".")
 
 
@@ -172,7 +174,7 @@ def waiting(profile: str, out=None) -> str:
 def _where(profile: str, out=None) -> str:
     """Where the dense runs at ``profile`` are kept: the stored result once every shard has finished, else the
     finished shards (and how to run the rest)."""
-    if experiments.load_optional(DENSE, profile, out) is not None:
+    if store.stored_meta(DENSE, profile, out) is not None:
         return (f"stored in results/{DENSE}/{profile}.json, each run with its own commit, device and wall time; "
                 f"regenerate them with `python -m icl_kinetics run {DENSE} --profile {profile} --retrain`")
     return (f"the finished shards under results/{DENSE}/{profile}.shards/, each with its own commit, device and "
@@ -209,13 +211,14 @@ def join_runs(name: str, profile: str, runs: dict, configs: dict, out=None) -> t
     result of the experiment that joins it there (``catalog.JOINS``) as one more sub-run ``N<its N>``; unchanged
     while that result is not stored. ValueError if the joining runs were not trained as the sweep's."""
     other = catalog.JOINS.get((name, profile))
-    res = experiments.load_optional(other, profile, out) if other else None
+    res = experiments.load_optional(other, profile, out) if other and configs else None
     if res is None:
         return runs, configs, ""
     run, cfg = pooled(res.runs, res.configs())
     key = f"N{cfg.N}"
     own = next(iter(configs.values()))
-    bad = [k for k, v in own.to_dict().items() if k not in PER_MEMBER_OR_N and cfg.to_dict()[k] != v]
+    a, b = dataclasses.asdict(own), dataclasses.asdict(cfg)
+    bad = [k for k in a if k not in PER_MEMBER_OR_N and a[k] != b[k]]
     if cfg.eval_every * own.N not in (own.eval_every * own.N, own.eval_every * cfg.N):  # the same, or per unit N
         bad.append("eval_every")
     if key in configs or bad:
@@ -244,6 +247,25 @@ def joined_line(result: Result, out=None) -> str:
     j = experiments.load(other, result.profile, out)
     cfg = next(iter(j.configs().values()))
     n = sum(c.E for c in j.configs().values())
-    return (f"Its N = {cfg.N} point is experiment `{other}` ({n} seeds, {cfg.steps:,} iterations of budget), fixed "
-            f"before its runs to join this sweep once complete: stored in results/{other}/{result.profile}.json, "
-            f"commit {str(j.meta.get('git_commit', '?'))[:8]}, {j.meta.get('device', '?')}.")
+    return (f"Its N = {cfg.N} point is experiment `{other}` ({n} seeds, a budget of {cfg.steps:,} iterations), fixed "
+            f"before its runs to join this sweep once complete: results/{other}/{result.profile}.json, each shard "
+            f"with its own commit, device and wall time; regenerate with `python -m icl_kinetics run {other} "
+            f"--profile {result.profile} --retrain`.")
+
+
+def join_status(name: str, profile: str, out=None) -> str:
+    """A sentence on the experiment that joins ``name`` at ``profile`` (catalog.JOINS): joined, or how many of its
+    shards have finished ('' when none joins)."""
+    other = catalog.JOINS.get((name, profile))
+    if not other:
+        return ""
+    defined = experiments.get(other).runs(profile)
+    N = next(iter(defined.values())).N
+    n = sum(c.E for c in defined.values())
+    if store.stored_meta(other, profile, out) is not None:
+        return (f"Its N = {N} point ({n} seeds, experiment `{other}`) was fixed before its runs and joined this "
+                f"sweep, and this verdict, once all its shards were in.")
+    done = len(experiments.finished_shards(other, profile, out))
+    return (f"A further point, N = {N} ({n} seeds, experiment `{other}`, with a budget that censors none), was fixed "
+            f"before its runs; it joins this sweep, and this verdict, once all its shards are in ({done} of "
+            f"{len(defined)} so far; chapter 16).")

@@ -164,7 +164,7 @@ def times_rows(d: RungData) -> list:
 
 def ticl_exponent_rung(d: RungData, n_boot: int = 1000) -> Rung:
     """The exponent of median t_ICL against the number of context items N - 1 (the theory's N, as chapter 8's
-    verdict; log-log slope; eq 11 predicts 1), paired seed bootstrap."""
+    verdict; log-log slope; eq 11 predicts 1), seed bootstrap, paired where every N has the same seeds."""
     by_n, seeds = times_by_n(d) if d.runs else ({}, {})
     paired = scaling.same_seeds(seeds)
     if len(by_n) < 2:

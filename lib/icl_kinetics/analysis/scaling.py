@@ -334,13 +334,13 @@ class TiclVsN(Section):
 
 
 def budget_text(budgets: dict) -> str:
-    """The step budgets ``{N: iterations}`` in words: 'the same at every N (37,520 iterations)', or '37,520
-    iterations at N = 25, 50 and 100, 93,800 at N = 200'."""
+    """The step budgets ``{N: iterations}`` in words: '37,520 iterations at every N', or '37,520 iterations at
+    N = 25, 50 and 100, 93,800 at N = 200'."""
     by = {}
     for n, b in sorted(budgets.items()):
         by.setdefault(b, []).append(n)
-    if len(by) == 1:
-        return f"the same at every N ({next(iter(by)):,} iterations)"
+    if len(by) <= 1:
+        return f"{next(iter(by)):,} iterations at every N" if by else ""
     def ns(v):
         return ", ".join(map(str, v[:-1])) + f" and {v[-1]}" if len(v) > 1 else str(v[0])
     parts = [f"{b:,} at N = {ns(v)}" for b, v in sorted(by.items(), key=lambda kv: kv[1][0])]
@@ -433,6 +433,8 @@ def same_seeds(seeds: dict) -> bool:
 
 def common_seeds(times: dict, seeds: dict) -> dict:
     """``times`` restricted to the seeds run at every N, in the same order at every N (they then pair)."""
+    if not seeds:
+        return {}
     common = sorted(set.intersection(*(set(np.asarray(v).tolist()) for v in seeds.values())))
     return {n: np.asarray(t)[[list(np.asarray(seeds[n]).tolist()).index(s) for s in common]]
             for n, t in times.items()}

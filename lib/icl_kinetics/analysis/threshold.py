@@ -145,18 +145,18 @@ class ExponentEvidence(Section):
 
 def where_paper_exponent(ev: ExponentEvidence, paper: float = 1.41) -> str:
     """Where the paper's measured exponent falls against the interval of every analysis that can decide: a
-    phrase, e.g. 'above the interval of every one of the 5 deciding analyses (the highest upper end is 1.24)'."""
+    phrase, e.g. 'above the interval of every deciding analysis (the highest upper end is 1.24)' (two analyses
+    may share an interval: they differ in 1/nu only)."""
     cis = [c.stats["ci"] for c in ev.choices.values() if c.decides and np.all(np.isfinite(c.stats["ci"]))]
     if not cis:
         return "not comparable: no analysis gives an interval"
     lo, hi = min(c[0] for c in cis), max(c[1] for c in cis)
-    n = f"every one of the {len(cis)} deciding analyses"
     if paper > hi:
-        return f"above the interval of {n} (the highest upper end is {hi:.2f})"
+        return f"above the interval of every deciding analysis (the highest upper end is {hi:.2f})"
     if paper < lo:
-        return f"below the interval of {n} (the lowest lower end is {lo:.2f})"
-    inside = sum(c[0] <= paper <= c[1] for c in cis)
-    return f"inside the interval of {inside} of the {len(cis)} deciding analyses"
+        return f"below the interval of every deciding analysis (the lowest lower end is {lo:.2f})"
+    return "inside the interval of " + ("every deciding analysis" if all(c[0] <= paper <= c[1] for c in cis)
+                                        else "some deciding analyses and outside others")
 
 
 def midpoint_k(K, acc, level: float = 0.75) -> float:
