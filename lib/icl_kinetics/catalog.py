@@ -216,11 +216,24 @@ TICL_PAPER_LR = {
 TICL_PAPER_LR_REUSED = {"smoke": None, "paper": ("ticl_clock", "paper_net", "N50_lr0.01")}  # the sweep's third N
 
 
-def ticl_paper_lr_config(N: int, profile: str = "paper", seeds: int | None = None, seed0: int = 0) -> RunConfig:
-    """The RunConfig of `ticl_paper_lr` at context length N (all of its seeds unless ``seeds`` is given)."""
-    row = {k: v for k, v in TICL_PAPER_LR[profile].items() if k not in ("Ns", "shards")}
+def _at_n(row: dict, N: int, seeds: int | None = None, seed0: int = 0) -> RunConfig:
+    """The one-layer transformer's RunConfig of a catalog row (its ``Ns``/``N`` and ``shards`` keys dropped) at
+    context length N, with all of the row's seeds unless ``seeds`` is given, from ``seed0`` on."""
+    row = {k: v for k, v in row.items() if k not in ("Ns", "N", "shards")}
     row.update(N=N, split="run", seeds=row["seeds"] if seeds is None else seeds, seed0=seed0)
     return runs_of(row, model="transformer1")["run"]
+
+
+def _seed_shards(row: dict, N: int, k: int) -> dict:
+    """Sub-runs of a row at N in k shards of consecutive seeds: N<N> (one shard) or N<N>_s<j> (seeds j*n ..
+    j*n + n - 1)."""
+    n = row["seeds"] // k
+    return {f"N{N}" if k == 1 else f"N{N}_s{j}": _at_n(row, N, seeds=n, seed0=j * n) for j in range(k)}
+
+
+def ticl_paper_lr_config(N: int, profile: str = "paper", seeds: int | None = None, seed0: int = 0) -> RunConfig:
+    """The RunConfig of `ticl_paper_lr` at context length N (all of its seeds unless ``seeds`` is given)."""
+    return _at_n(TICL_PAPER_LR[profile], N, seeds, seed0)
 
 
 @register("ticl_paper_lr", "one-layer transformer at K = infinity at the paper's exact hyperparameters (lr 0.01, "
@@ -228,13 +241,8 @@ def ticl_paper_lr_config(N: int, profile: str = "paper", seeds: int | None = Non
           ("smoke", "paper"))
 def _ticl_paper_lr(profile):
     """Sub-runs N<N> (one shard) or N<N>_s<j> (shard j of seeds j*n .. j*n + n - 1)."""
-    row, out = TICL_PAPER_LR[profile], {}
-    for N in row["Ns"]:
-        k = row["shards"][N]
-        n = row["seeds"] // k
-        for j in range(k):
-            out[f"N{N}" if k == 1 else f"N{N}_s{j}"] = ticl_paper_lr_config(N, profile, seeds=n, seed0=j * n)
-    return out
+    row = TICL_PAPER_LR[profile]
+    return {k: c for N in row["Ns"] for k, c in _seed_shards(row, N, row["shards"][N]).items()}
 
 
 # t_ICL at N = 200 at the paper's network on the cpu clock (issue 32 d), fixed (2026-12-07) before any of its runs:
@@ -259,11 +267,8 @@ TICL_N200 = {
           "13_scale_ladder", ("smoke", "paper_net"))
 def _ticl_n200(profile):
     """Sub-runs N<N>_s<j>: shard j of seeds j*n .. j*n + n - 1."""
-    row = {k: v for k, v in TICL_N200[profile].items() if k not in ("N", "shards")}
-    N, k = TICL_N200[profile]["N"], TICL_N200[profile]["shards"]
-    n = row["seeds"] // k
-    return {f"N{N}_s{j}": runs_of(dict(row, N=N, split="run", seeds=n, seed0=j * n), model="transformer1")["run"]
-            for j in range(k)}
+    row = TICL_N200[profile]
+    return _seed_shards(row, row["N"], row["shards"])
 
 
 # The MLP's clock check (issue 21 item 1), fixed before it runs: memorization's members at the three smallest of
