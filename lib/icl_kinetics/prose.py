@@ -73,3 +73,9 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     """`n` and its noun in the right number: count(1, "seed") is "1 seed", count(3, "seed") "3 seeds"; `plural`
     for a noun that does not take an s ("degrees of freedom")."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def join_and(items) -> str:
+    """Words in a list: join_and(["25", "50", "100"]) is "25, 50 and 100"; one item alone; '' for none."""
+    items = list(items)
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..rules import Choice
 from .. import stats as st
+from ..prose import join_and
 from .outcomes import acquisition_vs_k, k_half, stratified_permutation_test, suboptimal_plateaus
 from .runs import members, safe_sweep_threshold
 from .section import Section, glued, kept, plotted
@@ -281,7 +282,7 @@ def solutions(res, stored=None) -> Solutions:
         at = np.isin(members(cfgs["balanced"])["K"], np.unique(Kc))
         cf, cs = collapses(res["balanced"]["icl_acc"][at]), collapses(res["balanced_lr0.01"]["icl_acc"])
         ks = [f"{k:.0f}" for k in np.unique(Kc)]
-        coll = dict(control_K=", ".join(ks[:-1]) + f" and {ks[-1]}" if len(ks) > 1 else ks[0],
+        coll = dict(control_K=join_and(ks),
                     coll_fast=int(cf.sum()), coll_slow=int(cs.sum()), osc_fast=int((cf >= 2).sum()),
                     osc_slow=int((cs >= 2).sum()), n_control=len(cs))
     numbers = dict(**coll, n_acquired=fast["n_acquired"], n_copy=fast["n_copy"], n_count=fast["n_count"],

@@ -11,7 +11,7 @@ import numpy as np
 from .. import fits
 from .. import stats as st
 from ..theory import t_icl_eq11
-from ..prose import count, fmt
+from ..prose import count, fmt, join_and
 from .runs import censored_t_icl, safe_sweep_threshold
 from ..config import n_context
 from ..rules import Choice
@@ -328,23 +328,21 @@ class TiclVsN(Section):
     budgets: dict = plotted()
     fit: MedianVsN = kept()
     rows: list = kept()
-    paired: bool = kept()
-    seeds: dict = kept()  # {N: (E,) seed}, in the order of ``times``
+    seeds: dict = kept()  # {N: (E,) seed}, in the order of ``times``; paired when :func:`same_seeds`
     summary: str = kept()
 
 
 def budget_text(budgets: dict) -> str:
     """The step budgets ``{N: iterations}`` in words: '37,520 iterations at every N', or '37,520 iterations at
     N = 25, 50 and 100, 93,800 at N = 200'."""
-    by = {}
+    by = {}  # budget -> its N, in the order of N
     for n, b in sorted(budgets.items()):
         by.setdefault(b, []).append(n)
     if len(by) <= 1:
         return f"{next(iter(by)):,} iterations at every N" if by else ""
-    def ns(v):
-        return ", ".join(map(str, v[:-1])) + f" and {v[-1]}" if len(v) > 1 else str(v[0])
-    parts = [f"{b:,} at N = {ns(v)}" for b, v in sorted(by.items(), key=lambda kv: kv[1][0])]
-    return parts[0].replace(" at", " iterations at", 1) + ", " + ", ".join(parts[1:])
+    parts = [f"{b:,}{' iterations' if i == 0 else ''} at N = {join_and(map(str, ns))}"
+             for i, (b, ns) in enumerate(by.items())]
+    return ", ".join(parts)
 
 
 def _range_text(values: list) -> str:
@@ -382,7 +380,7 @@ def ticl_vs_n(result, n_boot: int = 2000, min_n: int = 3) -> TiclVsN:
                    prop_ratio=_float(fit.prop / eq11_const), prop_ratio_lo=_float(fit.prop_ci_boot[0] / eq11_const),
                    prop_ratio_hi=_float(fit.prop_ci_boot[1] / eq11_const), n_boot_ok=fit.n_boot_ok)
     figure = dict(times=times, medfit=fit, budgets=budgets, eq11_const=eq11_const)
-    return TiclVsN.of(numbers, figure, dict(fit=fit, rows=rows, times=times, paired=paired, seeds=seeds,
+    return TiclVsN.of(numbers, figure, dict(fit=fit, rows=rows, times=times, seeds=seeds,
                                             summary=fit_summary(
         fit, eq11_const)))
 
