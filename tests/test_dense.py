@@ -80,14 +80,14 @@ def test_a_new_context_length_joins_the_sweep_only_once_stored(tmp_path):
     experiments.run("ticl_vs_n", "smoke", out=out, progress=False)
     alone = experiments.load("ticl_vs_n", "smoke", out)
     experiments.run("ticl_n200", "smoke", out=out, progress=False, only=["N8_s0"])
-    assert dense.joined(alone, out) is alone and dense.joined_line(alone, out) == ""
+    assert dense.joined(alone, out) is alone and dense.joined_line(alone) == ""
     assert "(1 of 2 so far; chapter 16)" in dense.join_status("ticl_vs_n", "smoke", out)
     assert sorted(c.N for c in ladder.rung_data("ticl_vs_n", "smoke", out).configs.values()) == [4, 6]
     experiments.run("ticl_n200", "smoke", out=out, progress=False)
     j = dense.joined(alone, out)
     assert sorted(j.configs()) == ["N4", "N6", "N8"] and j.configs()["N8"].seeds == (0, 1, 2, 3)
     assert len(j["N8"]["t_icl"]) == 4 and j.meta["joined"] == "ticl_n200"
-    assert dense.joined_line(j, out).startswith("Its N = 8 point is experiment `ticl_n200` (4 seeds")
+    assert dense.joined_line(j).startswith("Its N = 8 point is experiment `ticl_n200` (4 seeds")
     assert "joined this sweep" in dense.join_status("ticl_vs_n", "smoke", out)
     d = ladder.rung_data("ticl_vs_n", "smoke", out)
     assert sorted(c.N for c in d.configs.values()) == [4, 6, 8] and d.stored and d.n_defined == 3

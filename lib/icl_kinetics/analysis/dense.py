@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import catalog, experiments, fits
+from .. import catalog, experiments, fits, store
 from ..config import RunConfig
-from .. import store
 from ..store import Result
 from ..prose import DASH, fmt
 from .runs import members, pooled
@@ -235,19 +234,18 @@ def joined(result: Result, out=None) -> Result:
     runs, configs, other = join_runs(result.experiment, result.profile, result.runs, result.configs(), out)
     if not other:
         return result
-    meta = dict(result.meta, runs={k: RunConfig.to_dict(c) for k, c in configs.items()}, joined=other)
+    key = next(k for k in runs if k not in result.runs)
+    meta = dict(result.meta, runs={k: RunConfig.to_dict(c) for k, c in configs.items()}, joined=other, joined_as=key)
     return Result(result.experiment, result.profile, meta, runs)
 
 
-def joined_line(result: Result, out=None) -> str:
-    """A caption's sentence naming the experiment joined into ``result`` (empty when none is)."""
+def joined_line(result: Result) -> str:
+    """A caption's sentence naming the experiment joined into ``result`` by :func:`joined` (empty when none is)."""
     other = result.meta.get("joined")
     if not other:
         return ""
-    j = experiments.load(other, result.profile, out)
-    cfg = next(iter(j.configs().values()))
-    n = sum(c.E for c in j.configs().values())
-    return (f"Its N = {cfg.N} point is experiment `{other}` ({n} seeds, a budget of {cfg.steps:,} iterations), fixed "
+    cfg = result.configs()[result.meta["joined_as"]]
+    return (f"Its N = {cfg.N} point is experiment `{other}` ({cfg.E} seeds, a budget of {cfg.steps:,} iterations), fixed "
             f"before its runs to join this sweep once complete: results/{other}/{result.profile}.json, each shard "
             f"with its own commit, device and wall time; regenerate with `python -m icl_kinetics run {other} "
             f"--profile {result.profile} --retrain`.")
